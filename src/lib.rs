@@ -1,0 +1,18 @@
+//! kraftd: the shared library behind `kraft-install` and the `kraftd` daemon.
+//!
+//! One folder (or file) per subsystem; each module's first line says what it owns.
+
+pub mod cluster_id;
+pub mod config;
+pub mod daemon;
+pub mod dist;
+pub mod exit;
+pub mod fsutil;
+pub mod java;
+pub mod net;
+pub mod render;
+pub mod storage;
+
+pub use cluster_id::ClusterId;
+pub use config::{Layout, Settings};
+pub use dist::{KafkaDist, KafkaVersion};

@@ -1,0 +1,1 @@
+//! Advertised address: detecting this host's candidate IPv4 addresses and checking a given one.

@@ -1,0 +1,1 @@
+//! Kafka storage: reading `meta.properties` and formatting with Kafka's own StorageTool.
