@@ -1,0 +1,257 @@
+//! The install plan: validate everything first, then run each idempotent step in order.
+//!
+//! Everything that can be refused (config, address, cluster ID, Java, conflicting data) is checked
+//! before the first write, so bad input leaves the target exactly as it was.
+
+use crate::cli::Args;
+use crate::{provision, unit};
+use anyhow::{Context, Result, bail};
+use kraftd::config::{ConfigFile, Layout, Overrides, Settings};
+use kraftd::dist::{self, DistSource, KafkaDist, KafkaVersion};
+use kraftd::fsutil::{WriteOutcome, write_atomic};
+use kraftd::java::JavaRuntime;
+use kraftd::storage::{self, FormatOutcome, StorageError};
+use kraftd::{ClusterId, render};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What the run did, for the summary and for tests (`changed` is false on an idempotent re-run).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub changes: Vec<String>,
+}
+
+impl Report {
+    fn note(&mut self, outcome: WriteOutcome, what: impl Into<String>) {
+        if outcome == WriteOutcome::Written {
+            self.changes.push(what.into());
+        }
+    }
+}
+
+/// Entry point of `kraft-install` after argument parsing.
+pub fn run(args: &Args) -> Result<()> {
+    let prefix = args.prefix.clone().unwrap_or_else(|| PathBuf::from("/"));
+    if !prefix.is_absolute() {
+        bail!(
+            "--prefix {}: must be an absolute path (for example --prefix $PWD/{})",
+            prefix.display(),
+            prefix.display()
+        );
+    }
+    let config_path = Layout::new(&prefix, None).config_file();
+
+    // 1. Config: file (if any) + flags → validated settings. Nothing written yet.
+    let existing_text = read_optional(&config_path)?;
+    let file = match &existing_text {
+        Some(text) => ConfigFile::parse(text, &config_path)?,
+        None => ConfigFile::default(),
+    };
+    let overrides = Overrides {
+        advertise: args.advertise.clone(),
+        node_id: args.node_id,
+        kafka_version: args.kafka_version.clone(),
+        mirrors: args.mirrors.clone(),
+        java_home: args.java_home.clone(),
+        heap: args.heap.clone(),
+        data_dir: args.data_dir.clone(),
+        cluster_id: args.cluster_id.clone(),
+        prefix: Some(prefix.clone()),
+        force: args.force,
+    };
+    let mut settings = Settings::resolve(&file, &overrides)?;
+    let layout = settings.layout.clone();
+    log::info!("config: {}", config_path.display());
+
+    // Where the distribution comes from; a local source tells us the version before any write.
+    let source = match &args.dist {
+        Some(flag) => DistSource::parse_flag(flag)?,
+        None => DistSource::Mirrors(settings.mirrors.clone()),
+    };
+    if let Some(v) = dist::peek_version(&source)? {
+        reconcile_version(&mut settings, v, args.kafka_version.is_some())?;
+    }
+    let version = settings.kafka_version;
+
+    // 3. Java, checked against the version we are about to install.
+    let java = kraftd::java::find_java_default(settings.java_home.as_deref())?;
+    java.check_for(&version)?;
+    log::info!("java: {} (Java {})", java.java.display(), java.major);
+
+    // 7. Cluster ID: flag/config, else existing data, else generate. Conflicts refused here.
+    let meta = storage::read_meta(&layout.data_dir)?;
+    let cluster_id = choose_cluster_id(&settings, meta.as_ref())?;
+    settings.cluster_id = Some(cluster_id.clone());
+
+    if args.dry_run {
+        print!("{}", plan_text(&settings, &source, &java, meta.is_some(), args));
+        return Ok(());
+    }
+
+    let mut report = Report::default();
+
+    // 4. Provision user and directories (before unpacking: /opt/kafka must exist).
+    let owner = provision::provision(&layout, &mut report.changes)?;
+
+    // 2. Get Kafka.
+    let obtained = dist::obtain(&dist::ObtainRequest {
+        source,
+        version: Some(version),
+        sha512: args.sha512.clone(),
+        opt_dir: &layout.opt_dir,
+        progress: dist::Progress::auto(),
+        dry_run: false,
+    })?;
+    if obtained.changed {
+        report.changes.push(format!("installed Kafka {} in {}", obtained.dist.version, obtained.dist.home.display()));
+    }
+    let kafka: KafkaDist = obtained.dist;
+    if kafka.version != version {
+        reconcile_version(&mut settings, kafka.version, args.kafka_version.is_some())?;
+    }
+
+    // 6. Render server.properties and the log config; write back kraftd.toml.
+    let props = render::server_properties(&settings, &kafka.version)?;
+    let props_path = layout.server_properties();
+    report.note(write_atomic(&props_path, props.as_bytes(), 0o640)?, format!("wrote {}", props_path.display()));
+    let log_path = layout.log_config(&kafka.version);
+    report.note(
+        write_atomic(&log_path, render::log_config(&kafka.version).as_bytes(), 0o640)?,
+        format!("wrote {}", log_path.display()),
+    );
+    let toml_text = kraftd::config::render_config(existing_text.as_deref(), &settings.to_config_file());
+    report.note(
+        write_atomic(&config_path, toml_text.as_bytes(), 0o640)?,
+        format!("wrote {}", config_path.display()),
+    );
+    provision::own_config_files(owner.as_ref(), &[&props_path, &log_path, &config_path])?;
+
+    // 8. Format storage (Kafka's own StorageTool) only when unformatted.
+    let formatted = storage::ensure_formatted(
+        &java.java,
+        &kafka,
+        &props_path,
+        &layout.data_dir,
+        &cluster_id,
+        settings.node_id,
+    )?;
+    if formatted == FormatOutcome::Formatted {
+        provision::own_data(owner.as_ref(), &layout.data_dir)?;
+        report.changes.push(format!("formatted {} for cluster {cluster_id}", layout.data_dir.display()));
+    }
+
+    // 9. The unit.
+    if !args.no_systemd {
+        unit::install(&layout, &config_path, &mut report.changes)?;
+    }
+
+    print!("{}", summary(&settings, &kafka, &report, args.no_systemd));
+    Ok(())
+}
+
+/// Read a file that may not exist.
+fn read_optional(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// The distribution's real version (from its jars) wins unless the operator asked for another.
+fn reconcile_version(settings: &mut Settings, found: KafkaVersion, explicit: bool) -> Result<()> {
+    if explicit && settings.kafka_version != found {
+        bail!(
+            "--kafka-version {} does not match the distribution given with --dist, which is Kafka {found}: \
+             drop --kafka-version or pass a {} distribution",
+            settings.kafka_version,
+            settings.kafka_version
+        );
+    }
+    settings.kafka_version = found;
+    Ok(())
+}
+
+/// Flag/config cluster ID, else the one in existing data, else a new one. A data directory of
+/// another cluster or node is refused before anything is written.
+fn choose_cluster_id(settings: &Settings, meta: Option<&storage::MetaProperties>) -> Result<ClusterId> {
+    let meta_file = settings.layout.data_dir.join("meta.properties");
+    if let Some(meta) = meta {
+        if let Some(want) = &settings.cluster_id {
+            if want.as_str() != meta.cluster_id {
+                return Err(StorageError::Conflict {
+                    file: meta_file,
+                    field: "cluster.id",
+                    expected: want.to_string(),
+                    found: meta.cluster_id.clone(),
+                }
+                .into());
+            }
+        }
+        if let Some(node) = meta.node_id {
+            if node != settings.node_id.0 {
+                return Err(StorageError::Conflict {
+                    file: meta_file,
+                    field: "node.id",
+                    expected: settings.node_id.0.to_string(),
+                    found: node.to_string(),
+                }
+                .into());
+            }
+        }
+        return meta.cluster_id.parse::<ClusterId>().with_context(|| {
+            format!("{} holds a cluster.id kraftd cannot use", meta_file.display())
+        });
+    }
+    Ok(settings.cluster_id.clone().unwrap_or_else(ClusterId::generate))
+}
+
+fn plan_text(s: &Settings, source: &DistSource, java: &JavaRuntime, formatted: bool, args: &Args) -> String {
+    let l = &s.layout;
+    let mut t = String::new();
+    let _ = writeln!(t, "kraft-install --dry-run: nothing will be changed. The plan:");
+    let _ = writeln!(t, "  Kafka {} from {source}", s.kafka_version);
+    let _ = writeln!(t, "    → {}/kafka_2.13-{}  ({}/current)", l.opt_dir.display(), s.kafka_version, l.opt_dir.display());
+    let _ = writeln!(t, "  Java {} at {}", java.major, java.java.display());
+    let _ = writeln!(t, "  node.id {}, cluster {}", s.node_id.0, s.cluster_id.as_ref().map(|c| c.to_string()).unwrap_or_default());
+    let _ = writeln!(t, "  advertised {}:{} (controller {})", s.advertise, s.broker_port, s.controller_port);
+    let _ = writeln!(t, "  config {}", l.config_file().display());
+    let _ = writeln!(t, "  render {} and {}", l.server_properties().display(), l.log_config(&s.kafka_version).display());
+    let _ = writeln!(
+        t,
+        "  storage {}: {}",
+        l.data_dir.display(),
+        if formatted { "already formatted, kept as is" } else { "format with kafka.tools.StorageTool" }
+    );
+    if args.no_systemd {
+        let _ = writeln!(t, "  unit: skipped (--no-systemd)");
+    } else {
+        let _ = writeln!(t, "  unit {}", l.unit_file().display());
+    }
+    t
+}
+
+fn summary(s: &Settings, kafka: &KafkaDist, report: &Report, no_systemd: bool) -> String {
+    let l = &s.layout;
+    let mut t = String::new();
+    if report.changes.is_empty() {
+        let _ = writeln!(t, "Nothing to change: the node is already installed as configured.");
+    } else {
+        for c in &report.changes {
+            let _ = writeln!(t, "  {c}");
+        }
+    }
+    let cluster = s.cluster_id.as_ref().map(|c| c.to_string()).unwrap_or_default();
+    let _ = writeln!(t, "Kafka      {} ({})", kafka.version, kafka.home.display());
+    let _ = writeln!(t, "node.id    {}", s.node_id.0);
+    let _ = writeln!(t, "cluster.id {cluster}");
+    let _ = writeln!(t, "advertised {}:{}", s.advertise, s.broker_port);
+    let _ = writeln!(t, "config     {}", l.config_file().display());
+    let _ = writeln!(t, "data       {}", l.data_dir.display());
+    if l.is_system() && !no_systemd {
+        let _ = writeln!(t, "next:      systemctl start kafka   (logs: journalctl -u kafka)");
+    } else {
+        let _ = writeln!(t, "next:      kraftd run --config {}", l.config_file().display());
+    }
+    t
+}
