@@ -152,8 +152,11 @@ impl KafkaDist {
     pub fn open_checked(home: &Path) -> Result<KafkaDist, DistError> {
         let libs = home.join("libs");
         let not_dist = |reason: String| DistError::NotADistribution { path: home.to_path_buf(), reason };
+        if !libs.is_dir() {
+            return Err(not_dist("no libs/kafka_2.13-*.jar".to_string()));
+        }
         let entries = std::fs::read_dir(&libs)
-            .map_err(|e| not_dist(format!("no libs/kafka_2.13-*.jar (cannot read {}: {e})", libs.display())))?;
+            .map_err(|e| not_dist(format!("cannot read {}: {e}", libs.display())))?;
         let mut found: Vec<(KafkaVersion, String)> = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| not_dist(format!("cannot list {}: {e}", libs.display())))?;

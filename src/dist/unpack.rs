@@ -34,7 +34,7 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
         .entries()
         .map_err(|e| bad(format!("not a gzip-compressed tar archive ({e})")))?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| bad(format!("truncated or corrupt archive data ({e})")))?;
+        let mut entry = entry.map_err(|e| bad(format!("truncated or corrupt archive data ({})", error_chain(&e))))?;
         let kind = entry.header().entry_type();
         if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader) {
             continue; // pax metadata (e.g. from `git archive`), not a file
@@ -96,7 +96,15 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
         }
         let unpacked = entry
             .unpack_in(tmp.path())
-            .map_err(|e| bad(format!("cannot unpack entry {shown:?} ({e})")))?;
+            .map_err(|e| {
+                let what = match e.kind() {
+                    io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
+                        "truncated or corrupt archive data at"
+                    }
+                    _ => "cannot unpack",
+                };
+                bad(format!("{what} entry {shown:?} ({})", error_chain(&e)))
+            })?;
         if !unpacked {
             return Err(bad(format!("entry {shown:?} would land outside the target; refusing")));
         }
@@ -104,7 +112,7 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
     // tar stops at its end-of-archive marker; read the rest so gzip checks its CRC and length and a
     // truncated or corrupt file is caught even when the tar part happened to end cleanly.
     let mut rest = archive.into_inner();
-    io::copy(&mut rest, &mut io::sink()).map_err(|e| bad(format!("truncated or corrupt gzip data ({e})")))?;
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| bad(format!("truncated or corrupt gzip data ({})", error_chain(&e))))?;
 
     let Some(top) = top else {
         return Err(bad("the archive is empty".to_string()));
@@ -121,6 +129,20 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
     })?;
     sync_tree(&home)?;
     Ok(Unpacked { tmp, dist })
+}
+
+/// An error with its causes, "outer: inner: innermost" (tar hides the cause behind "failed to unpack").
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg = format!("{msg}: {text}");
+        }
+        source = s.source();
+    }
+    msg
 }
 
 /// The normal components of an entry path; refuses absolute paths and `..` (`.` is dropped).
