@@ -38,6 +38,7 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = requests.clone();
+        let routes = Arc::new(routes);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
@@ -58,7 +59,7 @@ impl Server {
     }
 }
 
-fn handle(mut stream: TcpStream, routes: &HashMap<String, Reply>, log: &Mutex<Vec<String>>) {
+fn handle(mut stream: TcpStream, routes: &Arc<HashMap<String, Reply>>, log: &Mutex<Vec<String>>) {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -345,6 +346,23 @@ fn unknown_version_without_digest_is_refused_before_any_request() {
     assert_eq!(server.requests(), Vec::<String>::new(), "no request may be made without a digest");
 }
 
+#[test]
+fn unwritable_install_dir_fails_before_downloading() {
+    let tarball = fake_dist("kafka_2.13-9.9.9");
+    let server = Server::start(HashMap::from([(format!("/m/9.9.9/{TGZ}"), Reply::Body(tarball.clone()))]));
+    let tmp = tempfile::tempdir().unwrap();
+    // A path below a regular file cannot be created, even by root (tests may run as root, which
+    // ignores permission bits).
+    let blocker = tmp.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let opt = blocker.join("opt");
+    let err = obtain(&request(DistSource::Mirrors(vec![server.url("/m")]), Some(V), Some(sha512_hex(&tarball)), &opt))
+        .unwrap_err();
+    assert!(matches!(err, DistError::Io(_)), "{err}");
+    assert!(format!("{err:#}").contains(&opt.display().to_string()), "{err:#}");
+    assert_eq!(server.requests(), Vec::<String>::new());
+}
+
 // ---------------------------------------------------------------- unpacking and local sources
 
 #[test]
@@ -465,6 +483,58 @@ fn current_link_is_repointed_and_dry_run_changes_nothing() {
     let got = obtain(&req).unwrap();
     assert!(got.link_changed);
     assert_installed(&got, &opt);
+}
+
+// ---------------------------------------------------------------- the real (Maven-assembled) fixture
+
+/// The fixture tarball for `version`; fails (never skips) with how to build it when missing.
+fn fixture_tarball(version: &str) -> PathBuf {
+    let cache = std::env::var_os("KRAFTD_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kraftd"));
+    let tgz = cache.join(format!("dist/kafka_2.13-{version}.tgz"));
+    assert!(
+        tgz.is_file(),
+        "missing test fixture {}: run `scripts/kafka-dist.sh {version}` (KRAFTD_CACHE={})",
+        tgz.display(),
+        cache.display()
+    );
+    tgz
+}
+
+/// Download the fixture over HTTP (with --sha512), unpack it, and let the real JVM load the broker
+/// from the installed classpath: `kafka.Kafka --version` must print the detected version.
+fn install_fixture_and_run_version(version: &str) {
+    let tgz = fixture_tarball(version);
+    let data = std::fs::read(&tgz).unwrap();
+    let name = format!("kafka_2.13-{version}.tgz");
+    let server = Server::start(HashMap::from([(format!("/{version}/{name}"), Reply::Body(data.clone()))]));
+    let tmp = tempfile::tempdir().unwrap();
+    let opt = tmp.path().join("opt/kafka");
+    let v: KafkaVersion = version.parse().unwrap();
+    let req = request(DistSource::Mirrors(vec![server.base.clone()]), Some(v), Some(sha512_hex(&data)), &opt);
+    let got = obtain(&req).unwrap();
+    assert_eq!(got.dist.version, v);
+    assert_eq!(std::fs::read_link(opt.join("current")).unwrap(), PathBuf::from(format!("kafka_2.13-{version}")));
+
+    let java = find_java_default(None).expect("a Java runtime");
+    java.check_for(&v).expect("Java new enough for this Kafka");
+    let out = std::process::Command::new(&java.java)
+        .args(["-cp", &KafkaDist::open(&opt.join("current")).unwrap().classpath(), "kafka.Kafka", "--version"])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.contains(version), "kafka.Kafka --version: {text}");
+}
+
+#[test]
+fn fixture_4_1_1_installs_over_http_and_loads_in_the_jvm() {
+    install_fixture_and_run_version("4.1.1");
+}
+
+#[test]
+fn fixture_3_7_1_installs_over_http_and_loads_in_the_jvm() {
+    install_fixture_and_run_version("3.7.1");
 }
 
 // ---------------------------------------------------------------- Java

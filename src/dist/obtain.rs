@@ -136,6 +136,7 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
             if req.dry_run {
                 return Ok(planned(opt_dir, version, &mirrors[0]));
             }
+            ensure_writable(opt_dir)?;
             let dl = Downloader::new(req.progress)?;
             let mut failures: Vec<(String, String)> = Vec::new();
             for mirror in mirrors {
@@ -172,6 +173,7 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
                     "--dry-run cannot tell the Kafka version of {url}: pass --kafka-version"
                 )));
             }
+            ensure_writable(opt_dir)?;
             let dl = Downloader::new(req.progress)?;
             let downloaded = fetch_verified(&dl, url, &expected, opt_dir)?;
             install_tarball(req, downloaded.file.path(), url, Some(expected))
@@ -193,6 +195,7 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
                 };
                 return Ok(planned(opt_dir, v, &path.display().to_string()));
             }
+            ensure_writable(opt_dir)?;
             let actual = sha512_hex_of_file(path)?;
             match &expected {
                 Some(exp) if *exp != actual => {
@@ -317,6 +320,7 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
         plan.origin = origin;
         return Ok(plan);
     }
+    ensure_writable(opt_dir)?;
     let tmp = tempfile::Builder::new()
         .prefix(".kafka-copy-")
         .tempdir_in(opt_dir)
@@ -329,6 +333,21 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
     crate::fsutil::sync_dir(opt_dir)?;
     log::info!("copied Kafka {version} from {} into {}", dir.display(), target.display());
     finish(opt_dir, version, true, None, origin, false)
+}
+
+/// Fail early, with the path, when the install dir cannot take files (rather than blaming every mirror).
+fn ensure_writable(opt_dir: &Path) -> Result<(), DistError> {
+    tempfile::Builder::new()
+        .prefix(".kraftd-write-test-")
+        .tempfile_in(opt_dir)
+        .map(drop)
+        .with_context(|| {
+            format!(
+                "cannot write into {}: run as a user who can (root for /opt/kafka), or pass --prefix DIR",
+                opt_dir.display()
+            )
+        })
+        .map_err(DistError::Io)
 }
 
 fn check_requested(requested: Option<KafkaVersion>, detected: KafkaVersion, path: &Path) -> Result<(), DistError> {
