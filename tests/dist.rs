@@ -576,6 +576,68 @@ fn unsafe_entries_are_refused() {
     assert!(!Path::new("/tmp/evil-kraftd-test").exists());
 }
 
+/// A tarball with a link entry (`kind` Symlink or Link) whose target is written raw.
+fn tgz_with_link(kind: tar::EntryType, link: &str, target: &str) -> Vec<u8> {
+    let enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(enc);
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(1);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "k/libs/kafka_2.13-9.9.9.jar", &b"x"[..]).unwrap();
+    let mut l = tar::Header::new_old();
+    l.set_entry_type(kind);
+    l.set_size(0);
+    l.set_mode(0o777);
+    raw_name(&mut l, link);
+    let lname = &mut l.as_old_mut().linkname;
+    lname.fill(0);
+    lname[..target.len()].copy_from_slice(target.as_bytes());
+    l.set_cksum();
+    b.append(&l, std::io::empty()).unwrap();
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn links_inside_the_tree_are_kept_and_escaping_ones_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ok_cases = [
+        (
+            tar::EntryType::Symlink,
+            "k/bin/kafka.jar",
+            "../libs/kafka_2.13-9.9.9.jar",
+        ),
+        (tar::EntryType::Link, "k/libs/copy.jar", "k/libs/kafka_2.13-9.9.9.jar"),
+    ];
+    for (i, (kind, link, target)) in ok_cases.into_iter().enumerate() {
+        let file = tmp.path().join(format!("ok{i}.tgz"));
+        std::fs::write(&file, tgz_with_link(kind, link, target)).unwrap();
+        let opt = tmp.path().join(format!("opt-ok{i}"));
+        let got = obtain(&request(DistSource::Tarball(file), None, None, &opt)).unwrap();
+        let installed = got.dist.home.join(link.strip_prefix("k/").unwrap());
+        assert_eq!(std::fs::read(&installed).unwrap(), b"x", "{kind:?} {link}");
+    }
+    let bad_cases = [
+        (tar::EntryType::Symlink, "k/libs/evil", "../../../etc/passwd"),
+        (tar::EntryType::Symlink, "k/libs/evil", "/etc/passwd"),
+        (tar::EntryType::Link, "k/libs/evil", "../etc/passwd"),
+        (tar::EntryType::Link, "k/libs/evil", "/etc/passwd"),
+        (tar::EntryType::Link, "k/libs/evil", "other/file"),
+    ];
+    for (i, (kind, link, target)) in bad_cases.into_iter().enumerate() {
+        let file = tmp.path().join(format!("bad{i}.tgz"));
+        std::fs::write(&file, tgz_with_link(kind, link, target)).unwrap();
+        let opt = tmp.path().join(format!("opt-bad{i}"));
+        let err = obtain(&request(DistSource::Tarball(file), None, None, &opt)).unwrap_err();
+        assert!(
+            matches!(err, DistError::BadArchive { .. }),
+            "{kind:?} -> {target}: {err}"
+        );
+        assert!(err.to_string().contains("outside the distribution"), "{err}");
+        assert_eq!(listing(&opt), Vec::<String>::new());
+    }
+}
+
 #[test]
 fn version_comes_from_the_jars_not_the_directory_name() {
     let tmp = tempfile::tempdir().unwrap();

@@ -402,11 +402,11 @@ fn installed_version(opt_dir: &Path, version: KafkaVersion) -> Result<Option<Kaf
     }
     match KafkaDist::open_checked(&target) {
         Ok(d) if d.version == version => Ok(Some(version)),
-        Ok(d) => Err(DistError::VersionMismatch {
-            requested: version,
-            detected: d.version,
-            path: target,
-        }),
+        Ok(d) => Err(DistError::BadInput(format!(
+            "{} exists but holds Kafka {} (from its jars), not {version}; move it away and re-run",
+            target.display(),
+            d.version
+        ))),
         Err(e) => Err(DistError::BadInput(format!(
             "{} exists but is not an installed Kafka {version} ({e}); move it away and re-run",
             target.display()
