@@ -68,10 +68,17 @@ pub fn run(args: &Args) -> Result<()> {
         Some(flag) => DistSource::parse_flag(flag)?,
         None => DistSource::Mirrors(settings.mirrors.clone()),
     };
-    if let Some(v) = dist::peek_version(&source)? {
-        reconcile_version(&mut settings, v, args.kafka_version.is_some())?;
-    }
-    let version = settings.kafka_version;
+    // The version we ask for: the flag, else what a local source's jars say, else (downloads)
+    // kraftd.toml's or the default. A URL without a version in its name is settled after download.
+    let requested = match source.local_version()? {
+        Some(found) => {
+            reconcile_version(&mut settings, found, args.kafka_version.is_some())?;
+            Some(found)
+        }
+        None if args.kafka_version.is_some() || matches!(source, DistSource::Mirrors(_)) => Some(settings.kafka_version),
+        None => dist::version_from_tarball_name(args.dist.as_deref().unwrap_or_default()),
+    };
+    let version = requested.unwrap_or(settings.kafka_version);
 
     // 3. Java, checked against the version we are about to install.
     let java = kraftd::java::find_java_default(settings.java_home.as_deref())?;
@@ -96,7 +103,7 @@ pub fn run(args: &Args) -> Result<()> {
     // 2. Get Kafka.
     let obtained = dist::obtain(&dist::ObtainRequest {
         source,
-        version: Some(version),
+        version: requested,
         sha512: args.sha512.clone(),
         opt_dir: &layout.opt_dir,
         progress: dist::Progress::auto(),

@@ -61,6 +61,27 @@ impl DistSource {
     pub fn default_mirrors() -> DistSource {
         DistSource::Mirrors(DEFAULT_MIRRORS.iter().map(|s| s.to_string()).collect())
     }
+
+    /// The Kafka version of a local source, read from its jars before anything is written (so Java
+    /// can be checked against it first); `None` for downloads, whose version is known only later.
+    pub fn local_version(&self) -> Result<Option<KafkaVersion>, DistError> {
+        match self {
+            DistSource::Dir(dir) => Ok(Some(KafkaDist::open_checked(dir)?.version)),
+            DistSource::Tarball(path) => peek_version(path).map(Some),
+            DistSource::Url(_) | DistSource::Mirrors(_) => Ok(None),
+        }
+    }
+}
+
+impl std::fmt::Display for DistSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DistSource::Tarball(p) => write!(f, "tarball {}", p.display()),
+            DistSource::Dir(p) => write!(f, "directory {}", p.display()),
+            DistSource::Url(u) => write!(f, "{u}"),
+            DistSource::Mirrors(m) => write!(f, "mirrors {}", m.join(", ")),
+        }
+    }
 }
 
 /// How download progress is shown.
