@@ -128,3 +128,76 @@ fn daemon_refuses_an_incomplete_file() {
     let err = Settings::load(&path).unwrap_err().to_string();
     assert!(err.contains("[node] cluster_id is not set"), "{err}");
 }
+
+/// Runs this test binary's `name` test again inside a new user+network namespace set up by `setup`
+/// (shell commands run as namespace root), so detection sees a synthetic but real set of
+/// interfaces. Returns the child's combined output; panics with it when the child failed.
+fn run_in_netns(name: &str, setup: &str, expect: &str) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let script = format!("set -e\nip link set lo up\n{setup}\nexec \"$0\" --exact {name} --nocapture --test-threads 1");
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--net", "sh", "-c", &script])
+        .arg(&exe)
+        .env("KRAFTD_NETNS_EXPECT", expect)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run unshare (util-linux) for the namespace test: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "namespace child failed:\n{text}");
+    assert!(text.contains("1 passed"), "the child did not run the test:\n{text}");
+    text
+}
+
+const TWO_PRIVATE: &str = "ip link add a0 type veth peer name a1\n\
+     ip addr add 10.9.0.1/24 dev a0\nip addr add 172.20.0.1/24 dev a1\n\
+     ip link set a0 up\nip link set a1 up";
+
+#[test]
+fn detection_in_a_namespace() {
+    use kraftd::net::{AdvertiseError, check_advertise, detect_advertise};
+    match std::env::var("KRAFTD_NETNS_EXPECT").ok().as_deref() {
+        // Parent: set up the namespaces and re-run this test inside them.
+        None => {
+            run_in_netns("detection_in_a_namespace", TWO_PRIVATE, "ambiguous");
+            run_in_netns(
+                "detection_in_a_namespace",
+                &format!("{TWO_PRIVATE}\nip route add default via 172.20.0.254 dev a1"),
+                "default-route",
+            );
+            run_in_netns("detection_in_a_namespace", "true", "none");
+        }
+        Some("ambiguous") => {
+            let err = detect_advertise().unwrap_err();
+            assert!(matches!(err, AdvertiseError::Ambiguous { .. }), "{err:?}");
+            let msg = err.to_string();
+            assert!(
+                msg.contains("10.9.0.1 on a0") && msg.contains("172.20.0.1 on a1"),
+                "{msg}"
+            );
+            assert!(msg.contains("pass --advertise IP"), "{msg}");
+            // What the installer does with it: no flag → the detector's error, unchanged.
+            let e = Settings::resolve(
+                &ConfigFile::default(),
+                Path::new("/k.toml"),
+                &Overrides::default(),
+                &|| detect_advertise(),
+            )
+            .unwrap_err();
+            assert_eq!(e.to_string(), msg);
+            assert_eq!(check_advertise("10.9.0.1", false), Ok("10.9.0.1".parse().unwrap()));
+        }
+        Some("default-route") => {
+            assert_eq!(detect_advertise(), Ok("172.20.0.1".parse().unwrap()));
+        }
+        Some("none") => {
+            let err = detect_advertise().unwrap_err();
+            assert!(matches!(err, AdvertiseError::NoCandidate { .. }), "{err:?}");
+            assert!(err.to_string().contains("127.0.0.1 on lo"), "{err}");
+            assert_eq!(check_advertise("127.0.0.1", false), Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        }
+        Some(other) => panic!("unknown KRAFTD_NETNS_EXPECT {other:?}"),
+    }
+}

@@ -4,7 +4,7 @@
 //! every value and names where a bad one came from (`--flag`, or `key` at `file:line:col`).
 
 use super::file::{DaemonSection, DistSection, JavaSection, NodeSection, Position};
-use super::kafka::kafka_property_value;
+use super::kafka::{check_kafka_entry, kafka_property_value};
 use super::{ConfigFile, DEFAULT_KAFKA_VERSION, DEFAULT_MIRRORS, Layout};
 use crate::net::{self, AdvertiseError};
 use crate::{ClusterId, KafkaVersion};
@@ -317,6 +317,9 @@ impl Settings {
 
         let mut extra_properties = BTreeMap::new();
         for (key, value) in &file.kafka {
+            // `parse` already checked these with positions; a ConfigFile built in code gets the
+            // same refusals here.
+            check_kafka_entry(key, value).map_err(|m| invalid(p.file_origin("kafka"), m))?;
             let text = kafka_property_value(value)
                 .map_err(|m| invalid(p.file_origin("kafka"), format!("[kafka] {key:?}: {m}")))?;
             extra_properties.insert(key.clone(), text);
@@ -375,7 +378,10 @@ impl Settings {
             force: true,
             ..Overrides::default()
         };
-        Settings::resolve(&file, path, &ov, &|| unreachable!("node.advertise is set"))
+        // node.advertise is set (checked above), so detection is never consulted.
+        Settings::resolve(&file, path, &ov, &|| {
+            Err(AdvertiseError::NoCandidate { seen: Vec::new() })
+        })
     }
 
     /// The host text for `advertised.listeners` and `controller.quorum.voters`: the host name if
@@ -823,6 +829,15 @@ mod tests {
         assert!(err(&parse("[node]\ncontroller_port = 9092\n"), &Overrides::default()).contains("both 9092"));
         assert!(err(&parse("[daemon]\nstop_timeout_sec = 0\n"), &Overrides::default()).contains("controlled shutdown"));
         assert!(err(&parse("[java]\nopts = [\"-Xmx4g\"]\n"), &Overrides::default()).contains("use java.heap"));
+    }
+
+    #[test]
+    fn owned_kafka_key_in_a_built_config_is_refused() {
+        let mut file = ConfigFile::default();
+        file.kafka
+            .insert("listeners".into(), toml::Value::String("PLAINTEXT://:9092".into()));
+        let e = err(&file, &Overrides::default());
+        assert!(e.contains("\"listeners\" is set by kraft-install"), "{e}");
     }
 
     #[test]
