@@ -303,6 +303,8 @@ pub fn check_ip_usable(value: &str, ip: IpAddr) -> Result<(), AdvertiseError> {
         Some("it means \"every interface\" to a listener, but clients need one address they can connect to")
     } else if ip.is_multicast() {
         Some("it is a multicast address; clients need a unicast address of this host")
+    } else if matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local()) {
+        Some("it is an IPv6 link-local address, which needs a zone (%interface) that Kafka listeners cannot carry")
     } else if matches!(ip, IpAddr::V4(v4) if v4.is_broadcast()) {
         Some("it is the broadcast address; clients need a unicast address of this host")
     } else {
@@ -549,7 +551,15 @@ mod tests {
 
     #[test]
     fn unspecified_multicast_broadcast_refused_even_with_force() {
-        for v in ["0.0.0.0", "::", "[::]", "224.0.0.1", "ff02::1", "255.255.255.255"] {
+        for v in [
+            "0.0.0.0",
+            "::",
+            "[::]",
+            "224.0.0.1",
+            "ff02::1",
+            "255.255.255.255",
+            "fe80::1",
+        ] {
             let err = check(v, true).unwrap_err();
             assert!(matches!(err, AdvertiseError::Unusable { .. }), "{v}: {err:?}");
             assert!(err.to_string().contains(&format!("{v:?}")), "{err}");

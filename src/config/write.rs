@@ -33,7 +33,8 @@ pub fn render_config(existing_text: Option<&str>, cfg: &ConfigFile) -> String {
     };
     let wanted = wanted_entries(cfg);
     let present = present_keys(&base.parse::<DocumentMut>().expect("checked above"));
-    let text = uncomment_keys(base, &present, &wanted);
+    let text = comment_out_stale(base, &wanted);
+    let text = uncomment_keys(&text, &present, &wanted);
     let mut doc: DocumentMut = match text.parse() {
         Ok(doc) => doc,
         // Uncommenting only ever writes `key = value` lines we rendered; fall back if not.
@@ -187,6 +188,43 @@ fn uncomment_keys(text: &str, present: &HashSet<(String, String)>, wanted: &Want
                         done.insert(id);
                         continue;
                     }
+                }
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// Turn single-line assignments of keys `cfg` no longer sets into comments (`# home = "/x"`), so
+/// the admin's comments above them stay; `apply` removes whatever this cannot (multi-line values).
+fn comment_out_stale(text: &str, wanted: &Wanted) -> String {
+    let mut section = String::new();
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') && !trimmed.starts_with("[[") {
+            if let Some(end) = trimmed.find(']') {
+                section = trimmed[1..end].trim().trim_matches('"').to_string();
+            }
+        } else if !trimmed.starts_with('#') {
+            let known = SECTION_KEYS
+                .iter()
+                .find(|(s, _)| *s == section)
+                .map(|(_, keys)| *keys)
+                .unwrap_or(&[]);
+            let wanted_here = wanted
+                .iter()
+                .find(|(s, _)| *s == section)
+                .map(|(_, entries)| entries.as_slice())
+                .unwrap_or(&[]);
+            if let Some(key) = commented_key(trimmed) {
+                if known.contains(&key.as_str()) && !wanted_here.iter().any(|(k, _)| *k == key) {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    out.push_str(indent);
+                    out.push_str("# ");
+                    out.push_str(line.trim_start());
+                    continue;
                 }
             }
         }
@@ -417,7 +455,19 @@ mod tests {
         cfg.kafka.insert("num.partitions".into(), toml::Value::Integer(3));
         let text = render_config(Some(admin), &cfg);
         assert_eq!(parse(&text), cfg);
-        assert!(!text.contains("/opt/jdk") && !text.contains("retention"), "{text}");
+        assert!(
+            text.starts_with("[java]\n# home = \"/opt/jdk\"  # old\nheap = \"1G\"\n"),
+            "{text}"
+        );
+        assert!(!text.contains("retention"), "{text}");
+        assert_eq!(render_config(Some(&text), &cfg), text, "second run changes nothing");
+        // Set again later: the commented line comes back with the new value.
+        cfg.java.home = Some("/opt/jdk21".into());
+        let text = render_config(Some(&text), &cfg);
+        assert!(
+            text.starts_with("[java]\nhome = \"/opt/jdk21\"\nheap = \"1G\"\n"),
+            "{text}"
+        );
         assert!(text.contains("\"num.partitions\" = 3"), "{text}");
     }
 
