@@ -168,17 +168,17 @@ fn invalid(origin: Origin<'_>, message: impl fmt::Display) -> ConfigError {
     ConfigError::Invalid(format!("{origin}: {message}"))
 }
 
-fn absolute(origin: Option<Origin<'_>>, path: PathBuf, what: &str) -> Result<PathBuf, ConfigError> {
-    match origin {
-        Some(origin) if !path.is_absolute() => Err(invalid(
-            origin,
-            format!(
-                "{what} {:?} is a relative path; give an absolute path (it must not depend on the working directory)",
-                path.display().to_string()
-            ),
-        )),
-        _ => Ok(path),
+fn absolute(origin: Origin<'_>, path: PathBuf, what: &str) -> Result<PathBuf, ConfigError> {
+    if path.is_absolute() {
+        return Ok(path);
     }
+    Err(invalid(
+        origin,
+        format!(
+            "{what} {:?} is a relative path; give an absolute path (it must not depend on the working directory)",
+            path.display().to_string()
+        ),
+    ))
 }
 
 impl Settings {
@@ -196,7 +196,7 @@ impl Settings {
 
         let prefix = p.pick(ov.prefix.as_ref(), "--prefix", node.prefix.as_ref(), "node.prefix");
         let prefix = match prefix {
-            Some((v, origin)) => absolute(Some(origin), v, "install prefix")?,
+            Some((v, origin)) => absolute(origin, v, "install prefix")?,
             None => PathBuf::from("/"),
         };
         let data_dir = match p.pick(
@@ -205,7 +205,7 @@ impl Settings {
             node.data_dir.as_ref(),
             "node.data_dir",
         ) {
-            Some((v, origin)) => Some(absolute(Some(origin), v, "data directory")?),
+            Some((v, origin)) => Some(absolute(origin, v, "data directory")?),
             None => None,
         };
         let layout = Layout::new(&prefix, data_dir.as_deref());
@@ -292,7 +292,7 @@ impl Settings {
             file.java.home.as_ref(),
             "java.home",
         ) {
-            Some((v, origin)) => Some(absolute(Some(origin), v, "Java home")?),
+            Some((v, origin)) => Some(absolute(origin, v, "Java home")?),
             None => None,
         };
 
