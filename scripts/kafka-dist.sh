@@ -80,7 +80,7 @@ EOF
 
 echo "building $name from Maven Central (repo: $m2_repo)" >&2
 # includeScope=runtime = compile + runtime scopes: nothing test- or provided-scoped lands in libs/.
-mvn -q -B -f "$work/pom.xml" -Dmaven.repo.local="$m2_repo" \
+mvn -q -B -Dstyle.color=never -f "$work/pom.xml" -Dmaven.repo.local="$m2_repo" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$work/$name/libs" >&2
 
 libs=$work/$name/libs
