@@ -33,8 +33,8 @@ pub struct Args {
     pub advertise: Option<String>,
 
     /// Kafka node.id of this node (0..=2147483647). Default 1.
-    #[arg(long, value_name = "ID")]
-    pub node_id: Option<u32>,
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
+    pub node_id: Option<i64>,
 
     /// Kafka version to install, e.g. 4.1.1 or 3.7.1. Default: the version in kraftd.toml, else 4.1.1.
     #[arg(long, value_name = "VERSION")]

@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> Result<()> {
         prefix: Some(prefix.clone()),
         force: args.force,
     };
-    let mut settings = Settings::resolve(&file, &overrides)?;
+    let mut settings = Settings::resolve(&file, &config_path, &overrides, &kraftd::net::detect_advertise)?;
     let layout = settings.layout.clone();
     log::info!("config: {}", config_path.display());
 
@@ -126,11 +126,7 @@ pub fn run(args: &Args) -> Result<()> {
         write_atomic(&log_path, render::log_config(&kafka.version).as_bytes(), 0o640)?,
         format!("wrote {}", log_path.display()),
     );
-    let toml_text = kraftd::config::render_config(existing_text.as_deref(), &settings.to_config_file());
-    report.note(
-        write_atomic(&config_path, toml_text.as_bytes(), 0o640)?,
-        format!("wrote {}", config_path.display()),
-    );
+    report.note(kraftd::config::save_config(&config_path, &settings)?, format!("wrote {}", config_path.display()));
     provision::own_config_files(owner.as_ref(), &[&props_path, &log_path, &config_path])?;
 
     // 8. Format storage (Kafka's own StorageTool) only when unformatted.

@@ -45,7 +45,9 @@ fn exit_code(err: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<DistError>() {
             return match e {
                 DistError::NotADistribution { .. } => exit::UNAVAILABLE,
-                DistError::NoDigest { .. } => exit::CONFIG,
+                DistError::NoDigest { .. } | DistError::BadInput(_) | DistError::VersionMismatch { .. } => {
+                    exit::CONFIG
+                }
                 _ => exit::FAILURE,
             };
         }

@@ -12,7 +12,6 @@ pub use properties::{escape_key, escape_value};
 use crate::{KafkaVersion, Settings};
 use anyhow::{Result, bail};
 use std::fmt::Write as _;
-use std::net::IpAddr;
 
 /// Keys kraftd derives from typed settings. Setting them in `[kafka]` would silently fight the
 /// typed values (a second `node.id=` line wins in Java properties), so they are refused.
@@ -46,7 +45,9 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
         }
     }
     let ip = settings.advertise;
-    if ip.is_unspecified() || ip.is_multicast() {
+    // With `--force` and a host name that is not (yet) on this host, the listeners bind everywhere
+    // and the name is advertised; otherwise the advertised IP must be a real one.
+    if settings.advertise_name.is_none() && (ip.is_unspecified() || ip.is_multicast()) {
         bail!(
             "advertise address {ip} cannot be advertised to clients (Kafka rejects 0.0.0.0/::); \
              set advertise in {} (or --advertise) to this host's IP address",
@@ -68,7 +69,8 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
         );
     }
 
-    let host = host_for_url(ip);
+    let host = settings.advertised_host();
+    let bind = settings.listener_host();
     let node = settings.node_id.0;
     let (broker_port, controller_port) = (settings.broker_port, settings.controller_port);
 
@@ -77,7 +79,7 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
         ("node.id", node.to_string()),
         ("controller.quorum.voters", format!("{node}@{host}:{controller_port}")),
         // Bound to the advertised address, not 0.0.0.0: the node serves exactly where it says it is.
-        ("listeners", format!("PLAINTEXT://{host}:{broker_port},CONTROLLER://{host}:{controller_port}")),
+        ("listeners", format!("PLAINTEXT://{bind}:{broker_port},CONTROLLER://{bind}:{controller_port}")),
         // 3.7 refuses a broker that advertises its controller listener: only PLAINTEXT here.
         ("advertised.listeners", format!("PLAINTEXT://{host}:{broker_port}")),
         ("inter.broker.listener.name", "PLAINTEXT".into()),
@@ -117,13 +119,6 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
 }
 
 /// The host part of a listener URL / voter entry: IPv6 literals need brackets.
-fn host_for_url(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

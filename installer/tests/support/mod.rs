@@ -37,10 +37,7 @@ pub fn fixture_dir(version: &str) -> PathBuf {
 }
 
 pub fn sha512_hex(path: &Path) -> String {
-    let mut f = std::fs::File::open(path).unwrap();
-    let mut h = Sha512::new();
-    std::io::copy(&mut f, &mut h).unwrap();
-    hex::encode(h.finalize())
+    kraftd::dist::sha512_hex_of_file(path).unwrap()
 }
 
 /// Run the real kraft-install binary.
