@@ -439,7 +439,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         let props = tmp.path().join("server.properties");
-        // A controller without voters and without quorum flags: 4.1.1's StorageTool refuses it.
+        // A controller with neither controller.quorum.voters nor bootstrap servers: KafkaConfig rejects it.
         fs::write(&props, format!("process.roles=controller\nnode.id=1\ncontroller.listener.names=CONTROLLER\nlisteners=CONTROLLER://127.0.0.1:1\nlog.dirs={}\n", data.display())).unwrap();
         let err = ensure_formatted_as(Path::new("java"), &dist, &props, &data, CLUSTER, NodeId(1)).unwrap_err();
         let msg = err.to_string();
