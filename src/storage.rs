@@ -110,6 +110,14 @@ pub enum StorageError {
     #[error("{file}: {message}", file = file.display())]
     Unreadable { file: PathBuf, message: String },
 
+    /// The config would make StorageTool format some other directory than the one checked here.
+    #[error(
+        "{file} sets log.dirs={log_dirs:?}, but the data directory to format is {data_dir}; \
+         re-render {file} (kraft-install) so log.dirs names exactly the data directory",
+        file = file.display(), data_dir = data_dir.display()
+    )]
+    LogDirsMismatch { file: PathBuf, log_dirs: String, data_dir: PathBuf },
+
     /// `java` could not be started.
     #[error("cannot run `{command}`: {source}; check the Java runtime (--java-home / JAVA_HOME)")]
     Spawn { command: String, source: io::Error },
@@ -159,6 +167,7 @@ fn ensure_formatted_as(
         return Ok(FormatOutcome::AlreadyFormatted);
     }
     refuse_unless_empty(data_dir)?;
+    check_log_dirs(server_properties, data_dir)?;
 
     // StorageTool logs through the distribution's logging backend; without a config reload4j prints
     // "No appenders" warnings. A WARN-to-stderr config keeps real problems visible in the output.
@@ -228,6 +237,40 @@ fn check_identity(file: &Path, meta: &MetaProperties, cluster_id: &str, node_id:
             field: "node.id",
             expected: node_id.0.to_string(),
             found: meta.node_id.map_or_else(|| "(none)".to_string(), |n| n.to_string()),
+        });
+    }
+    Ok(())
+}
+
+/// StorageTool formats every directory in the config's `log.dirs` (and `metadata.log.dir`); the
+/// checks above covered only `data_dir`, so the config must name exactly that directory.
+fn check_log_dirs(server_properties: &Path, data_dir: &Path) -> Result<(), StorageError> {
+    let text = fs::read_to_string(server_properties).map_err(|e| StorageError::Unreadable {
+        file: server_properties.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let mut log_dirs = String::new();
+    for line in text.lines().map(str::trim_start) {
+        let Some((key, value)) = line.split_once('=') else { continue };
+        match key.trim() {
+            // Kafka uses log.dirs when set, else log.dir; a metadata.log.dir elsewhere is another dir.
+            "log.dirs" => log_dirs = value.trim().to_string(),
+            "log.dir" if log_dirs.is_empty() => log_dirs = value.trim().to_string(),
+            "metadata.log.dir" if Path::new(value.trim()) != data_dir => {
+                return Err(StorageError::LogDirsMismatch {
+                    file: server_properties.to_path_buf(),
+                    log_dirs: format!("{log_dirs} (metadata.log.dir={})", value.trim()),
+                    data_dir: data_dir.to_path_buf(),
+                });
+            }
+            _ => {}
+        }
+    }
+    if Path::new(&log_dirs) != data_dir {
+        return Err(StorageError::LogDirsMismatch {
+            file: server_properties.to_path_buf(),
+            log_dirs,
+            data_dir: data_dir.to_path_buf(),
         });
     }
     Ok(())
@@ -431,6 +474,17 @@ mod tests {
         assert!(matches!(err, StorageError::NotEmpty { .. }), "{err:?}");
         assert!(err.to_string().contains("orders-0"), "{err}");
         assert!(data.join("orders-0").is_dir());
+    }
+
+    #[test]
+    fn config_naming_another_log_dir_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let props = write_server_properties(tmp.path(), &tmp.path().join("elsewhere"), 1);
+        let dist = KafkaDist { home: tmp.path().into(), version: KafkaVersion::new(4, 1, 1) };
+        let err = ensure_formatted_as(Path::new("/nonexistent/java"), &dist, &props, &data, CLUSTER, NodeId(1)).unwrap_err();
+        assert!(matches!(err, StorageError::LogDirsMismatch { .. }), "{err:?}");
+        assert!(err.to_string().contains("elsewhere"), "{err}");
     }
 
     #[test]
