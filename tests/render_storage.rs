@@ -26,21 +26,30 @@ const PATIENCE: Duration = Duration::from_secs(180);
 fn fixture_dist(version: &str) -> KafkaDist {
     let cache = std::env::var_os("KRAFTD_CACHE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kraftd"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kraftd")
+        });
     let home = cache.join(format!("dist/kafka_2.13-{version}"));
     assert!(
-        home.join(format!("libs/kafka_2.13-{version}.jar")).is_file(),
+        home.join(format!("libs/kafka_2.13-{version}.jar"))
+            .is_file(),
         "Kafka {version} test distribution missing at {}: run scripts/kafka-dist.sh {version}",
         home.display()
     );
-    KafkaDist { home, version: version.parse().unwrap() }
+    KafkaDist {
+        home,
+        version: version.parse().unwrap(),
+    }
 }
 
 /// Two distinct free ports on 127.0.0.1 (both held until chosen, then released for Kafka).
 fn free_ports() -> (u16, u16) {
     let a = TcpListener::bind("127.0.0.1:0").unwrap();
     let b = TcpListener::bind("127.0.0.1:0").unwrap();
-    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
 /// Kills the JVM if the test fails before shutting it down itself.
@@ -77,7 +86,12 @@ fn run_tool(dist: &KafkaDist, log_flag: &str, main: &str, args: &[&str], stdin: 
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start java {main}: {e}"));
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -134,7 +148,9 @@ fn split_records(lines: &[String]) -> Result<Vec<(String, String)>, String> {
 }
 
 fn broker_round_trip(version: &str) {
-    let _serial = ONE_BROKER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = ONE_BROKER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let dist = fixture_dist(version);
     let tmp = tempfile::tempdir().unwrap();
     let layout = Layout::new(&tmp.path().join("root"), None);
@@ -152,21 +168,41 @@ fn broker_round_trip(version: &str) {
         java_home: None,
         heap: "512m".into(),
         jvm_opts: vec![],
-        extra_properties: BTreeMap::from([("auto.create.topics.enable".to_string(), "false".to_string())]),
+        extra_properties: BTreeMap::from([(
+            "auto.create.topics.enable".to_string(),
+            "false".to_string(),
+        )]),
         stop_timeout: Duration::from_secs(60),
     };
 
     // Render and write as kraft-install does.
     std::fs::create_dir_all(&layout.etc_dir).unwrap();
     let server_properties = render::server_properties(&settings, &dist.version).unwrap();
-    fsutil::write_atomic(&layout.server_properties(), server_properties.as_bytes(), 0o644).unwrap();
+    fsutil::write_atomic(
+        &layout.server_properties(),
+        server_properties.as_bytes(),
+        0o644,
+    )
+    .unwrap();
     let log_path = layout.log_config(&dist.version);
-    fsutil::write_atomic(&log_path, render::log_config(&dist.version).as_bytes(), 0o644).unwrap();
+    fsutil::write_atomic(
+        &log_path,
+        render::log_config(&dist.version).as_bytes(),
+        0o644,
+    )
+    .unwrap();
     eprintln!("--- server.properties for {version}:\n{server_properties}");
 
     let java = Path::new("java");
-    let outcome =
-        ensure_formatted(java, &dist, &layout.server_properties(), &layout.data_dir, &cluster_id, NodeId(1)).unwrap();
+    let outcome = ensure_formatted(
+        java,
+        &dist,
+        &layout.server_properties(),
+        &layout.data_dir,
+        &cluster_id,
+        NodeId(1),
+    )
+    .unwrap();
     assert_eq!(outcome, FormatOutcome::Formatted);
 
     // Start the broker from a scratch working dir with kafka.logs.dir pointing at an empty dir:
@@ -183,7 +219,12 @@ fn broker_round_trip(version: &str) {
     let mut broker = KillOnDrop(Some(
         Command::new(java)
             .current_dir(&workdir)
-            .args(["-Xmx512m", &format!("-Dkafka.logs.dir={}", logs_dir.display()), &log_flag, "-cp"])
+            .args([
+                "-Xmx512m",
+                &format!("-Dkafka.logs.dir={}", logs_dir.display()),
+                &log_flag,
+                "-cp",
+            ])
             .arg(dist.classpath())
             .arg("kafka.Kafka")
             .arg(layout.server_properties())
@@ -202,19 +243,33 @@ fn broker_round_trip(version: &str) {
         }
     });
     let stderr = child.stderr.take().unwrap();
-    let stderr_reader =
-        std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let stderr_reader = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
 
     let mut stdout_lines: Vec<String> = Vec::new();
     let started = Instant::now();
-    while !stdout_lines.iter().any(|l| l.contains("Kafka Server started")) {
+    while !stdout_lines
+        .iter()
+        .any(|l| l.contains("Kafka Server started"))
+    {
         match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(line) => stdout_lines.push(line),
             Err(_) => {
                 if let Some(status) = child.try_wait().unwrap() {
-                    panic!("Kafka {version} exited ({status}) before starting:\n{}", stdout_lines.join("\n"));
+                    panic!(
+                        "Kafka {version} exited ({status}) before starting:\n{}",
+                        stdout_lines.join("\n")
+                    );
                 }
-                assert!(started.elapsed() < PATIENCE, "Kafka {version} not started:\n{}", stdout_lines.join("\n"));
+                assert!(
+                    started.elapsed() < PATIENCE,
+                    "Kafka {version} not started:\n{}",
+                    stdout_lines.join("\n")
+                );
             }
         }
     }
@@ -222,7 +277,10 @@ fn broker_round_trip(version: &str) {
     let bootstrap = format!("127.0.0.1:{broker_port}");
     let tool_log = tool_log_flag(tmp.path(), &dist.version);
     let (producer, consumer) = if dist.version.major >= 4 {
-        ("org.apache.kafka.tools.ConsoleProducer", "org.apache.kafka.tools.consumer.ConsoleConsumer")
+        (
+            "org.apache.kafka.tools.ConsoleProducer",
+            "org.apache.kafka.tools.consumer.ConsoleConsumer",
+        )
     } else {
         ("kafka.tools.ConsoleProducer", "kafka.tools.ConsoleConsumer")
     };
@@ -230,20 +288,49 @@ fn broker_round_trip(version: &str) {
         &dist,
         &tool_log,
         "org.apache.kafka.tools.TopicCommand",
-        &["--bootstrap-server", &bootstrap, "--create", "--topic", "kraftd-test", "--partitions", "1", "--replication-factor", "1"],
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--create",
+            "--topic",
+            "kraftd-test",
+            "--partitions",
+            "1",
+            "--replication-factor",
+            "1",
+        ],
         "",
     );
     let records = ["first record", "second record", "third record"];
-    run_tool(&dist, &tool_log, producer, &["--bootstrap-server", &bootstrap, "--topic", "kraftd-test"], &(records.join("\n") + "\n"));
+    run_tool(
+        &dist,
+        &tool_log,
+        producer,
+        &["--bootstrap-server", &bootstrap, "--topic", "kraftd-test"],
+        &(records.join("\n") + "\n"),
+    );
     let consumed = run_tool(
         &dist,
         &tool_log,
         consumer,
-        &["--bootstrap-server", &bootstrap, "--topic", "kraftd-test", "--from-beginning", "--max-messages", "3", "--timeout-ms", "120000"],
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--topic",
+            "kraftd-test",
+            "--from-beginning",
+            "--max-messages",
+            "3",
+            "--timeout-ms",
+            "120000",
+        ],
         "",
     );
     let consumed: Vec<&str> = consumed.lines().collect();
-    assert_eq!(consumed, records, "Kafka {version}: records read back differ");
+    assert_eq!(
+        consumed, records,
+        "Kafka {version}: records read back differ"
+    );
 
     // Stop as systemd would: SIGTERM, then wait for the JVM's shutdown hooks.
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
@@ -253,7 +340,10 @@ fn broker_round_trip(version: &str) {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(stopping.elapsed() < PATIENCE, "Kafka {version} did not stop after SIGTERM");
+        assert!(
+            stopping.elapsed() < PATIENCE,
+            "Kafka {version} did not stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     broker.0 = None;
@@ -261,7 +351,10 @@ fn broker_round_trip(version: &str) {
     stdout_lines.extend(rx.try_iter());
     let stderr_lines = stderr_reader.join().unwrap();
     // 143 = 128 + SIGTERM: the JVM's normal exit after running its shutdown hooks.
-    assert!(matches!(status.code(), Some(0) | Some(143)), "Kafka {version} exit status {status}");
+    assert!(
+        matches!(status.code(), Some(0) | Some(143)),
+        "Kafka {version} exit status {status}"
+    );
     assert!(
         layout.data_dir.join(".kafka_cleanshutdown").is_file(),
         "Kafka {version}: no .kafka_cleanshutdown in {} after SIGTERM",
@@ -271,8 +364,15 @@ fn broker_round_trip(version: &str) {
     // Logging: pattern on stdout, nothing from log4j on stderr, no log files anywhere.
     let all = stdout_lines.join("\n");
     let logged = split_records(&stdout_lines).unwrap_or_else(|e| panic!("Kafka {version}: {e}"));
-    let has = |level: &str, logger: &str| logged.iter().any(|(l, r)| l == level && r.ends_with(&format!("({logger})")));
-    assert!(logged.iter().filter(|(l, _)| l == "INFO").count() > 10, "Kafka {version}: few INFO lines:\n{all}");
+    let has = |level: &str, logger: &str| {
+        logged
+            .iter()
+            .any(|(l, r)| l == level && r.ends_with(&format!("({logger})")))
+    };
+    assert!(
+        logged.iter().filter(|(l, _)| l == "INFO").count() > 10,
+        "Kafka {version}: few INFO lines:\n{all}"
+    );
     // Loggers the stock configs send to files must reach stdout. On a freshly formatted node the
     // controller always warns "Performing controller activation. The metadata log appears to be
     // empty" (stock: controller.log), and creating the topic logs to state.change.logger (stock:
@@ -281,9 +381,14 @@ fn broker_round_trip(version: &str) {
         has("WARN", "org.apache.kafka.controller.QuorumController"),
         "Kafka {version}: no WARN from the QuorumController on stdout:\n{all}"
     );
-    assert!(has("INFO", "state.change.logger"), "Kafka {version}: no state.change.logger line on stdout:\n{all}");
     assert!(
-        !stderr_lines.iter().any(|l| record_level(l).is_some() || l.starts_with("log4j")),
+        has("INFO", "state.change.logger"),
+        "Kafka {version}: no state.change.logger line on stdout:\n{all}"
+    );
+    assert!(
+        !stderr_lines
+            .iter()
+            .any(|l| record_level(l).is_some() || l.starts_with("log4j")),
         "Kafka {version}: log output on stderr:\n{}",
         stderr_lines.join("\n")
     );
@@ -291,7 +396,10 @@ fn broker_round_trip(version: &str) {
         .iter()
         .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
         .collect();
-    assert!(stray.is_empty(), "Kafka {version} wrote log files: {stray:?}");
+    assert!(
+        stray.is_empty(),
+        "Kafka {version} wrote log files: {stray:?}"
+    );
 }
 
 #[test]
