@@ -37,7 +37,9 @@ pub fn read_meta(dir: &Path) -> anyhow::Result<Option<MetaProperties>> {
     };
     // Java writes properties as ISO-8859-1; every byte maps to the char of the same number.
     let text: String = text.iter().map(|&b| b as char).collect();
-    parse_meta(&text).with_context(|| format!("{} is not a valid Kafka meta.properties", file.display())).map(Some)
+    parse_meta(&text)
+        .with_context(|| format!("{} is not a valid Kafka meta.properties", file.display()))
+        .map(Some)
 }
 
 fn parse_meta(text: &str) -> anyhow::Result<MetaProperties> {
@@ -52,7 +54,9 @@ fn parse_meta(text: &str) -> anyhow::Result<MetaProperties> {
             continue;
         }
         // Kafka writes `key=value` with no escapes in these fields (ids are base64url and digits).
-        let Some((key, value)) = line.split_once(['=', ':']) else { continue };
+        let Some((key, value)) = line.split_once(['=', ':']) else {
+            continue;
+        };
         let (key, value) = (key.trim(), value.trim().to_string());
         match key {
             "cluster.id" => cluster_id = Some(value),
@@ -64,15 +68,24 @@ fn parse_meta(text: &str) -> anyhow::Result<MetaProperties> {
         }
     }
     let number = |field: &str, v: String| {
-        v.parse::<u32>().map_err(|_| anyhow::anyhow!("{field}={v:?} is not a non-negative number"))
+        v.parse::<u32>()
+            .map_err(|_| anyhow::anyhow!("{field}={v:?} is not a non-negative number"))
     };
-    let version = number("version", version.ok_or_else(|| anyhow::anyhow!("no version= line"))?)?;
+    let version = number(
+        "version",
+        version.ok_or_else(|| anyhow::anyhow!("no version= line"))?,
+    )?;
     let cluster_id = cluster_id.ok_or_else(|| anyhow::anyhow!("no cluster.id= line"))?;
     let node_id = match node_id.or(broker_id) {
         Some(v) => Some(number("node.id", v)?),
         None => None,
     };
-    Ok(MetaProperties { cluster_id, node_id, directory_id, version })
+    Ok(MetaProperties {
+        cluster_id,
+        node_id,
+        directory_id,
+        version,
+    })
 }
 
 /// What `ensure_formatted` did.
@@ -97,7 +110,12 @@ pub enum StorageError {
         fix = conflict_fix(field, found),
         dir = file.parent().unwrap_or(Path::new("")).display()
     )]
-    Conflict { file: PathBuf, field: &'static str, expected: String, found: String },
+    Conflict {
+        file: PathBuf,
+        field: &'static str,
+        expected: String,
+        found: String,
+    },
 
     /// The data directory holds files but no `meta.properties`: possibly someone's data.
     #[error(
@@ -110,13 +128,29 @@ pub enum StorageError {
     #[error("{file}: {message}", file = file.display())]
     Unreadable { file: PathBuf, message: String },
 
+    /// The config would make StorageTool format some other directory than the one checked here.
+    #[error(
+        "{file} sets log.dirs={log_dirs:?}, but the data directory to format is {data_dir}; \
+         re-render {file} (kraft-install) so log.dirs names exactly the data directory",
+        file = file.display(), data_dir = data_dir.display()
+    )]
+    LogDirsMismatch {
+        file: PathBuf,
+        log_dirs: String,
+        data_dir: PathBuf,
+    },
+
     /// `java` could not be started.
     #[error("cannot run `{command}`: {source}; check the Java runtime (--java-home / JAVA_HOME)")]
     Spawn { command: String, source: io::Error },
 
     /// StorageTool ran and failed (or did not leave the expected `meta.properties`).
     #[error("storage format failed ({status}): `{command}`\n{output}")]
-    FormatFailed { command: String, status: String, output: String },
+    FormatFailed {
+        command: String,
+        status: String,
+        output: String,
+    },
 }
 
 fn conflict_fix(field: &str, found: &str) -> String {
@@ -141,7 +175,14 @@ pub fn ensure_formatted(
     cluster_id: &ClusterId,
     node_id: NodeId,
 ) -> Result<FormatOutcome, StorageError> {
-    ensure_formatted_as(java, dist, server_properties, data_dir, cluster_id.as_str(), node_id)
+    ensure_formatted_as(
+        java,
+        dist,
+        server_properties,
+        data_dir,
+        cluster_id.as_str(),
+        node_id,
+    )
 }
 
 fn ensure_formatted_as(
@@ -153,12 +194,16 @@ fn ensure_formatted_as(
     node_id: NodeId,
 ) -> Result<FormatOutcome, StorageError> {
     let meta_file = data_dir.join(META_PROPERTIES);
-    let unreadable = |e: anyhow::Error| StorageError::Unreadable { file: meta_file.clone(), message: format!("{e:#}") };
+    let unreadable = |e: anyhow::Error| StorageError::Unreadable {
+        file: meta_file.clone(),
+        message: format!("{e:#}"),
+    };
     if let Some(meta) = read_meta(data_dir).map_err(unreadable)? {
         check_identity(&meta_file, &meta, cluster_id, node_id)?;
         return Ok(FormatOutcome::AlreadyFormatted);
     }
     refuse_unless_empty(data_dir)?;
+    check_log_dirs(server_properties, data_dir)?;
 
     // StorageTool logs through the distribution's logging backend; without a config reload4j prints
     // "No appenders" warnings. A WARN-to-stderr config keeps real problems visible in the output.
@@ -188,10 +233,21 @@ fn ensure_formatted_as(
         .args(&args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|source| StorageError::Spawn { command: command.clone(), source })?;
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        .map_err(|source| StorageError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     if !output.status.success() {
-        return Err(StorageError::FormatFailed { command, status: output.status.to_string(), output: text });
+        return Err(StorageError::FormatFailed {
+            command,
+            status: output.status.to_string(),
+            output: text,
+        });
     }
     // Trust but verify: the tool formats the log.dirs of the config, which must be data_dir.
     match read_meta(data_dir) {
@@ -213,7 +269,12 @@ fn ensure_formatted_as(
     }
 }
 
-fn check_identity(file: &Path, meta: &MetaProperties, cluster_id: &str, node_id: NodeId) -> Result<(), StorageError> {
+fn check_identity(
+    file: &Path,
+    meta: &MetaProperties,
+    cluster_id: &str,
+    node_id: NodeId,
+) -> Result<(), StorageError> {
     if meta.cluster_id != cluster_id {
         return Err(StorageError::Conflict {
             file: file.to_path_buf(),
@@ -227,7 +288,45 @@ fn check_identity(file: &Path, meta: &MetaProperties, cluster_id: &str, node_id:
             file: file.to_path_buf(),
             field: "node.id",
             expected: node_id.0.to_string(),
-            found: meta.node_id.map_or_else(|| "(none)".to_string(), |n| n.to_string()),
+            found: meta
+                .node_id
+                .map_or_else(|| "(none)".to_string(), |n| n.to_string()),
+        });
+    }
+    Ok(())
+}
+
+/// StorageTool formats every directory in the config's `log.dirs` (and `metadata.log.dir`); the
+/// checks above covered only `data_dir`, so the config must name exactly that directory.
+fn check_log_dirs(server_properties: &Path, data_dir: &Path) -> Result<(), StorageError> {
+    let text = fs::read_to_string(server_properties).map_err(|e| StorageError::Unreadable {
+        file: server_properties.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let mut log_dirs = String::new();
+    for line in text.lines().map(str::trim_start) {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        match key.trim() {
+            // Kafka uses log.dirs when set, else log.dir; a metadata.log.dir elsewhere is another dir.
+            "log.dirs" => log_dirs = value.trim().to_string(),
+            "log.dir" if log_dirs.is_empty() => log_dirs = value.trim().to_string(),
+            "metadata.log.dir" if Path::new(value.trim()) != data_dir => {
+                return Err(StorageError::LogDirsMismatch {
+                    file: server_properties.to_path_buf(),
+                    log_dirs: format!("{log_dirs} (metadata.log.dir={})", value.trim()),
+                    data_dir: data_dir.to_path_buf(),
+                });
+            }
+            _ => {}
+        }
+    }
+    if Path::new(&log_dirs) != data_dir {
+        return Err(StorageError::LogDirsMismatch {
+            file: server_properties.to_path_buf(),
+            log_dirs,
+            data_dir: data_dir.to_path_buf(),
         });
     }
     Ok(())
@@ -241,7 +340,12 @@ fn refuse_unless_empty(dir: &Path) -> Result<(), StorageError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(StorageError::Unreadable { file: dir.to_path_buf(), message: format!("cannot list: {e}") }),
+        Err(e) => {
+            return Err(StorageError::Unreadable {
+                file: dir.to_path_buf(),
+                message: format!("cannot list: {e}"),
+            });
+        }
     };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
@@ -253,12 +357,22 @@ fn refuse_unless_empty(dir: &Path) -> Result<(), StorageError> {
     }
     names.sort();
     let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-    let more = if names.len() > 5 { format!(" and {} more", names.len() - 5) } else { String::new() };
-    Err(StorageError::NotEmpty { dir: dir.to_path_buf(), entries: format!("{shown}{more}") })
+    let more = if names.len() > 5 {
+        format!(" and {} more", names.len() - 5)
+    } else {
+        String::new()
+    };
+    Err(StorageError::NotEmpty {
+        dir: dir.to_path_buf(),
+        entries: format!("{shown}{more}"),
+    })
 }
 
 fn tool_log_config(dist: &KafkaDist) -> io::Result<tempfile::NamedTempFile> {
-    let mut file = tempfile::Builder::new().prefix("kraftd-storage-log.").suffix(".properties").tempfile()?;
+    let mut file = tempfile::Builder::new()
+        .prefix("kraftd-storage-log.")
+        .suffix(".properties")
+        .tempfile()?;
     let text = if dist.version.major >= 4 {
         "status=error\nappender.stderr.type=Console\nappender.stderr.name=STDERR\nappender.stderr.target=SYSTEM_ERR\n\
          appender.stderr.layout.type=PatternLayout\nappender.stderr.layout.pattern=[%d] %p %m (%c)%n\n\
@@ -279,7 +393,10 @@ fn display_command(program: &Path, args: &[OsString]) -> String {
         .chain(args.iter().map(OsString::as_os_str))
         .map(|a| {
             let s = a.to_string_lossy();
-            if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+".contains(c)) {
+            if !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+".contains(c))
+            {
                 s.into_owned()
             } else {
                 format!("'{}'", s.replace('\'', "'\\''"))
@@ -309,8 +426,16 @@ mod tests {
             }
         );
         let zk = parse_meta("version=0\nbroker.id=3\ncluster.id=abc\n").unwrap();
-        assert_eq!((zk.version, zk.node_id, zk.directory_id), (0, Some(3), None));
-        assert!(parse_meta("node.id=1\nversion=1\n").unwrap_err().to_string().contains("cluster.id"));
+        assert_eq!(
+            (zk.version, zk.node_id, zk.directory_id),
+            (0, Some(3), None)
+        );
+        assert!(
+            parse_meta("node.id=1\nversion=1\n")
+                .unwrap_err()
+                .to_string()
+                .contains("cluster.id")
+        );
     }
 
     #[test]
@@ -329,7 +454,14 @@ mod tests {
             found: CLUSTER.into(),
         };
         let msg = err.to_string();
-        for part in ["/var/lib/kafka/data/meta.properties", "AAAAAAAAAAAAAAAAAAAAAg", CLUSTER, "--cluster-id=", "never deletes", "move /var/lib/kafka/data away"] {
+        for part in [
+            "/var/lib/kafka/data/meta.properties",
+            "AAAAAAAAAAAAAAAAAAAAAg",
+            CLUSTER,
+            "--cluster-id=",
+            "never deletes",
+            "move /var/lib/kafka/data away",
+        ] {
             assert!(msg.contains(part), "{part:?} missing from: {msg}");
         }
     }
@@ -338,14 +470,20 @@ mod tests {
     pub(crate) fn fixture_dist(version: &str) -> KafkaDist {
         let cache = std::env::var_os("KRAFTD_CACHE")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kraftd"));
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kraftd")
+            });
         let home = cache.join(format!("dist/kafka_2.13-{version}"));
         assert!(
-            home.join(format!("libs/kafka_2.13-{version}.jar")).is_file(),
+            home.join(format!("libs/kafka_2.13-{version}.jar"))
+                .is_file(),
             "Kafka {version} test distribution missing at {}: run scripts/kafka-dist.sh {version}",
             home.display()
         );
-        KafkaDist { home, version: version.parse().unwrap() }
+        KafkaDist {
+            home,
+            version: version.parse().unwrap(),
+        }
     }
 
     fn write_server_properties(dir: &Path, data_dir: &Path, node: u32) -> PathBuf {
@@ -368,7 +506,11 @@ mod tests {
             .map(|e| {
                 let e = e.unwrap();
                 let meta = e.metadata().unwrap();
-                (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap_or_default(), meta.modified().unwrap())
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    fs::read(e.path()).unwrap_or_default(),
+                    meta.modified().unwrap(),
+                )
             })
             .collect();
         all.sort();
@@ -384,29 +526,55 @@ mod tests {
 
         let first = ensure_formatted_as(java, &dist, &props, &data, CLUSTER, NodeId(1)).unwrap();
         assert_eq!(first, FormatOutcome::Formatted);
-        let meta = read_meta(&data).unwrap().expect("meta.properties after format");
-        assert_eq!((meta.cluster_id.as_str(), meta.node_id, meta.version), (CLUSTER, Some(1), 1));
+        let meta = read_meta(&data)
+            .unwrap()
+            .expect("meta.properties after format");
+        assert_eq!(
+            (meta.cluster_id.as_str(), meta.node_id, meta.version),
+            (CLUSTER, Some(1), 1)
+        );
         assert!(meta.directory_id.is_some(), "{meta:?}");
         let before = snapshot(&data);
 
         let again = ensure_formatted_as(java, &dist, &props, &data, CLUSTER, NodeId(1)).unwrap();
         assert_eq!(again, FormatOutcome::AlreadyFormatted);
-        assert_eq!(snapshot(&data), before, "a second call must not touch the data dir");
+        assert_eq!(
+            snapshot(&data),
+            before,
+            "a second call must not touch the data dir"
+        );
 
         let other_cluster = "AAAAAAAAAAAAAAAAAAAAAg";
         match ensure_formatted_as(java, &dist, &props, &data, other_cluster, NodeId(1)) {
-            Err(StorageError::Conflict { field: "cluster.id", expected, found, .. }) => {
-                assert_eq!((expected.as_str(), found.as_str()), (other_cluster, CLUSTER));
+            Err(StorageError::Conflict {
+                field: "cluster.id",
+                expected,
+                found,
+                ..
+            }) => {
+                assert_eq!(
+                    (expected.as_str(), found.as_str()),
+                    (other_cluster, CLUSTER)
+                );
             }
             other => panic!("expected a cluster.id conflict, got {other:?}"),
         }
         match ensure_formatted_as(java, &dist, &props, &data, CLUSTER, NodeId(2)) {
-            Err(StorageError::Conflict { field: "node.id", expected, found, .. }) => {
+            Err(StorageError::Conflict {
+                field: "node.id",
+                expected,
+                found,
+                ..
+            }) => {
                 assert_eq!((expected.as_str(), found.as_str()), ("2", "1"));
             }
             other => panic!("expected a node.id conflict, got {other:?}"),
         }
-        assert_eq!(snapshot(&data), before, "a conflict must not touch the data dir");
+        assert_eq!(
+            snapshot(&data),
+            before,
+            "a conflict must not touch the data dir"
+        );
     }
 
     #[test]
@@ -425,12 +593,47 @@ mod tests {
         let data = tmp.path().join("data");
         fs::create_dir_all(data.join("orders-0")).unwrap();
         // A java that does not exist: reaching the spawn would be a Spawn error, not NotEmpty.
-        let dist = KafkaDist { home: tmp.path().into(), version: KafkaVersion::new(4, 1, 1) };
-        let err = ensure_formatted_as(Path::new("/nonexistent/java"), &dist, &tmp.path().join("s.properties"), &data, CLUSTER, NodeId(1))
-            .unwrap_err();
+        let dist = KafkaDist {
+            home: tmp.path().into(),
+            version: KafkaVersion::new(4, 1, 1),
+        };
+        let err = ensure_formatted_as(
+            Path::new("/nonexistent/java"),
+            &dist,
+            &tmp.path().join("s.properties"),
+            &data,
+            CLUSTER,
+            NodeId(1),
+        )
+        .unwrap_err();
         assert!(matches!(err, StorageError::NotEmpty { .. }), "{err:?}");
         assert!(err.to_string().contains("orders-0"), "{err}");
         assert!(data.join("orders-0").is_dir());
+    }
+
+    #[test]
+    fn config_naming_another_log_dir_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let props = write_server_properties(tmp.path(), &tmp.path().join("elsewhere"), 1);
+        let dist = KafkaDist {
+            home: tmp.path().into(),
+            version: KafkaVersion::new(4, 1, 1),
+        };
+        let err = ensure_formatted_as(
+            Path::new("/nonexistent/java"),
+            &dist,
+            &props,
+            &data,
+            CLUSTER,
+            NodeId(1),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, StorageError::LogDirsMismatch { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("elsewhere"), "{err}");
     }
 
     #[test]
@@ -439,12 +642,18 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         let props = tmp.path().join("server.properties");
-        // A controller without voters and without quorum flags: 4.1.1's StorageTool refuses it.
+        // A controller with neither controller.quorum.voters nor bootstrap servers: KafkaConfig rejects it.
         fs::write(&props, format!("process.roles=controller\nnode.id=1\ncontroller.listener.names=CONTROLLER\nlisteners=CONTROLLER://127.0.0.1:1\nlog.dirs={}\n", data.display())).unwrap();
-        let err = ensure_formatted_as(Path::new("java"), &dist, &props, &data, CLUSTER, NodeId(1)).unwrap_err();
+        let err = ensure_formatted_as(Path::new("java"), &dist, &props, &data, CLUSTER, NodeId(1))
+            .unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, StorageError::FormatFailed { .. }), "{err:?}");
-        assert!(msg.contains("kafka.tools.StorageTool format --cluster-id=MkU3OEVBNTcwNTJENDM2Qg --config"), "{msg}");
+        assert!(
+            msg.contains(
+                "kafka.tools.StorageTool format --cluster-id=MkU3OEVBNTcwNTJENDM2Qg --config"
+            ),
+            "{msg}"
+        );
         assert!(msg.lines().count() > 1, "tool output missing: {msg}");
     }
 }

@@ -66,7 +66,9 @@ mod tests {
     fn plain_text_is_verbatim() {
         assert_eq!(escape_key("log.retention.hours"), "log.retention.hours");
         assert_eq!(
-            escape_value("org.apache.kafka.common.security.plain.PlainLoginModule required username=\"a\";"),
+            escape_value(
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"a\";"
+            ),
             "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"a\";"
         );
     }
