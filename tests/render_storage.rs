@@ -173,6 +173,8 @@ fn broker_round_trip(version: &str) {
             "false".to_string(),
         )]),
         stop_timeout: Duration::from_secs(60),
+        advertise_name: None,
+        kafka_values: BTreeMap::new(),
     };
 
     // Render and write as kraft-install does.

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Default)]
 pub struct Report {
     pub changes: Vec<String>,
+    /// The installed distribution, once obtained.
+    pub kafka: Option<KafkaDist>,
 }
 
 impl Report {
@@ -98,7 +100,39 @@ pub fn run(args: &Args) -> Result<()> {
     let mut report = Report::default();
 
     // 4. Provision user and directories (before unpacking: /opt/kafka must exist).
-    let owner = provision::provision(&layout, &mut report.changes)?;
+    let mut created = Vec::new();
+    let owner = match provision::provision(&layout, &mut report.changes, &mut created) {
+        Ok(owner) => owner,
+        Err(e) => {
+            provision::remove_empty_created(&created);
+            return Err(e);
+        }
+    };
+    let result = install_steps(args, &mut settings, source, requested, version, &java, &cluster_id, owner, &mut report);
+    if result.is_err() {
+        // A failed download or unpack leaves the target as it was: drop the (still empty)
+        // directories this run created. Never removes anything that has content.
+        provision::remove_empty_created(&created);
+    }
+    result?;
+    print!("{}", summary(&settings, &report, args.no_systemd));
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn install_steps(
+    args: &Args,
+    settings: &mut Settings,
+    source: DistSource,
+    requested: Option<KafkaVersion>,
+    version: KafkaVersion,
+    java: &JavaRuntime,
+    cluster_id: &ClusterId,
+    owner: Option<provision::Owner>,
+    report: &mut Report,
+) -> Result<()> {
+    let layout = settings.layout.clone();
+    let config_path = layout.config_file();
 
     // 2. Get Kafka.
     let obtained = dist::obtain(&dist::ObtainRequest {
@@ -114,11 +148,11 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let kafka: KafkaDist = obtained.dist;
     if kafka.version != version {
-        reconcile_version(&mut settings, kafka.version, args.kafka_version.is_some())?;
+        reconcile_version(settings, kafka.version, args.kafka_version.is_some())?;
     }
 
     // 6. Render server.properties and the log config; write back kraftd.toml.
-    let props = render::server_properties(&settings, &kafka.version)?;
+    let props = render::server_properties(settings, &kafka.version)?;
     let props_path = layout.server_properties();
     report.note(write_atomic(&props_path, props.as_bytes(), 0o640)?, format!("wrote {}", props_path.display()));
     let log_path = layout.log_config(&kafka.version);
@@ -126,7 +160,7 @@ pub fn run(args: &Args) -> Result<()> {
         write_atomic(&log_path, render::log_config(&kafka.version).as_bytes(), 0o640)?,
         format!("wrote {}", log_path.display()),
     );
-    report.note(kraftd::config::save_config(&config_path, &settings)?, format!("wrote {}", config_path.display()));
+    report.note(kraftd::config::save_config(&config_path, settings)?, format!("wrote {}", config_path.display()));
     provision::own_config_files(owner.as_ref(), &[&props_path, &log_path, &config_path])?;
 
     // 8. Format storage (Kafka's own StorageTool) only when unformatted.
@@ -135,7 +169,7 @@ pub fn run(args: &Args) -> Result<()> {
         &kafka,
         &props_path,
         &layout.data_dir,
-        &cluster_id,
+        cluster_id,
         settings.node_id,
     )?;
     if formatted == FormatOutcome::Formatted {
@@ -148,7 +182,7 @@ pub fn run(args: &Args) -> Result<()> {
         unit::install(&layout, &config_path, &mut report.changes)?;
     }
 
-    print!("{}", summary(&settings, &kafka, &report, args.no_systemd));
+    report.kafka = Some(kafka);
     Ok(())
 }
 
@@ -234,8 +268,9 @@ fn plan_text(s: &Settings, source: &DistSource, java: &JavaRuntime, formatted: b
     t
 }
 
-fn summary(s: &Settings, kafka: &KafkaDist, report: &Report, no_systemd: bool) -> String {
+fn summary(s: &Settings, report: &Report, no_systemd: bool) -> String {
     let l = &s.layout;
+    let kafka = report.kafka.as_ref().expect("set by install_steps");
     let mut t = String::new();
     if report.changes.is_empty() {
         let _ = writeln!(t, "Nothing to change: the node is already installed as configured.");

@@ -9,7 +9,7 @@ use nix::unistd::{Gid, Uid, User, chown};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The sysusers.d entry the packages ship, applied the same way for a tarball install.
@@ -26,7 +26,7 @@ pub struct Owner {
 
 /// Create the user (system install as root) and the directories. Returns the broker's account
 /// when files must be chowned to it.
-pub fn provision(layout: &Layout, changes: &mut Vec<String>) -> Result<Option<Owner>> {
+pub fn provision(layout: &Layout, changes: &mut Vec<String>, created: &mut Vec<PathBuf>) -> Result<Option<Owner>> {
     let owner = if layout.is_system() {
         if !Uid::effective().is_root() {
             bail!(
@@ -39,13 +39,13 @@ pub fn provision(layout: &Layout, changes: &mut Vec<String>) -> Result<Option<Ow
         None
     };
     // /etc/kafka: root:kafka 0750 (the broker reads its config, cannot change it).
-    make_dir(&layout.etc_dir, 0o750, owner.map(|o| (Uid::from_raw(0), o.gid)), changes)?;
-    make_dir(&layout.opt_dir, 0o755, None, changes)?;
+    make_dir(&layout.etc_dir, 0o750, owner.map(|o| (Uid::from_raw(0), o.gid)), changes, created)?;
+    make_dir(&layout.opt_dir, 0o755, None, changes, created)?;
     // The data directory and its parent: kafka:kafka 0750, only when we create them.
     if let Some(parent) = layout.data_dir.parent() {
-        make_dir(parent, 0o750, owner.map(|o| (o.uid, o.gid)), changes)?;
+        make_dir(parent, 0o750, owner.map(|o| (o.uid, o.gid)), changes, created)?;
     }
-    make_dir(&layout.data_dir, 0o750, owner.map(|o| (o.uid, o.gid)), changes)?;
+    make_dir(&layout.data_dir, 0o750, owner.map(|o| (o.uid, o.gid)), changes, created)?;
     Ok(owner)
 }
 
@@ -83,18 +83,25 @@ fn chown_created(path: &Path, o: &Owner) -> Result<()> {
     Ok(())
 }
 
-fn make_dir(dir: &Path, mode: u32, owner: Option<(Uid, Gid)>, changes: &mut Vec<String>) -> Result<()> {
+fn make_dir(
+    dir: &Path,
+    mode: u32,
+    owner: Option<(Uid, Gid)>,
+    changes: &mut Vec<String>,
+    created: &mut Vec<PathBuf>,
+) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    if let Some(parent) = dir.parent() {
-        if !parent.exists() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o755)
-                .create(parent)
-                .with_context(|| format!("cannot create {} (is the target writable?)", parent.display()))?;
-        }
+    // Missing ancestors (e.g. the --prefix itself) are created 0755 and remembered for rollback.
+    let mut missing: Vec<&Path> = dir.ancestors().skip(1).take_while(|a| !a.exists()).collect();
+    missing.reverse();
+    for ancestor in missing {
+        fs::DirBuilder::new()
+            .mode(0o755)
+            .create(ancestor)
+            .with_context(|| format!("cannot create {} (is the target writable?)", ancestor.display()))?;
+        created.push(ancestor.to_path_buf());
     }
     fs::DirBuilder::new()
         .mode(mode)
@@ -103,11 +110,20 @@ fn make_dir(dir: &Path, mode: u32, owner: Option<(Uid, Gid)>, changes: &mut Vec<
     // The umask may have narrowed the mode.
     fs::set_permissions(dir, fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set mode {mode:o} on {}", dir.display()))?;
+    created.push(dir.to_path_buf());
     if let Some((uid, gid)) = owner {
         chown(dir, Some(uid), Some(gid)).with_context(|| format!("cannot chown {}", dir.display()))?;
     }
     changes.push(format!("created {}", dir.display()));
     Ok(())
+}
+
+/// Undo `make_dir` after a failed run: remove the directories this run created, deepest first,
+/// only while they are empty (`remove_dir` refuses otherwise), so no content is ever removed.
+pub fn remove_empty_created(created: &[PathBuf]) {
+    for dir in created.iter().rev() {
+        let _ = fs::remove_dir(dir);
+    }
 }
 
 /// The `kafka` user via systemd-sysusers (same file as the packages), else useradd.

@@ -289,9 +289,9 @@ fn several_candidate_addresses_need_advertise() {
     let (tmp, prefix) = fresh();
     let before = snapshot(tmp.path());
     let script = format!(
-        "set -e; ip link add k0 type dummy; ip link add k1 type dummy; \
+        "set -e; ip link add k0 type veth peer name k0p; ip link add k1 type veth peer name k1p; \
          ip addr add 10.231.0.1/24 dev k0; ip addr add 10.232.0.1/24 dev k1; \
-         ip link set k0 up; ip link set k1 up; ip link set lo up; \
+         for l in k0 k0p k1 k1p lo; do ip link set $l up; done; \
          exec {} --prefix {} --dist {}",
         env!("CARGO_BIN_EXE_kraft-install"),
         prefix.display(),
@@ -330,9 +330,9 @@ fn unknown_toml_key_and_bad_syntax_are_refused_with_position() {
     std::fs::create_dir_all(&etc).unwrap();
     let d = fixture_dir(V4).display().to_string();
     std::fs::write(etc.join("kraftd.toml"), "[node]\nid = 1\nadvertized = \"127.0.0.1\"\n").unwrap();
-    assert_refused(tmp.path(), &prefix, &["--dist", &d, "--advertise", "127.0.0.1"], 78, &["kraftd.toml", "advertized", "3"]);
+    assert_refused(tmp.path(), &prefix, &["--dist", &d, "--advertise", "127.0.0.1"], 78, &["kraftd.toml:3:1", "advertized"]);
     std::fs::write(etc.join("kraftd.toml"), "[node]\nid = 1\nbroker_port = = 9\n").unwrap();
-    assert_refused(tmp.path(), &prefix, &["--dist", &d, "--advertise", "127.0.0.1"], 78, &["kraftd.toml", "line 3"]);
+    assert_refused(tmp.path(), &prefix, &["--dist", &d, "--advertise", "127.0.0.1"], 78, &["kraftd.toml:3:15", "extra `=`"]);
     std::fs::write(etc.join("kraftd.toml"), "[kafka]\n\"node.id\" = 5\n").unwrap();
     assert_refused(tmp.path(), &prefix, &["--dist", &d, "--advertise", "127.0.0.1"], 78, &["node.id", "--node-id"]);
 }

@@ -176,6 +176,8 @@ mod tests {
             heap: "1G".into(),
             jvm_opts: vec![],
             extra_properties: BTreeMap::new(),
+            advertise_name: None,
+            kafka_values: BTreeMap::new(),
             stop_timeout: Duration::from_secs(300),
         }
     }

@@ -78,7 +78,11 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u64, u32, i64, i64, String)> 
         } else {
             String::new()
         };
-        out.insert(p.to_path_buf(), (meta.len(), meta.mode(), meta.mtime(), meta.mtime_nsec(), digest));
+        // A directory's mtime moves whenever an entry comes and goes (e.g. a rolled-back temp
+        // dir); its entries are compared one by one instead.
+        let (mtime, nsec) = if meta.is_dir() { (0, 0) } else { (meta.mtime(), meta.mtime_nsec()) };
+        let len = if meta.is_dir() { 0 } else { meta.len() };
+        out.insert(p.to_path_buf(), (len, meta.mode(), mtime, nsec, digest));
         if meta.is_dir() {
             for e in std::fs::read_dir(p).unwrap() {
                 walk(&e.unwrap().path(), out);
@@ -199,28 +203,41 @@ impl Broker {
         c
     }
 
-    /// Produce `records` with Kafka's console producer (acks=all), retrying until the broker serves.
-    pub fn produce(&self, bootstrap: &str, topic: &str, records: &[&str]) {
+    /// Create `topic` (1 partition, RF 1) with Kafka's TopicCommand, retrying until the broker serves.
+    pub fn create_topic(&self, bootstrap: &str, topic: &str) {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let mut child = self
-                .tool("kafka.tools.ConsoleProducer", "org.apache.kafka.tools.ConsoleProducer")
-                .args(["--bootstrap-server", bootstrap, "--topic", topic])
-                .args(["--producer-property", "acks=all", "--producer-property", "max.block.ms=5000"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
+            let out = self
+                .tool("org.apache.kafka.tools.TopicCommand", "org.apache.kafka.tools.TopicCommand")
+                .args(["--bootstrap-server", bootstrap, "--create", "--if-not-exists", "--topic", topic])
+                .args(["--partitions", "1", "--replication-factor", "1"])
+                .output()
                 .unwrap();
-            child.stdin.take().unwrap().write_all((records.join("\n") + "\n").as_bytes()).unwrap();
-            let out = child.wait_with_output().unwrap();
-            let err = String::from_utf8_lossy(&out.stderr);
-            if out.status.success() && !err.contains("ERROR") {
+            if out.status.success() {
                 return;
             }
-            assert!(Instant::now() < deadline, "producing to {bootstrap} never succeeded: {err}");
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(Instant::now() < deadline, "creating {topic} on {bootstrap} never succeeded: {err}");
             std::thread::sleep(Duration::from_secs(1));
         }
+    }
+
+    /// Create `topic` and produce `records` with Kafka's console producer (acks=all).
+    pub fn produce(&self, bootstrap: &str, topic: &str, records: &[&str]) {
+        self.create_topic(bootstrap, topic);
+        let mut child = self
+            .tool("kafka.tools.ConsoleProducer", "org.apache.kafka.tools.ConsoleProducer")
+            .args(["--bootstrap-server", bootstrap, "--topic", topic])
+            .args(["--producer-property", "acks=all"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all((records.join("\n") + "\n").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !err.contains("ERROR"), "console producer failed: {err}");
     }
 
     /// Consume `n` records from the beginning with Kafka's console consumer.
