@@ -1,6 +1,10 @@
 //! JavaRuntime: finding `java` (--java-home, JAVA_HOME, PATH, /usr/lib/jvm) and checking its version.
 
-use std::path::PathBuf;
+use crate::dist::KafkaVersion;
+use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A Java runtime that was found and run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,4 +15,209 @@ pub struct JavaRuntime {
     pub major: u32,
     /// The full version string as printed.
     pub version: String,
+}
+
+/// What to install when no suitable Java is found.
+const INSTALL_HINT: &str = "install Java 17 or newer (Debian/Ubuntu: `apt install openjdk-17-jre-headless`; \
+     RHEL/Fedora: `dnf install java-17-openjdk-headless`) or pass --java-home DIR";
+
+/// Errors finding or checking Java that callers branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum JavaError {
+    #[error("no `java` found; looked in: {}. To fix: {INSTALL_HINT}", .searched.join(", "))]
+    NotFound { searched: Vec<String> },
+
+    #[error("--java-home {}: {reason}. Pass the directory that contains bin/java (e.g. /usr/lib/jvm/java-17-openjdk-amd64)", .java_home.display())]
+    BadJavaHome { java_home: PathBuf, reason: String },
+
+    #[error("cannot run {} -version: {reason}. Fix or remove it, or pass --java-home DIR", .java.display())]
+    CannotRun { java: PathBuf, reason: String },
+
+    #[error("cannot read a version from `{} -version` output: {output:?}. Pass --java-home with a standard JDK/JRE", .java.display())]
+    UnknownVersion { java: PathBuf, output: String },
+
+    #[error(
+        "{} is Java {found} (\"{version}\"), but Kafka {kafka} needs Java {required} or newer. To fix: {INSTALL_HINT}",
+        .java.display()
+    )]
+    TooOld { java: PathBuf, found: u32, version: String, required: u32, kafka: KafkaVersion },
+}
+
+impl JavaRuntime {
+    /// Run `java -version` and parse its banner.
+    pub fn probe(java: &Path) -> Result<JavaRuntime, JavaError> {
+        let out = Command::new(java)
+            .arg("-version")
+            .output()
+            .map_err(|e| JavaError::CannotRun { java: java.to_path_buf(), reason: e.to_string() })?;
+        // `java -version` prints to stderr; some wrappers use stdout.
+        let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            return Err(JavaError::CannotRun {
+                java: java.to_path_buf(),
+                reason: format!("exited with {}: {}", out.status, text.trim()),
+            });
+        }
+        let (version, major) = parse_java_version(&text)
+            .ok_or_else(|| JavaError::UnknownVersion { java: java.to_path_buf(), output: text.trim().to_string() })?;
+        Ok(JavaRuntime { java: java.to_path_buf(), major, version })
+    }
+
+    /// The oldest Java a Kafka release runs on: 17 for 4.x, 11 for 3.x (8 is deprecated there and
+    /// not offered by us).
+    pub fn required_for(kafka: &KafkaVersion) -> u32 {
+        if kafka.major >= 4 { 17 } else { 11 }
+    }
+
+    /// Refuse a Java too old for this Kafka version, naming what was found and what to install.
+    pub fn check_for(&self, kafka: &KafkaVersion) -> Result<(), JavaError> {
+        let required = Self::required_for(kafka);
+        if self.major < required {
+            return Err(JavaError::TooOld {
+                java: self.java.clone(),
+                found: self.major,
+                version: self.version.clone(),
+                required,
+                kafka: *kafka,
+            });
+        }
+        Ok(())
+    }
+
+    /// The `JAVA_HOME` of this runtime (`<home>/bin/java` → `<home>`), when it has that layout.
+    pub fn home(&self) -> Option<PathBuf> {
+        let bin = self.java.parent()?;
+        (bin.file_name()? == "bin").then(|| bin.parent().map(Path::to_path_buf)).flatten()
+    }
+}
+
+/// Parse `java -version` output: `openjdk version "17.0.15" …`, `java version "1.8.0_392"` (→ 8),
+/// `"21"`, `"11.0.2"`, `"21-ea"`. Returns the quoted string and the feature version.
+pub fn parse_java_version(output: &str) -> Option<(String, u32)> {
+    for line in output.lines() {
+        let Some(idx) = line.find(" version \"") else { continue };
+        let rest = &line[idx + " version \"".len()..];
+        let quoted = &rest[..rest.find('"')?];
+        let leading_number = |s: &str| -> Option<u32> {
+            let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        };
+        let major = match quoted.strip_prefix("1.") {
+            Some(legacy) => leading_number(legacy)?,
+            None => leading_number(quoted)?,
+        };
+        return Some((quoted.to_string(), major));
+    }
+    None
+}
+
+/// Find and run `java`. Search order: `--java-home`, `JAVA_HOME`, each `PATH` entry, then the newest
+/// runtime under `jvm_root` (normally /usr/lib/jvm). Everything is passed in so tests can point it
+/// at temp dirs. A bad `--java-home` is an error (the operator asked for it); a bad `JAVA_HOME` is
+/// logged and skipped.
+pub fn find_java(
+    java_home: Option<&Path>,
+    env_java_home: Option<&Path>,
+    path_env: Option<&OsStr>,
+    jvm_root: &Path,
+) -> Result<JavaRuntime, JavaError> {
+    let mut searched: Vec<String> = Vec::new();
+
+    if let Some(home) = java_home {
+        let java = home.join("bin/java");
+        if !is_executable(&java) {
+            return Err(JavaError::BadJavaHome {
+                java_home: home.to_path_buf(),
+                reason: format!("{} is not an executable file", java.display()),
+            });
+        }
+        return JavaRuntime::probe(&java);
+    }
+
+    if let Some(home) = env_java_home.filter(|h| !h.as_os_str().is_empty()) {
+        let java = home.join("bin/java");
+        searched.push(format!("JAVA_HOME ({})", java.display()));
+        if is_executable(&java) {
+            match JavaRuntime::probe(&java) {
+                Ok(rt) => return Ok(rt),
+                Err(e) => log::warn!("ignoring JAVA_HOME: {e}"),
+            }
+        } else {
+            log::warn!("ignoring JAVA_HOME={}: no executable bin/java there", home.display());
+        }
+    }
+
+    if let Some(path) = path_env {
+        let dirs: Vec<PathBuf> = std::env::split_paths(path).filter(|d| !d.as_os_str().is_empty()).collect();
+        searched.push(format!("PATH ({})", path.to_string_lossy()));
+        for dir in dirs {
+            let java = dir.join("java");
+            if is_executable(&java) {
+                return JavaRuntime::probe(&java);
+            }
+        }
+    } else {
+        searched.push("PATH (unset)".to_string());
+    }
+
+    searched.push(format!("{}/*/bin/java", jvm_root.display()));
+    let mut best: Option<JavaRuntime> = None;
+    if let Ok(entries) = std::fs::read_dir(jvm_root) {
+        let mut homes: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        homes.sort();
+        for home in homes {
+            let java = home.join("bin/java");
+            if !is_executable(&java) {
+                continue;
+            }
+            match JavaRuntime::probe(&java) {
+                Ok(rt) if best.as_ref().is_none_or(|b| rt.major > b.major) => best = Some(rt),
+                Ok(_) => {}
+                Err(e) => log::debug!("skipping {}: {e}", java.display()),
+            }
+        }
+    }
+    best.ok_or(JavaError::NotFound { searched })
+}
+
+/// [`find_java`] with the real environment: `JAVA_HOME`, `PATH` and `/usr/lib/jvm`.
+pub fn find_java_default(java_home: Option<&Path>) -> Result<JavaRuntime, JavaError> {
+    let env_home = std::env::var_os("JAVA_HOME").map(PathBuf::from);
+    let path = std::env::var_os("PATH");
+    find_java(java_home, env_home.as_deref(), path.as_deref(), Path::new("/usr/lib/jvm"))
+}
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_banners() {
+        let p = |s: &str| parse_java_version(s).map(|(_, m)| m);
+        assert_eq!(p("openjdk version \"17.0.15\" 2025-04-15\nOpenJDK Runtime Environment"), Some(17));
+        assert_eq!(p("java version \"1.8.0_392\"\nJava(TM) SE Runtime Environment"), Some(8));
+        assert_eq!(p("openjdk version \"21\" 2023-09-19"), Some(21));
+        assert_eq!(p("openjdk version \"11.0.2\" 2019-01-15"), Some(11));
+        assert_eq!(p("openjdk version \"21-ea\" 2023-09-19"), Some(21));
+        assert_eq!(p("Picked up JAVA_TOOL_OPTIONS: -Xmx1g\nopenjdk version \"17.0.1\""), Some(17));
+        assert_eq!(p("not java"), None);
+    }
+
+    #[test]
+    fn requirement_per_kafka_major() {
+        let rt = |major| JavaRuntime { java: "/x/bin/java".into(), major, version: major.to_string() };
+        let k4 = KafkaVersion::new(4, 1, 1);
+        let k3 = KafkaVersion::new(3, 7, 1);
+        assert!(rt(17).check_for(&k4).is_ok());
+        assert!(rt(11).check_for(&k3).is_ok());
+        let err = rt(11).check_for(&k4).unwrap_err().to_string();
+        assert!(err.contains("/x/bin/java") && err.contains("Java 11") && err.contains("openjdk-17-jre-headless"), "{err}");
+        assert!(rt(8).check_for(&k3).is_err());
+        assert_eq!(rt(17).home(), Some(PathBuf::from("/x")));
+    }
 }

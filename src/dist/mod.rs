@@ -1,6 +1,14 @@
 //! KafkaDist: getting a Kafka distribution (download with pinned digest and mirror failover, or a
 //! local tarball/dir), verifying and unpacking it, and detecting its version from the jars.
 
+mod digest;
+mod download;
+mod obtain;
+mod unpack;
+
+pub use digest::{PINNED_SHA512, parse_sha512_file, pinned_sha512, sha512_hex_of_file};
+pub use obtain::{DistSource, ObtainRequest, Obtained, Progress, obtain};
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -38,6 +46,94 @@ impl FromStr for KafkaVersion {
     }
 }
 
+/// The directory name of an unpacked release, as in the official tarball: `kafka_2.13-<v>`.
+pub fn dist_dir_name(version: &KafkaVersion) -> String {
+    format!("kafka_2.13-{version}")
+}
+
+/// The file name of an official release tarball: `kafka_2.13-<v>.tgz`.
+pub fn tarball_name(version: &KafkaVersion) -> String {
+    format!("kafka_2.13-{version}.tgz")
+}
+
+/// The version in a broker jar name `kafka_2.13-<v>.jar`; None for `-sources`, `-test`, `-javadoc`
+/// jars and anything else.
+pub fn version_from_jar_name(name: &str) -> Option<KafkaVersion> {
+    let rest = name.strip_prefix("kafka_2.13-")?.strip_suffix(".jar")?;
+    rest.parse().ok()
+}
+
+/// The version in a tarball or URL file name `…/kafka_2.13-<v>.tgz` (a hint only: the jars decide).
+pub fn version_from_tarball_name(name: &str) -> Option<KafkaVersion> {
+    let file = name.rsplit('/').next()?;
+    let rest = file.strip_prefix("kafka_2.13-")?;
+    let rest = rest.strip_suffix(".tgz").or_else(|| rest.strip_suffix(".tar.gz"))?;
+    rest.parse().ok()
+}
+
+/// Errors of getting and checking a distribution that callers branch on (exit codes, retries, hints).
+#[derive(Debug, thiserror::Error)]
+pub enum DistError {
+    /// The downloaded or local file does not have the expected SHA-512.
+    #[error(
+        "SHA-512 mismatch for {location}: expected {expected}, got {actual}. The file is corrupt or not \
+         the official release; nothing was unpacked. Fetch it again (or another --mirror), or pass the \
+         right --sha512 HEX"
+    )]
+    ChecksumMismatch { location: String, expected: String, actual: String },
+
+    /// The mirror's published `.sha512` file disagrees with the digest we expect.
+    #[error(
+        "the published checksum {checksum_url} says {published}, but the expected SHA-512 is {expected}: \
+         refusing this download. Use another --mirror, or check the --sha512 you passed"
+    )]
+    PublishedDigestMismatch { checksum_url: String, published: String, expected: String },
+
+    /// No digest for a download: neither pinned in this build nor given with --sha512.
+    #[error(
+        "no SHA-512 known for Kafka {version}: this build pins digests for {pinned} only. Pass \
+         --sha512 HEX (from https://archive.apache.org/dist/kafka/{version}/kafka_2.13-{version}.tgz.sha512, \
+         checked against the release signature) or use --dist FILE with a tarball you trust"
+    )]
+    NoDigest { version: String, pinned: String },
+
+    /// A download (single URL) failed.
+    #[error("cannot download {url}: {reason}. Check the URL, or copy the tarball by hand and pass --dist FILE")]
+    DownloadFailed { url: String, reason: String },
+
+    /// Every mirror failed; each failure is listed.
+    #[error(
+        "could not download Kafka {version} from any mirror:\n{}\nCopy kafka_2.13-{version}.tgz here by hand and \
+         pass --dist FILE, or name a reachable mirror with --mirror URL",
+        .failures.iter().map(|(m, why)| format!("  - {m}: {why}")).collect::<Vec<_>>().join("\n")
+    )]
+    AllMirrorsFailed { version: KafkaVersion, failures: Vec<(String, String)> },
+
+    /// The tarball or dir is not a Kafka distribution.
+    #[error("not a Kafka distribution: {reason} in {}. Pass --dist with an official kafka_2.13-<v>.tgz or its unpacked dir", path.display())]
+    NotADistribution { path: PathBuf, reason: String },
+
+    /// The tarball is corrupt, truncated or contains unsafe entries.
+    #[error("cannot unpack {}: {reason}. Nothing was installed; fetch the tarball again", path.display())]
+    BadArchive { path: PathBuf, reason: String },
+
+    /// The distribution found is another version than the one asked for.
+    #[error(
+        "{} holds Kafka {detected} (from its jars), but Kafka {requested} was requested. Pass \
+         --kafka-version {detected}, or a --dist of version {requested}",
+        path.display()
+    )]
+    VersionMismatch { requested: KafkaVersion, detected: KafkaVersion, path: PathBuf },
+
+    /// A bad `--dist` / `--mirror` / `--sha512` value.
+    #[error("{0}")]
+    BadInput(String),
+
+    /// Filesystem and other failures, with context naming the path.
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
 /// An unpacked, checked Kafka distribution (`<home>/libs/*.jar`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KafkaDist {
@@ -46,14 +142,74 @@ pub struct KafkaDist {
 }
 
 impl KafkaDist {
-    /// Open an unpacked distribution and detect its version from `libs/kafka_2.13-<v>.jar`.
+    /// Open an unpacked distribution and detect its version from `libs/kafka_2.13-<v>.jar`
+    /// (not from the directory name, which an operator may have renamed).
     pub fn open(home: &Path) -> anyhow::Result<KafkaDist> {
-        let _ = home;
-        todo!("dist helper")
+        Ok(Self::open_checked(home)?)
+    }
+
+    /// Like [`KafkaDist::open`] with an error callers can branch on (`NotADistribution`).
+    pub fn open_checked(home: &Path) -> Result<KafkaDist, DistError> {
+        let libs = home.join("libs");
+        let not_dist = |reason: String| DistError::NotADistribution { path: home.to_path_buf(), reason };
+        if !libs.is_dir() {
+            return Err(not_dist("no libs/kafka_2.13-*.jar".to_string()));
+        }
+        let entries = std::fs::read_dir(&libs)
+            .map_err(|e| not_dist(format!("cannot read {}: {e}", libs.display())))?;
+        let mut found: Vec<(KafkaVersion, String)> = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| not_dist(format!("cannot list {}: {e}", libs.display())))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(v) = version_from_jar_name(&name) {
+                found.push((v, name));
+            }
+        }
+        found.sort();
+        match found.as_slice() {
+            [] => Err(not_dist("no libs/kafka_2.13-*.jar".to_string())),
+            [(version, _)] => Ok(KafkaDist { home: home.to_path_buf(), version: *version }),
+            several => Err(not_dist(format!(
+                "several broker jars in libs/ ({}): a mixed or half-upgraded copy",
+                several.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
     }
 
     /// The classpath argument for `java -cp`: `<home>/libs/*`.
     pub fn classpath(&self) -> String {
         format!("{}/libs/*", self.home.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jar_names() {
+        assert_eq!(version_from_jar_name("kafka_2.13-4.1.1.jar"), Some(KafkaVersion::new(4, 1, 1)));
+        assert_eq!(version_from_jar_name("kafka_2.13-4.1.1-sources.jar"), None);
+        assert_eq!(version_from_jar_name("kafka_2.13-4.1.1-test.jar"), None);
+        assert_eq!(version_from_jar_name("kafka-clients-4.1.1.jar"), None);
+        assert_eq!(
+            version_from_tarball_name("http://h/x/kafka_2.13-3.7.1.tgz"),
+            Some(KafkaVersion::new(3, 7, 1))
+        );
+        assert_eq!(version_from_tarball_name("kafka.tgz"), None);
+    }
+
+    #[test]
+    fn open_detects_from_jars_and_rejects_ambiguity() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("kafka_2.13-1.0.0");
+        std::fs::create_dir_all(home.join("libs")).unwrap();
+        assert!(matches!(KafkaDist::open_checked(&home), Err(DistError::NotADistribution { .. })));
+        std::fs::write(home.join("libs/kafka_2.13-3.7.1.jar"), b"x").unwrap();
+        std::fs::write(home.join("libs/kafka_2.13-3.7.1-sources.jar"), b"x").unwrap();
+        assert_eq!(KafkaDist::open(&home).unwrap().version, KafkaVersion::new(3, 7, 1));
+        std::fs::write(home.join("libs/kafka_2.13-4.1.1.jar"), b"x").unwrap();
+        let err = KafkaDist::open_checked(&home).unwrap_err().to_string();
+        assert!(err.contains("several broker jars"), "{err}");
     }
 }
