@@ -3,7 +3,7 @@
 
 use super::DaemonError;
 use crate::{KafkaDist, Settings};
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -69,60 +69,13 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
     Ok(PreparedNode { settings: settings.clone(), dist, java, server_properties, log_config })
 }
 
-/// The `java` to run: `<java.home>/bin/java` from the config, else `$JAVA_HOME/bin/java`, else `java`
-/// on PATH; it must run and be new enough for the configured Kafka version.
+/// The `java` to run (config `java.home`, else JAVA_HOME, PATH, /usr/lib/jvm — see `crate::java`),
+/// checked to be new enough for the configured Kafka version.
 pub fn find_java(settings: &Settings) -> Result<PathBuf, DaemonError> {
-    let (java, source) = match &settings.java_home {
-        Some(home) => (home.join("bin/java"), format!("java.home = {:?} in the config", home)),
-        None => match std::env::var_os("JAVA_HOME").filter(|h| !h.is_empty()) {
-            Some(home) => (PathBuf::from(&home).join("bin/java"), format!("JAVA_HOME={home:?}")),
-            None => (
-                which_on_path("java").ok_or_else(|| {
-                    DaemonError::Unavailable(anyhow!(
-                        "no java on PATH: install a Java runtime (e.g. openjdk-17-jre-headless) or set java.home in the config"
-                    ))
-                })?,
-                "PATH".to_string(),
-            ),
-        },
-    };
-    if !java.is_file() {
-        return Err(DaemonError::Unavailable(anyhow!(
-            "{} does not exist (from {source}): install Java or fix java.home in the config",
-            java.display()
-        )));
-    }
-    let major = java_major_version(&java).map_err(|e| DaemonError::Unavailable(e.context(format!("from {source}"))))?;
-    let needed = if settings.kafka_version.major >= 4 { 17 } else { 8 };
-    if major < needed {
-        return Err(DaemonError::Unavailable(anyhow!(
-            "{} is Java {major}, Kafka {} needs Java {needed} or later: install a newer Java or set java.home",
-            java.display(),
-            settings.kafka_version
-        )));
-    }
-    Ok(java)
-}
-
-fn which_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
-}
-
-/// Run `java -version` and read the feature version from `version "17.0.15"` / `"1.8.0_402"`.
-fn java_major_version(java: &Path) -> anyhow::Result<u32> {
-    let out = std::process::Command::new(java)
-        .arg("-version")
-        .output()
-        .with_context(|| format!("cannot run {} -version", java.display()))?;
-    let text = String::from_utf8_lossy(&out.stderr);
-    let quoted = text
-        .split('"')
-        .nth(1)
-        .ok_or_else(|| anyhow!("{} -version printed no version: {text}", java.display()))?;
-    let mut parts = quoted.split(['.', '_', '-', '+']);
-    let first: u32 = parts.next().unwrap_or("").parse().with_context(|| format!("java version {quoted:?}"))?;
-    Ok(if first == 1 { parts.next().and_then(|p| p.parse().ok()).unwrap_or(1) } else { first })
+    let runtime = crate::java::find_java_default(settings.java_home.as_deref())
+        .and_then(|rt| rt.check_for(&settings.kafka_version).map(|_| rt))
+        .map_err(|e| DaemonError::Unavailable(anyhow!(e).context("no usable Java (set java.home in the config)")))?;
+    Ok(runtime.java)
 }
 
 /// The data dir must be formatted for this node and cluster (`meta.properties`); kraftd never
