@@ -243,7 +243,8 @@ impl DatagramCollector {
     pub fn wait_until(&self, limit: Duration, pred: impl Fn(&[Vec<u8>]) -> bool) -> bool {
         let deadline = Instant::now() + limit;
         loop {
-            if pred(&self.items.lock().unwrap()) {
+            // Evaluate on a copy: `pred` may look at the collector again (no lock held).
+            if pred(&self.snapshot()) {
                 return true;
             }
             if Instant::now() >= deadline {
