@@ -79,6 +79,7 @@ e2e_rootfs_pristine() {
     mirror=$(e2e_debian_mirror)
     mkdir -p "$E2E_CACHE/rootfs"
     tmp=$(mktemp -d "$E2E_CACHE/rootfs/.build-$E2E_SUITE.XXXXXX")
+    chmod 0755 "$tmp"   # mktemp makes it 0700; the container's / must be 0755
     echo "building $E2E_SUITE rootfs with debootstrap from $mirror (cached in $dest)" >&2
     if ! debootstrap --variant=minbase --include="$E2E_INCLUDE" "$E2E_SUITE" "$tmp" "$mirror" \
             >"$tmp.log" 2>&1; then
@@ -143,6 +144,7 @@ e2e_boot() {
     E2E_LOG="$E2E_ROOT.console.log"
     trap e2e_teardown EXIT
     cp -a --reflink=auto "$pristine/." "$E2E_ROOT/" || e2e_fail "could not copy rootfs $pristine"
+    chmod 0755 "$E2E_ROOT"
     # --network-veth creates host side ve-<name>, container side host0; addresses are set below.
     systemd-nspawn -q -D "$E2E_ROOT" -M "$E2E_NAME" -b --register=no --keep-unit \
         --network-veth --resolv-conf=off --timezone=off --link-journal=no \
