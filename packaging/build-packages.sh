@@ -78,19 +78,27 @@ kjar=$(find "$src/libs" -maxdepth 1 -regextype posix-extended -regex '.*/kafka_2
 [[ -n "$kjar" ]] || { echo "build-packages.sh: $src/libs has no kafka_2.13-<version>.jar: not a Kafka broker distribution" >&2; exit 1; }
 kv=$(basename "$kjar" .jar); kv=${kv#kafka_2.13-}
 kname="kafka_2.13-$kv"
-mkdir -p "$stage/opt/kafka/$kname" "$stage/opt-bin/kafka/$kname/bin"
+# Two trees mirroring /: data-root (files 0644) and exec-root (0755), see Cargo.toml's assets.
+data="$stage/data-root" exec="$stage/exec-root"
+mkdir -p "$data/opt/kafka/$kname" "$exec/opt/kafka/$kname/bin" "$data/usr/lib/kraftd" "$exec/usr/lib/kraftd"
 # Shipped: libs, config, licenses, LICENSE/NOTICE (read-only) and bin/*.sh (executable); not the
 # Windows scripts or site docs.
 for part in libs config licenses LICENSE NOTICE; do
-    [[ -e "$src/$part" ]] && cp -a "$src/$part" "$stage/opt/kafka/$kname/"
+    if [[ -e "$src/$part" ]]; then cp -R "$src/$part" "$data/opt/kafka/$kname/"; fi
 done
-if compgen -G "$src/bin/*.sh" >/dev/null; then cp -a "$src"/bin/*.sh "$stage/opt-bin/kafka/$kname/bin/"; fi
-printf 'KRAFTD_BUNDLED_KAFKA_VERSION=%s\nKRAFTD_BUNDLED_KAFKA_DIR=/opt/kafka/%s\n' "$kv" "$kname" >"$stage/bundled-kafka.env"
+if compgen -G "$src/bin/*.sh" >/dev/null; then cp "$src"/bin/*.sh "$exec/opt/kafka/$kname/bin/"; fi
+printf 'KRAFTD_BUNDLED_KAFKA_VERSION=%s\nKRAFTD_BUNDLED_KAFKA_DIR=/opt/kafka/%s\n' "$kv" "$kname" \
+    >"$data/usr/lib/kraftd/bundled-kafka.env"
+cp "$here/scripts/package-provision" "$exec/usr/lib/kraftd/package-provision"
 rm -rf "$stage/unpack" "$stage/dist.tgz"
 echo "staged Kafka $kv from $dist" >&2
 
 # ---- build the binaries, render the unit, man pages, default config, description
 (cd "$repo" && cargo build --profile "$profile" -p kraftd -p kraft-install --bins) >&2
+mkdir -p "$stage/bin"
+cp "$repo/target/$target_sub/kraftd" "$repo/target/$target_sub/kraft-install" "$stage/bin/"
+# Packages ship stripped binaries (lintian: unstripped-binary-or-object); debug info stays in target/.
+strip --strip-unneeded "$stage/bin/kraftd" "$stage/bin/kraft-install"
 "$here/render-unit.sh" /usr/bin/kraftd /etc/kafka/kraftd.toml "$stage/kafka.service"
 if [[ -f "$repo/etc/kraftd.toml" ]]; then
     cp "$repo/etc/kraftd.toml" "$stage/kraftd.toml"
@@ -111,26 +119,24 @@ for bin in kraftd kraft-install; do
         echo ".fi"
     } | gzip -9n >"$stage/man/$bin.1.gz"
 done
+# One line per paragraph: cargo-deb wraps them itself.
 cat >"$stage/extended-description.txt" <<DESC
-kraftd makes Apache Kafka in KRaft mode a first-class systemd service: kraft-install provisions the
-node (configuration, cluster ID, storage format) and kraftd supervises the broker JVM, reporting
-readiness and watchdog state to systemd and logging to the journal with proper priorities.
+kraftd makes Apache Kafka in KRaft mode a first-class systemd service: kraft-install provisions the node (configuration, cluster ID, storage format) and kraftd supervises the broker JVM, reporting readiness and watchdog state to systemd and logging to the journal with proper priorities.
 .
-This package bundles Apache Kafka $kv (Scala 2.13) under /opt/kafka/$kname, so installing it needs
-no network access.
+This package bundles Apache Kafka $kv (Scala 2.13) under /opt/kafka/$kname, so installing it needs no network access.
 DESC
 
 # ---- build the packages
 mkdir -p "$out"
+# --no-build: the binaries were built above and staged (any profile); cargo-deb only packs.
 deb_args=(--no-build --no-strip --output "$out" --deb-revision "$revision")
-[[ "$profile" == release ]] || deb_args+=(--profile "$profile")
 deb=$(cd "$repo" && cargo deb -p kraftd "${deb_args[@]}" | tail -n1)
 [[ -f "$deb" ]] || { echo "build-packages.sh: cargo deb did not produce a package (got '$deb')" >&2; exit 1; }
-rpm_args=(-p . -o "$out" --payload-compress gzip
+rpm_args=(-o "$out" --payload-compress gzip
     -s "release = \"$revision\""
     -s "provides = { \"bundled(kafka)\" = \"= $kv\" }"
-    -s "description = \"$(tr '\n' ' ' <"$stage/extended-description.txt" | sed 's/ \. / /; s/"/\\"/g')\"")
-[[ "$profile" == release ]] || rpm_args+=(--profile "$profile")
+    # rpm has one description string (the summary): it names the bundled Kafka, as does Provides.
+    -s "summary = \"Apache Kafka (KRaft) as a systemd service, bundles Apache Kafka $kv\"")
 (cd "$repo" && cargo generate-rpm "${rpm_args[@]}") >&2
 rpm=$(ls -t "$out"/kraftd-*"-$revision".*.rpm | head -n1)
 
