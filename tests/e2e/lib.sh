@@ -8,7 +8,8 @@
 #                                       E2E_ROOT (its rootfs on the host), E2E_IP (container address),
 #                                       E2E_HOST_IP (host end of the veth)
 #   e2e_in CMD…                         run CMD inside the container (all namespaces of its PID 1)
-#   e2e_teardown                        power off + kill nspawn + delete the copy (registered as EXIT trap)
+#   e2e_teardown                        power off + kill nspawn + delete the copy; callers register it:
+#                                       trap 'e2e_teardown; …' EXIT  (before e2e_boot)
 #   e2e_check / e2e_fail / e2e_step     print what was checked; fail loudly
 #
 # Design notes (why):
@@ -142,7 +143,6 @@ e2e_boot() {
     E2E_NAME="${E2E_NAME:0:11}"
     E2E_ROOT=$(mktemp -d "$E2E_CACHE/rootfs/.run-$name.XXXXXX")
     E2E_LOG="$E2E_ROOT.console.log"
-    trap e2e_teardown EXIT
     cp -a --reflink=auto "$pristine/." "$E2E_ROOT/" || e2e_fail "could not copy rootfs $pristine"
     chmod 0755 "$E2E_ROOT"
     # --network-veth creates host side ve-<name>, container side host0; addresses are set below.
