@@ -26,8 +26,11 @@ E2E_SUITE="${E2E_SUITE:-bookworm}"
 # Packages the container needs besides what the package under test pulls in: systemd as init, dbus for
 # systemctl, procps for pgrep/kill, rpm for the rpm scriptlet test, iproute2 for `ip` inside.
 E2E_INCLUDE="systemd,systemd-sysv,dbus,procps,rpm,iproute2,ca-certificates"
-# Downloaded (not installed) into /var/cache/apt/archives: what `apt install ./kraftd_*.deb` pulls.
+# Downloaded (not installed) into /var/cache/apt/archives: what `apt install ./kraftd_*.deb` pulls,
+# Recommends included (a plain `apt install` installs them; the container cannot fetch them).
 E2E_PREFETCH="openjdk-17-jre-headless"
+# Bump when the rootfs recipe changes: older caches are rebuilt.
+E2E_ROOTFS_STAMP=".kraftd-rootfs-ok-v2"
 E2E_PID=""
 E2E_NSPAWN_PID=""
 E2E_ROOT=""
@@ -76,7 +79,7 @@ e2e_debian_mirror() {
 # so an interrupted build never leaves a half rootfs that looks cached.
 e2e_rootfs_pristine() {
     local dest="$E2E_CACHE/rootfs/$E2E_SUITE" tmp mirror
-    if [[ -f "$dest/.kraftd-rootfs-ok" ]]; then echo "$dest"; return 0; fi
+    if [[ -f "$dest/$E2E_ROOTFS_STAMP" ]]; then echo "$dest"; return 0; fi
     mirror=$(e2e_debian_mirror)
     mkdir -p "$E2E_CACHE/rootfs"
     tmp=$(mktemp -d "$E2E_CACHE/rootfs/.build-$E2E_SUITE.XXXXXX")
@@ -95,7 +98,7 @@ e2e_rootfs_pristine() {
     mount --bind /proc "$tmp/proc" 2>/dev/null || true
     if ! { chroot "$tmp" apt-get update &&
            chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get install -y --download-only \
-               --no-install-recommends $E2E_PREFETCH; } >>"$tmp.log" 2>&1; then
+               $E2E_PREFETCH; } >>"$tmp.log" 2>&1; then
         umount "$tmp/proc" 2>/dev/null || true
         tail -n 20 "$tmp.log" >&2
         rm -rf --one-file-system "$tmp"
@@ -103,11 +106,13 @@ e2e_rootfs_pristine() {
     fi
     umount "$tmp/proc" 2>/dev/null || true
     # Keep downloaded archives (apt's docker-clean style hooks would delete them).
-    echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >"$tmp/etc/apt/apt.conf.d/99kraftd-keep"
+    # The container has no route to the mirror: fail fast instead of retrying downloads.
+    printf '%s\n' 'Binary::apt::APT::Keep-Downloaded-Packages "true";' 'Acquire::Retries "0";' \
+        'Acquire::http::Timeout "5";' >"$tmp/etc/apt/apt.conf.d/99kraftd-e2e"
     # The container gets its address from the harness; nothing should wait for DHCP.
     echo "kraftd-e2e" >"$tmp/etc/hostname"
     : >"$tmp/etc/machine-id"
-    touch "$tmp/.kraftd-rootfs-ok"
+    touch "$tmp/$E2E_ROOTFS_STAMP"
     rm -f "$tmp.log"
     rm -rf --one-file-system "$dest"
     mv "$tmp" "$dest"
@@ -205,6 +210,8 @@ e2e_teardown() {
             echo "E2E_KEEP=1: left $E2E_ROOT" >&2
         else
             rm -rf --one-file-system "$E2E_ROOT" "$E2E_LOG"
+            # nspawn's lock file next to the tree (".#<dir>.lck").
+            rm -f "$(dirname "$E2E_ROOT")/.#$(basename "$E2E_ROOT").lck"
         fi
     fi
     E2E_NSPAWN_PID="" E2E_PID="" E2E_ROOT=""
