@@ -29,6 +29,7 @@ while (($#)); do
         *) echo "build-packages.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
+out="$(realpath -m "$out")"
 [[ -n "$dist" ]] || { echo "build-packages.sh: --dist <tgz|dir|url> is required (e.g. the output of scripts/kafka-dist.sh 4.1.1)" >&2; exit 2; }
 [[ "$revision" =~ ^[0-9]+$ ]] || { echo "build-packages.sh: --revision '$revision' must be a number" >&2; exit 2; }
 case "$profile" in release) target_sub=release ;; dev|debug) profile=dev target_sub=debug ;;

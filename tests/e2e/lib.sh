@@ -43,7 +43,7 @@ e2e_step()  { printf '\n=== %s\n' "$*" >&2; }
 e2e_check() { printf 'CHECK ok: %s\n' "$*" >&2; }
 e2e_fail()  {
     printf '\nFAIL: %s\n' "$*" >&2
-    if [[ -n "$E2E_LOG" && -s "$E2E_LOG" ]]; then
+    if [[ "${E2E_BOOTING:-0}" == 1 && -n "$E2E_LOG" && -s "$E2E_LOG" ]]; then
         printf -- '--- last lines of the nspawn console (%s):\n' "$E2E_LOG" >&2
         tail -n 30 "$E2E_LOG" >&2 || true
     fi
@@ -144,8 +144,8 @@ e2e_find_init() {
 e2e_boot() {
     local name="$1" octet="${2:-$(( (RANDOM % 200) + 20 ))}" pristine i state
     pristine=$(e2e_rootfs_pristine)
-    E2E_NAME="kr-${name}"
-    E2E_NAME="${E2E_NAME:0:11}"
+    # Unique per run (ve-<name> must fit IFNAMSIZ): a leftover of a killed run cannot collide.
+    E2E_NAME="k${name:0:5}$((RANDOM % 100000))"
     E2E_ROOT=$(mktemp -d "$E2E_CACHE/rootfs/.run-$name.XXXXXX")
     E2E_LOG="$E2E_ROOT.console.log"
     cp -a --reflink=auto "$pristine/." "$E2E_ROOT/" || e2e_fail "could not copy rootfs $pristine"
@@ -155,9 +155,10 @@ e2e_boot() {
         --network-veth --resolv-conf=off --timezone=off --link-journal=no \
         >"$E2E_LOG" 2>&1 </dev/null &
     E2E_NSPAWN_PID=$!
+    E2E_BOOTING=1   # e2e_fail shows the console log only for boot failures
     for i in $(seq 1 100); do
         kill -0 "$E2E_NSPAWN_PID" 2>/dev/null ||
-            e2e_fail "systemd-nspawn exited while booting $E2E_ROOT: systemd cannot boot as PID 1 on this machine"
+            e2e_fail "systemd-nspawn exited while booting $E2E_ROOT: the container could not boot systemd as PID 1 on this machine (console below)"
         E2E_PID=$(e2e_find_init "$E2E_NSPAWN_PID") && break
         sleep 0.1
     done
@@ -174,6 +175,7 @@ e2e_boot() {
                   e2e_in systemctl --failed --no-legend >&2 || true ;;
         *) e2e_fail "container systemd did not finish booting (is-system-running: '$state')" ;;
     esac
+    E2E_BOOTING=0
     e2e_check "systemd booted as PID 1 in nspawn container $E2E_NAME (init pid $E2E_PID on the host, state $state)"
     # Private network: 10.213.<octet>.1 on the host end, .2 inside.
     E2E_HOST_IP="10.213.$octet.1" E2E_IP="10.213.$octet.2"
@@ -199,11 +201,16 @@ e2e_teardown() {
     local rc=$?
     if [[ -n "$E2E_NSPAWN_PID" ]] && kill -0 "$E2E_NSPAWN_PID" 2>/dev/null; then
         [[ -n "$E2E_PID" ]] && e2e_in systemctl poweroff --no-block >/dev/null 2>&1 || true
-        for _ in $(seq 1 100); do kill -0 "$E2E_NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 1 300); do kill -0 "$E2E_NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
         kill -TERM "$E2E_NSPAWN_PID" 2>/dev/null || true
         for _ in $(seq 1 50); do kill -0 "$E2E_NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$E2E_NSPAWN_PID" 2>/dev/null || true
         wait "$E2E_NSPAWN_PID" 2>/dev/null || true
+    fi
+    # A killed nspawn can leave the container's init (and its netns/veth) behind: end it too.
+    if [[ -n "$E2E_PID" ]] && kill -0 "$E2E_PID" 2>/dev/null; then
+        kill -KILL "$E2E_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$E2E_PID" 2>/dev/null || break; sleep 0.1; done
     fi
     if [[ -n "$E2E_ROOT" && -d "$E2E_ROOT" ]]; then
         if [[ "${E2E_KEEP:-0}" == 1 ]]; then

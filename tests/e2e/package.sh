@@ -126,7 +126,8 @@ e2e_in getent passwd kafka >/dev/null || e2e_fail "user kafka not created (sysus
 [[ "$(e2e_in stat -c %U:%G /var/lib/kafka/data)" == kafka:kafka ]] || e2e_fail "/var/lib/kafka/data not kafka:kafka"
 e2e_check "files, user kafka and /var/lib/kafka/data (kafka:kafka) in place"
 e2e_in test -s /var/lib/kafka/data/meta.properties ||
-    { tail -n 40 "$work/apt-install.log" >&2; e2e_fail "postinst did not provision: no /var/lib/kafka/data/meta.properties (kraft-install output above)"; }
+    { grep -v '^Adding debian:' "$work/apt-install.log" | grep -B8 -A4 'kraftd:' >&2
+      e2e_fail "postinst did not provision: no /var/lib/kafka/data/meta.properties (postinst/kraft-install output above)"; }
 cluster_id=$(e2e_in sed -n 's/^cluster.id=//p' /var/lib/kafka/data/meta.properties)
 e2e_check "postinst provisioned the node with the bundled Kafka (cluster id $cluster_id)"
 adv=$(e2e_in bash -c "grep -rh '^advertised.listeners=' /etc/kafka/ 2>/dev/null | head -n1")
