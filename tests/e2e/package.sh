@@ -3,9 +3,10 @@
 # install → enable/start (blocks until READY) → produce/consume inside and outside → journal priorities →
 # restart/stop → kill -9 recovery → upgrade → remove/purge → the rpm's scriptlets in a fresh container.
 #
-# Usage: tests/e2e/package.sh [--profile release|dev] [--packages DIR]
+# Usage: tests/e2e/package.sh [--profile release|dev] [--packages DIR] [--only deb|rpm]
 #   --profile   cargo profile for the packaged binaries (default release; dev for quick local runs)
 #   --packages  reuse prebuilt packages: DIR/rev1/*.deb+*.rpm and DIR/rev2/*.deb (skips the build)
+#   --only      run only steps 1-8 (deb) or only step 9 (rpm); says so at the end (not a full pass)
 # Env: KRAFTD_CACHE (fixture, rootfs, tools), KAFKA_VERSION (default 4.1.1), E2E_KEEP=1 keeps rootfs copies.
 # Needs root (debootstrap, nspawn). Prints every check; any failure exits non-zero with the reason.
 set -euo pipefail
@@ -13,11 +14,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 source "$here/lib.sh"
 
-profile=release packages=""
+profile=release packages="" only=""
 while (($#)); do
     case "$1" in
         --profile) profile="${2:?}"; shift 2 ;;
         --packages) packages="${2:?}"; shift 2 ;;
+        --only) only="${2:?}"; [[ "$only" == deb || "$only" == rpm ]] || { echo "--only deb|rpm" >&2; exit 2; }; shift 2 ;;
         *) echo "package.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -102,6 +104,7 @@ wait_active_serving() {   # after an automatic restart: poll (the restart is not
 }
 
 # ---------------------------------------------------------------------------------------------------
+if [[ "$only" != rpm ]]; then
 e2e_step "1. Debian 12 rootfs (debootstrap, cached) booted with systemd-nspawn -b"
 e2e_boot deb
 bootstrap="$E2E_IP:9092"
@@ -232,6 +235,11 @@ e2e_in test ! -e /var/lib/kafka || e2e_fail "apt purge left /var/lib/kafka"
 e2e_in test ! -e /etc/kafka || e2e_fail "apt purge left /etc/kafka"
 e2e_check "apt purge: /var/lib/kafka and /etc/kafka deleted"
 e2e_teardown
+fi  # deb
+
+if [[ "$only" == deb ]]; then
+    echo; echo "PASS (deb steps 1-8 only, --only deb: the rpm step 9 was NOT run)"; exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------------
 e2e_step "9. the rpm: contents and scriptlets, then rpm -i --nodeps in a fresh container"
@@ -242,7 +250,8 @@ for f in /usr/bin/kraftd /usr/bin/kraft-install /usr/lib/systemd/system/kafka.se
     grep -qx "$f" "$work/rpm-files.txt" || e2e_fail "rpm lacks $f"
 done
 rpm -qp --configfiles "$rpm1" 2>/dev/null | grep -qx /etc/kafka/kraftd.toml || e2e_fail "rpm: kraftd.toml not %config"
-rpm -qp --dump "$rpm1" 2>/dev/null | awk '$1 == "/etc/kafka/kraftd.toml"' | grep -q . || e2e_fail "rpm --dump lacks kraftd.toml"
+rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm1" 2>/dev/null | grep -qx 'cn /etc/kafka/kraftd.toml' ||
+    e2e_fail "rpm: /etc/kafka/kraftd.toml is not %config(noreplace) (file flags 'cn')"
 rpm -qp --provides "$rpm1" 2>/dev/null | grep -qx "bundled(kafka) = $kv" || e2e_fail "rpm does not record 'bundled(kafka) = $kv'"
 rpm -qp --requires "$rpm1" 2>/dev/null | grep -q 'java-17-openjdk-headless' || e2e_fail "rpm does not require a Java 17 runtime"
 rpm -qp --scripts "$rpm1" >"$work/rpm-scripts.txt" 2>/dev/null
@@ -276,4 +285,5 @@ e2e_check "rpm -e: broker stopped, data kept"
 e2e_teardown
 
 echo
+[[ "$only" == rpm ]] && { echo "PASS (rpm step 9 only, --only rpm: the deb steps 1-8 were NOT run)"; exit 0; }
 echo "PASS: tests/e2e/package.sh — deb and rpm of kraftd (Kafka $kv) proven under systemd in nspawn"
