@@ -2,16 +2,26 @@
 # tests/unit_hardening.sh — the shipped kafka.service is valid, hardened (exposure <= 2.0), and a real
 # Kafka broker JVM serves under exactly its hardening directives under a real systemd (nspawn).
 #
-# Usage: tests/unit_hardening.sh [--static]
-#   --static  only the systemd-analyze checks (no container, no JVM); says so loudly at the end.
+# Usage: tests/unit_hardening.sh [--static] [--kraftd PATH]
+#   --static        only the systemd-analyze checks (no container, no JVM); says so loudly at the end.
+#   --kraftd PATH   run the SHIPPED unit (Type=notify, ExecStartPre/ExecStop, all of it) with this kraftd
+#                   binary instead of the stand-in unit (whose ExecStart is the bare JVM). Until the
+#                   packages provision nodes (tests/e2e/package.sh), this is how kraftd meets the unit.
 # Env: KRAFTD_CACHE (fixture + rootfs cache), KAFKA_VERSION (default 4.1.1), MAX_EXPOSURE (default 2.0).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 source "$here/e2e/lib.sh"
 
-static_only=0
-[[ "${1:-}" == --static ]] && static_only=1
+static_only=0 kraftd_bin=""
+while (($#)); do
+    case "$1" in
+        --static) static_only=1; shift ;;
+        --kraftd) kraftd_bin="$(realpath "${2:?--kraftd needs a path}")"; shift 2 ;;
+        *) echo "unit_hardening.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+[[ -z "$kraftd_bin" || -x "$kraftd_bin" ]] || { echo "unit_hardening.sh: --kraftd $kraftd_bin is not an executable" >&2; exit 2; }
 max_exposure="${MAX_EXPOSURE:-2.0}"
 kafka_version="${KAFKA_VERSION:-4.1.1}"
 unit_src="$repo/systemd/kafka.service"
@@ -144,6 +154,8 @@ e2e_in runuser -u kafka -- "$java_bin" -cp "$kdir/libs/*" kafka.tools.StorageToo
     { cat "$work/format.log" >&2; e2e_fail "StorageTool format failed"; }
 e2e_check "storage formatted as user kafka (cluster id $cid)"
 
+if [[ -z "$kraftd_bin" ]]; then
+unit=kafka-standin.service
 # The stand-in: the shipped unit's [Unit]/[Install] and hardening block, with the JVM as ExecStart
 # (Type=simple: the bare JVM sends no READY=1). User/Group/RuntimeDirectory as in the shipped unit.
 {
@@ -159,9 +171,9 @@ e2e_check "storage formatted as user kafka (cluster id $cid)"
     echo "TimeoutStopSec=120"
     echo "ExecStart=$java_bin -Xmx512m -Xms512m -XX:+UseG1GC -Djava.awt.headless=true -Dlog4j2.configurationFile=/etc/kafka/log4j2.properties -cp '$kdir/libs/*' kafka.Kafka /etc/kafka/server.properties"
     echo "$hardening"
-} >"$E2E_ROOT/etc/systemd/system/kafka-standin.service"
+} >"$E2E_ROOT/etc/systemd/system/$unit"
 e2e_in systemctl daemon-reload
-e2e_in systemctl start kafka-standin.service || e2e_fail "systemctl start kafka-standin failed"
+e2e_in systemctl start $unit || e2e_fail "systemctl start kafka-standin failed"
 if ! e2e_wait_tcp "$E2E_IP" 9092 120; then
     e2e_in journalctl -u kafka-standin --no-pager -n 60 >&2 || true
     e2e_fail "the broker under the hardened unit did not open $E2E_IP:9092 within 120 s (journal above)"
@@ -169,12 +181,39 @@ fi
 e2e_check "broker JVM under the hardened unit accepts TCP on $E2E_IP:9092 (from the host, outside the container)"
 
 # The hardening is really applied to the JVM (not just written in the file).
-jpid=$(e2e_in systemctl show -p MainPID --value kafka-standin.service)
+jpid=$(e2e_in systemctl show -p MainPID --value $unit)
 status=$(e2e_in cat "/proc/$jpid/status")
 grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $jpid: NoNewPrivs is not set"
 grep -qE '^Seccomp:[[:space:]]+2' <<<"$status" || e2e_fail "JVM pid $jpid: no seccomp filter"
 grep -qE '^CapBnd:[[:space:]]+0+$' <<<"$status" || e2e_fail "JVM pid $jpid: capability bounding set not empty"
 e2e_check "JVM pid $jpid runs with NoNewPrivs=1, seccomp filter, empty capability bounding set"
+
+else
+# The shipped unit itself, rendered for /usr/bin/kraftd, with a node laid out like kraft-install does
+# (kraftd.toml, server.properties, log4j2.properties in /etc/kafka, /opt/kafka/current).
+unit=kafka.service
+install -m0755 "$kraftd_bin" "$E2E_ROOT/usr/bin/kraftd"
+"$repo/packaging/render-unit.sh" /usr/bin/kraftd /etc/kafka/kraftd.toml "$E2E_ROOT/etc/systemd/system/kafka.service" "$unit_src"
+ln -sfn "$kdir" "$E2E_ROOT/opt/kafka/current"
+printf '[node]\nid = 1\ncluster_id = "%s"\nadvertise = "%s"\n\n[dist]\nkafka_version = "%s"\n\n[java]\nheap = "512M"\n' \
+    "$cid" "$E2E_IP" "$kafka_version" >"$E2E_ROOT/etc/kafka/kraftd.toml"
+chmod 0640 "$E2E_ROOT/etc/kafka/kraftd.toml"
+e2e_in chgrp kafka /etc/kafka/kraftd.toml
+e2e_in systemctl daemon-reload
+# Type=notify: start returns only after kraftd's READY=1, so one probe right after must succeed.
+e2e_in systemctl start kafka.service ||
+    { e2e_in journalctl -u kafka --no-pager -n 60 >&2 || true; e2e_fail "systemctl start kafka (shipped unit, kraftd $kraftd_bin) failed (journal above)"; }
+bash -c "exec 3<>/dev/tcp/$E2E_IP/9092" 2>/dev/null ||
+    { e2e_in journalctl -u kafka --no-pager -n 60 >&2 || true; e2e_fail "systemctl start returned but $E2E_IP:9092 refuses: READY before serving"; }
+e2e_check "shipped kafka.service with kraftd: 'systemctl start' returned and $E2E_IP:9092 accepts at once"
+jpid=$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1)
+[[ -n "$jpid" ]] || e2e_fail "no kafka.Kafka JVM under kraftd"
+status=$(e2e_in cat "/proc/$jpid/status")
+grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $jpid: NoNewPrivs is not set"
+grep -qE '^Seccomp:[[:space:]]+2' <<<"$status" || e2e_fail "JVM pid $jpid: no seccomp filter"
+grep -qE '^CapBnd:[[:space:]]+0+$' <<<"$status" || e2e_fail "JVM pid $jpid: capability bounding set not empty"
+e2e_check "JVM pid $jpid (child of kraftd) runs with NoNewPrivs=1, seccomp filter, empty capability bounding set"
+fi
 
 # Produce and consume through the advertised address with Kafka's console tools from the host.
 topic=hardening-check
@@ -189,11 +228,11 @@ got=$(timeout 120 java -Xmx256m -cp "$dist/libs/*" org.apache.kafka.tools.consum
 [[ "$got" == "$msgs" ]] || e2e_fail "consumed '$got', expected '$msgs'"
 e2e_check "produced and consumed 3 messages through $E2E_IP:9092 under the hardened unit"
 
-e2e_in systemctl stop kafka-standin.service
-state=$(e2e_in systemctl is-active kafka-standin.service || true)
+e2e_in systemctl stop "$unit"
+state=$(e2e_in systemctl is-active "$unit" || true)
 [[ "$state" == inactive ]] || e2e_fail "after stop the stand-in is '$state', expected inactive"
 e2e_in test -e /var/lib/kafka/data/.kafka_cleanshutdown || e2e_fail "no .kafka_cleanshutdown after stop"
 e2e_check "systemctl stop: inactive (not failed), .kafka_cleanshutdown written"
 
 echo
-echo "PASS: kafka.service verify clean, exposure $score <= $max_exposure, Kafka $kafka_version served under its hardening"
+echo "PASS: kafka.service verify clean, exposure $score <= $max_exposure, Kafka $kafka_version served under its hardening ($unit${kraftd_bin:+ with $kraftd_bin})"
