@@ -6,12 +6,15 @@ pub mod cluster_id;
 pub mod config;
 pub mod daemon;
 pub mod dist;
+pub mod docs;
 pub mod exit;
 pub mod fsutil;
+pub mod install_cli;
 pub mod java;
 pub mod net;
 pub mod render;
 pub mod storage;
+pub mod tools;
 
 pub use cluster_id::ClusterId;
 pub use config::{Layout, Settings};

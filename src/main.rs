@@ -1,11 +1,12 @@
 //! kraftd: parses the command line, sets up logging, dispatches, maps errors to exit codes.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use kraftd::config::DEFAULT_CONFIG_PATH;
 use kraftd::daemon::logs::{LogSink, install_own_logger};
 use kraftd::daemon::stop::{StopOutcome, StopTarget};
 use kraftd::daemon::{DaemonError, preflight, stop, supervisor};
 use kraftd::exit;
+use kraftd::tools::{self, Tool};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,28 @@ enum Command {
         #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
         config: PathBuf,
     },
+    /// Run one of Kafka's tools (kafka-topics, kafka-console-producer, …) with the local node's Kafka,
+    /// Java and defaults; the same as calling the tool through its `kafka-*` link.
+    #[command(after_long_help = kraftd::tools::TOOL_HELP)]
+    Tool {
+        /// kraftd.toml of the local node (default: $KRAFTD_CONFIG, else /etc/kafka/kraftd.toml).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// The tool: kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-metadata-quorum,
+        /// kafka-metadata-shell, kafka-storage, kafka-configs, kafka-consumer-groups.
+        #[arg(value_name = "TOOL", value_parser = kraftd::tools::tool_names())]
+        name: String,
+        /// Arguments passed to the tool unchanged.
+        #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Write man pages and shell completions for kraftd and kraft-install (used by packaging).
+    #[command(hide = true)]
+    GenerateDocs {
+        /// Output directory: man/*.1 and completions/* are written below it.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Stop one running `kraftd run` and wait until Kafka has exited (the unit's ExecStop).
     #[command(after_long_help = EXIT_CODES)]
     Stop {
@@ -73,7 +96,38 @@ enum Command {
 }
 
 fn main() {
+    // Multi-call: `/usr/bin/kafka-topics -> kraftd` runs the tool (the JVM replaces this process).
+    let mut argv = std::env::args_os();
+    if let Some(tool) = argv.next().as_deref().and_then(Tool::from_argv0) {
+        let err = tools::exec(tool, &tools::config_path(None), argv.collect());
+        eprintln!("{err:#}");
+        std::process::exit(exit::UNAVAILABLE);
+    }
     let cli = Cli::parse();
+    match &cli.command {
+        Command::Tool { config, name, args } => {
+            let tool = Tool::from_name(name).expect("clap checked the tool name");
+            let err = tools::exec(tool, &tools::config_path(config.as_deref()), args.clone());
+            eprintln!("{err:#}");
+            std::process::exit(exit::UNAVAILABLE);
+        }
+        Command::GenerateDocs { out } => {
+            let written = kraftd::docs::generate(out, &[Cli::command(), kraftd::install_cli::Args::command()]);
+            match written {
+                Ok(files) => {
+                    for f in files {
+                        println!("{}", f.display());
+                    }
+                    std::process::exit(exit::OK);
+                }
+                Err(e) => {
+                    eprintln!("kraftd generate-docs: {e:#}");
+                    std::process::exit(exit::FAILURE);
+                }
+            }
+        }
+        _ => {}
+    }
     let sink = Arc::new(LogSink::detect());
     let level = std::env::var("KRAFTD_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(log::LevelFilter::Info);
     install_own_logger(sink.clone(), level);
@@ -82,6 +136,7 @@ fn main() {
         Command::Run { config } => supervisor::run(&config, sink),
         Command::Validate { config } => validate(&config),
         Command::Stop { config, pid, timeout } => stop_daemon(&config, pid, timeout),
+        Command::Tool { .. } | Command::GenerateDocs { .. } => unreachable!("handled above"),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),
