@@ -102,7 +102,7 @@ pub struct Args {
 
     /// Remove a non-package install: stop and disable kafka.service, delete the unit, the unpacked
     /// Kafka distributions and the rendered files. Keeps kraftd.toml and the data (see --purge).
-    #[arg(long, conflicts_with_all = ["dist", "mirrors", "sha512", "kafka_version", "cluster_id", "node_id", "force"])]
+    #[arg(long, conflicts_with_all = ["dist", "mirrors", "sha512", "kafka_version", "cluster_id", "node_id", "force", "dry_run", "reconfigure"])]
     pub uninstall: bool,
 
     /// With --uninstall: also delete kraftd.toml and the data directory (all topics). Asks for
@@ -116,7 +116,7 @@ pub struct Args {
 
     /// Change an installed node's non-identity settings (--advertise, --heap, --java-home,
     /// --broker-port, --controller-port, --set), re-render its files and restart it if it runs.
-    #[arg(long, conflicts_with_all = ["dist", "mirrors", "sha512", "kafka_version"])]
+    #[arg(long, conflicts_with_all = ["dist", "mirrors", "sha512", "kafka_version", "dry_run"])]
     pub reconfigure: bool,
 
     /// With --reconfigure: the broker (client) listener port.

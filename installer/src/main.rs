@@ -3,6 +3,8 @@
 mod cli;
 mod install;
 mod provision;
+mod reconfigure;
+mod uninstall;
 mod unit;
 
 use clap::Parser;
@@ -17,7 +19,14 @@ fn main() {
     };
     log::set_boxed_logger(Box::new(StderrLogger)).expect("first logger");
     log::set_max_level(level);
-    if let Err(err) = install::run(&args) {
+    let result = if args.uninstall {
+        uninstall::run(&args)
+    } else if args.reconfigure {
+        reconfigure::run(&args)
+    } else {
+        install::run(&args)
+    };
+    if let Err(err) = result {
         eprintln!("kraft-install: error: {err:#}");
         std::process::exit(exit_code(&err));
     }

@@ -154,7 +154,7 @@ fn ensure_user(changes: &mut Vec<String>) -> Result<Owner> {
     lookup_kafka()?.context("the user `kafka` still does not exist after creating it")
 }
 
-fn lookup_kafka() -> Result<Option<Owner>> {
+pub fn lookup_kafka() -> Result<Option<Owner>> {
     let user = User::from_name("kafka").context("cannot look up the user `kafka`")?;
     Ok(user.map(|u| Owner { uid: u.uid, gid: u.gid }))
 }
