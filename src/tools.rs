@@ -118,9 +118,11 @@ impl Tool {
         }
     }
 
-    /// Kafka's argparse4j tools have no `--version`; the launcher answers it for them.
-    fn answers_version_itself(self) -> bool {
+    /// Kafka's argparse4j tools have no `--version`, and 3.x's consumer-groups demands
+    /// `--bootstrap-server` before it looks at `--version`: the launcher answers for them.
+    fn answers_version_itself(self, version: &KafkaVersion) -> bool {
         matches!(self, Tool::MetadataQuorum | Tool::MetadataShell | Tool::Storage)
+            || (self == Tool::ConsumerGroups && version.major < 4)
     }
 }
 
@@ -210,7 +212,7 @@ fn wants_help(args: &[OsString]) -> bool {
 /// `KAFKA_OPTS` from `env` like Kafka's scripts.
 pub fn build(tool: Tool, node: &LocalNode, args: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Result<Launch> {
     let version = node.dist.version;
-    if tool.answers_version_itself() && args.len() == 1 && args[0] == "--version" {
+    if tool.answers_version_itself(&version) && args.len() == 1 && args[0] == "--version" {
         return Ok(Launch::PrintVersion(version.to_string()));
     }
 

@@ -177,8 +177,18 @@ fn every_launcher_against_a_real_node(version: &str) {
     assert!(out.contains(&format!("127.0.0.1:{}", node.controller_port)) || version.starts_with('3'), "{out}");
 
     // The metadata shell reads the running node's log (a copy: the broker holds the dir lock).
-    let out = node.ok("kafka-metadata-shell", &["ls", "/image/topics/byName"], None);
-    assert!(out.lines().any(|l| l.trim() == topic), "{out}");
+    // Kafka's MetadataShell runs a command-line command as soon as its file reader reaches the end,
+    // which can be before the loader has published the image (seen once right after a write on
+    // 4.1.1: empty output): a few attempts, each a complete run of the launcher.
+    let mut listed = String::new();
+    for _ in 0..5 {
+        listed = node.ok("kafka-metadata-shell", &["ls", "/image/topics/byName"], None);
+        if listed.lines().any(|l| l.trim() == topic) {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(listed.lines().any(|l| l.trim() == topic), "the metadata shell never listed {topic}: {listed:?}");
 
     // kafka-storage info gets the node's server.properties; format is never defaulted and Kafka
     // still refuses an already formatted directory.

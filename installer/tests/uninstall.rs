@@ -1,0 +1,135 @@
+//! `kraft-install --uninstall [--purge]` and `--reconfigure` on real `--prefix` installs of the Kafka
+//! fixture: what is removed, what is kept, and that nothing outside the prefix is touched.
+
+mod support;
+
+use std::path::Path;
+use support::*;
+
+fn install(prefix: &Path, version: &str, systemd_unit: bool) -> (u16, u16) {
+    let (broker, controller) = (free_port(), free_port());
+    let etc = prefix.join("etc/kafka");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(
+        etc.join("kraftd.toml"),
+        format!("# admin note\n[node]\nbroker_port = {broker}\ncontroller_port = {controller}\n\n[java]\nheap = \"512M\"\n"),
+    )
+    .unwrap();
+    let dist = fixture_dir(version).display().to_string();
+    let p = prefix.display().to_string();
+    let mut args = vec!["--prefix", &p, "--dist", &dist, "--advertise", "127.0.0.1"];
+    if !systemd_unit {
+        args.push("--no-systemd");
+    }
+    let out = kraft_install(&args);
+    assert!(out.status.success(), "install failed: {}", stderr(&out));
+    (broker, controller)
+}
+
+fn relative_paths(root: &Path) -> Vec<String> {
+    snapshot(root).keys().map(|p| p.strip_prefix(root).unwrap().display().to_string()).collect()
+}
+
+#[test]
+fn uninstall_keeps_config_and_data_and_purge_removes_them_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = tmp.path().join("node");
+    // A neighbour of the prefix that must survive everything.
+    let neighbour = tmp.path().join("neighbour");
+    std::fs::create_dir_all(neighbour.join("etc/kafka")).unwrap();
+    std::fs::write(neighbour.join("etc/kafka/server.properties"), "not ours\n").unwrap();
+    install(&prefix, V4, true);
+    // An admin's own file in /opt/kafka is not kraft-install's to remove.
+    std::fs::write(prefix.join("opt/kafka/NOTES.txt"), "mine\n").unwrap();
+    let neighbour_before = snapshot(&neighbour);
+    let p = prefix.display().to_string();
+
+    let config_before = std::fs::read(prefix.join("etc/kafka/kraftd.toml")).unwrap();
+    let meta_before = std::fs::read(prefix.join("var/lib/kafka/data/meta.properties")).unwrap();
+    let out = kraft_install(&["--prefix", &p, "--uninstall"]);
+    assert!(out.status.success(), "uninstall failed: {}", stderr(&out));
+    for gone in [
+        "etc/systemd/system/kafka.service",
+        "opt/kafka/current",
+        "opt/kafka/kafka_2.13-4.1.1",
+        "etc/kafka/server.properties",
+        "etc/kafka/log4j2.properties",
+    ] {
+        assert!(std::fs::symlink_metadata(prefix.join(gone)).is_err(), "{gone} was not removed");
+    }
+    assert_eq!(std::fs::read(prefix.join("etc/kafka/kraftd.toml")).unwrap(), config_before, "kraftd.toml changed");
+    assert_eq!(std::fs::read(prefix.join("var/lib/kafka/data/meta.properties")).unwrap(), meta_before, "data changed");
+    assert!(prefix.join("var/lib/kafka/data/__cluster_metadata-0").is_dir(), "the metadata log was removed");
+    assert!(prefix.join("opt/kafka/NOTES.txt").is_file(), "an admin's file in /opt/kafka was removed");
+    assert!(stdout(&out).contains("kept"), "{}", stdout(&out));
+
+    // --purge without a terminal and without --yes: refused, nothing changed.
+    let before = snapshot(&prefix);
+    let out = kraft_install(&["--prefix", &p, "--uninstall", "--purge"]);
+    assert!(!out.status.success(), "--purge without --yes on a non-terminal must be refused");
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(before, snapshot(&prefix), "a refused purge changed files");
+
+    let out = kraft_install(&["--prefix", &p, "--uninstall", "--purge", "--yes"]);
+    assert!(out.status.success(), "purge failed: {}", stderr(&out));
+    // Only the admin's own file is left under the prefix; the neighbour is untouched.
+    let left = relative_paths(&prefix);
+    assert_eq!(left, ["", "opt", "opt/kafka", "opt/kafka/NOTES.txt"], "purge left or removed the wrong things");
+    assert_eq!(neighbour_before, snapshot(&neighbour), "purge touched files outside the prefix");
+    // A second uninstall finds nothing to do.
+    let out = kraft_install(&["--prefix", &p, "--uninstall"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn reconfigure_changes_the_advertised_address_and_keeps_the_identity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = tmp.path().join("node");
+    let (broker, controller) = install(&prefix, V3, false);
+    let p = prefix.display().to_string();
+    let props_path = prefix.join("etc/kafka/server.properties");
+    let toml_path = prefix.join("etc/kafka/kraftd.toml");
+    let meta_path = prefix.join("var/lib/kafka/data/meta.properties");
+    let meta_before = std::fs::read(&meta_path).unwrap();
+    let cluster_line = |text: &str| text.lines().find(|l| l.starts_with("cluster_id")).map(str::to_string);
+    let cluster_before = cluster_line(&std::fs::read_to_string(&toml_path).unwrap()).expect("cluster_id written by install");
+
+    // Identity changes are refused (exit 78) with nothing changed.
+    let before = snapshot(&prefix);
+    for args in [["--node-id", "7"], ["--cluster-id", "MkU3OEVBNTcwNTJENDM2Qg"]] {
+        let out = kraft_install(&["--prefix", &p, "--reconfigure", args[0], args[1]]);
+        assert_eq!(out.status.code(), Some(78), "{args:?} must be refused");
+        assert!(stderr(&out).contains("identity"), "{}", stderr(&out));
+    }
+    let data_dir = prefix.join("elsewhere").display().to_string();
+    let out = kraft_install(&["--prefix", &p, "--reconfigure", "--data-dir", &data_dir]);
+    assert_eq!(out.status.code(), Some(78), "--data-dir must be refused");
+    assert_eq!(before, snapshot(&prefix), "a refused reconfigure changed files");
+
+    // ::1 is on this host's loopback: a real second address to advertise.
+    let out = kraft_install(&["--prefix", &p, "--reconfigure", "--advertise", "::1", "--set", "log.retention.hours=72"]);
+    assert!(out.status.success(), "reconfigure failed: {}", stderr(&out));
+    assert!(stdout(&out).contains("kraftd run --config"), "should say how the change takes effect: {}", stdout(&out));
+    let props = std::fs::read_to_string(&props_path).unwrap();
+    assert!(props.contains(&format!("advertised.listeners=PLAINTEXT://[::1]:{broker}")), "{props}");
+    assert!(props.contains(&format!("controller.quorum.voters=1@[::1]:{controller}")), "{props}");
+    assert!(props.contains("log.retention.hours=72"), "{props}");
+    let toml = std::fs::read_to_string(&toml_path).unwrap();
+    assert!(toml.contains("advertise = \"::1\"") && toml.contains("# admin note"), "{toml}");
+    assert_eq!(cluster_line(&toml).as_ref(), Some(&cluster_before), "the cluster id changed");
+    assert_eq!(std::fs::read(&meta_path).unwrap(), meta_before, "meta.properties changed");
+
+    // The same again: nothing to change.
+    let before = snapshot(&prefix);
+    let out = kraft_install(&["--prefix", &p, "--reconfigure", "--advertise", "::1", "--set", "log.retention.hours=72"]);
+    assert!(out.status.success() && stdout(&out).contains("Nothing to change"), "{}", stdout(&out));
+    assert_eq!(before, snapshot(&prefix));
+
+    // The reconfigured node serves on its new address.
+    let broker_proc = Broker::start(&prefix, V3);
+    let bootstrap = format!("[::1]:{broker}");
+    broker_proc.produce(&bootstrap, "kraftd-reconfigured", &["x", "y"]);
+    assert_eq!(broker_proc.consume(&bootstrap, "kraftd-reconfigured", 2), ["x", "y"]);
+    broker_proc.stop();
+    assert_eq!(std::fs::read(&meta_path).unwrap(), meta_before, "meta.properties changed");
+}
