@@ -72,6 +72,8 @@ struct Supervisor {
     stopping: bool,
     healthy: bool,
     last_not_ready: Option<String>,
+    /// The last STATUS= sent for a startup phase (Kafka repeats some milestone lines).
+    last_phase: Option<String>,
     last_extend: Option<Instant>,
     watchdog: Option<Duration>,
 }
@@ -118,6 +120,7 @@ impl Supervisor {
             stopping: false,
             healthy: true,
             last_not_ready: None,
+            last_phase: None,
             last_extend: None,
             watchdog,
         })
@@ -171,8 +174,11 @@ impl Supervisor {
         if self.ready || self.stopping {
             return;
         }
-        if let Some(status) = &event.status {
-            notify::status(status);
+        if let Some(status) = event.status {
+            if self.last_phase.as_ref() != Some(&status) {
+                notify::status(&status);
+                self.last_phase = Some(status);
+            }
         }
         if event.progress && self.last_extend.is_none_or(|t| t.elapsed() >= EXTEND_EVERY) {
             self.last_extend = Some(Instant::now());

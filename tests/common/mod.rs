@@ -353,7 +353,13 @@ impl Kraftd {
         }
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(p) = children_of(self.pid()).into_iter().next() {
+            // Only the broker JVM: kraftd also runs `java -version` while checking Java.
+            let jvm = children_of(self.pid()).into_iter().find(|&p| {
+                std::fs::read(format!("/proc/{p}/cmdline"))
+                    .map(|c| c.split(|&b| b == 0).any(|a| a == b"kafka.Kafka"))
+                    .unwrap_or(false)
+            });
+            if let Some(p) = jvm {
                 self.jvm_pid = Some(p);
                 return p;
             }
