@@ -108,10 +108,18 @@ fn validate(config: &std::path::Path) -> Result<(), DaemonError> {
 }
 
 fn stop_daemon(config: &std::path::Path, pid: Option<i32>, timeout: Option<u64>) -> Result<(), DaemonError> {
-    // The config is only needed for what the flags do not give.
+    // The config is only needed for what the flags do not give. With --pid (systemd's ExecStop) a
+    // config broken since start must not prevent the stop: fall back to the default timeout.
     let settings = match (pid, timeout) {
         (Some(_), Some(_)) => None,
-        _ => Some(preflight::load_settings(config)?),
+        (Some(_), None) => match preflight::load_settings(config) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                log::warn!("{e}; stopping anyway with the default timeout of 180 s");
+                None
+            }
+        },
+        (None, _) => Some(preflight::load_settings(config)?),
     };
     let timeout = timeout
         .map(Duration::from_secs)

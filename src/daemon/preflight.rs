@@ -18,14 +18,10 @@ pub struct PreparedNode {
     pub log_config: PathBuf,
 }
 
-/// Load and validate the config file (exit 78 on any problem).
+/// Load and validate the config file (exit 78 on any problem; the config module's messages already
+/// name the file, line and fix).
 pub fn load_settings(config: &Path) -> Result<Settings, DaemonError> {
-    Settings::load(config).map_err(|e| {
-        DaemonError::Config(anyhow!(e).context(format!(
-            "invalid configuration {} (fix the file, or pass --config PATH)",
-            config.display()
-        )))
-    })
+    Settings::load(config).map_err(|e| DaemonError::Config(anyhow!(e)))
 }
 
 /// All read-only checks, in the order an operator would fix them.
