@@ -102,7 +102,7 @@ classpath: $slf4j_jars
 EOF
 
 # Reproducible-ish: sorted entries, fixed mtime and owner, gzip without a timestamp.
-tar -C "$work" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - "$name" \
+tar -C "$work" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u+rwX,go+rX,go-w -cf - "$name" \
     | gzip -n -9 >"$work/$name.tgz"
 
 # Unpacked copy first, then the tarball: the tarball's presence is what marks a complete run.
