@@ -78,37 +78,32 @@ pub fn find_java(settings: &Settings) -> Result<PathBuf, DaemonError> {
 /// formats or touches it.
 pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
     let data_dir = &settings.layout.data_dir;
-    let meta_path = data_dir.join("meta.properties");
-    let text = std::fs::read_to_string(&meta_path).map_err(|e| {
+    let not_formatted = || {
         DaemonError::Config(anyhow!(
-            "storage {} is not formatted ({}: {e}): run kraft-install to format it",
-            data_dir.display(),
-            meta_path.display()
+            "storage {} is not formatted (no meta.properties): run kraft-install to format it",
+            data_dir.display()
         ))
-    })?;
-    let prop = |key: &str| {
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_string())
     };
-    let node_id = prop("node.id");
-    if node_id.as_deref() != Some(settings.node_id.0.to_string().as_str()) {
+    let meta = crate::storage::read_meta(data_dir)
+        .map_err(|e| DaemonError::Config(e.context("cannot check the storage format")))?
+        .ok_or_else(not_formatted)?;
+    let meta_path = data_dir.join(crate::storage::META_PROPERTIES);
+    if meta.node_id != Some(settings.node_id.0) {
         return Err(DaemonError::Config(anyhow!(
-            "{} has node.id={}, but the config says node.id {}: this data belongs to another node; fix node.id in the config",
+            "{} has node.id={}, but the config says node.id {}: this data belongs to another node; fix [node] id in {}",
             meta_path.display(),
-            node_id.as_deref().unwrap_or("<none>"),
-            settings.node_id.0
+            meta.node_id.map(|n| n.to_string()).unwrap_or_else(|| "<none>".into()),
+            settings.node_id.0,
+            settings.layout.config_file().display()
         )));
     }
     if let Some(cluster) = &settings.cluster_id {
-        let found = prop("cluster.id");
-        if found.as_deref() != Some(cluster.as_str()) {
+        if meta.cluster_id != cluster.as_str() {
             return Err(DaemonError::Config(anyhow!(
-                "{} has cluster.id={}, but the config says {}: this data belongs to another cluster; fix node.cluster_id in the config",
+                "{} has cluster.id={}, but the config says {cluster}: this data belongs to another cluster; fix [node] cluster_id in {}",
                 meta_path.display(),
-                found.as_deref().unwrap_or("<none>"),
-                cluster
+                meta.cluster_id,
+                settings.layout.config_file().display()
             )));
         }
     }

@@ -83,7 +83,8 @@ pub fn provision_node(version: &str) -> TestNode {
 
 /// Provision a node the way `kraft-install --prefix` lays it out: kraftd.toml, server.properties and
 /// the stdout-only log config in etc/kafka, opt/kafka/current → the fixture distribution, storage
-/// formatted with Kafka's own StorageTool. The ONE place to swap in the installer later.
+/// formatted with Kafka's own StorageTool (through kraftd's render/storage library, as kraft-install
+/// does). The ONE place to swap in the installer later.
 pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
     let dist = dist_home(version);
     let prefix = tempfile::Builder::new().prefix("kraftd-node-").tempdir().unwrap();
@@ -100,7 +101,6 @@ pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
     let cluster_id = random_cluster_id();
     let broker_port = free_port();
     let controller_port = free_port();
-    let major: u32 = version.split('.').next().unwrap().parse().unwrap();
 
     let mut toml = format!(
         "[node]\nid = {node_id}\ncluster_id = \"{cluster_id}\"\nadvertise = \"127.0.0.1\"\n\
@@ -121,60 +121,24 @@ pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
     let config = etc.join("kraftd.toml");
     std::fs::write(&config, toml).unwrap();
 
-    let mut props = format!(
-        "process.roles=broker,controller\nnode.id={node_id}\n\
-         controller.quorum.voters={node_id}@127.0.0.1:{controller_port}\n\
-         listeners=PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}\n\
-         advertised.listeners=PLAINTEXT://127.0.0.1:{broker_port}\n\
-         inter.broker.listener.name=PLAINTEXT\ncontroller.listener.names=CONTROLLER\n\
-         listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n\
-         log.dirs={}\noffsets.topic.replication.factor=1\n\
-         transaction.state.log.replication.factor=1\ntransaction.state.log.min.isr=1\n",
-        data_dir.display()
-    );
-    if major >= 4 {
-        props.push_str("share.coordinator.state.topic.replication.factor=1\nshare.coordinator.state.topic.min.isr=1\n");
-    }
-    for (k, v) in &opts.extra_kafka {
-        props.push_str(&format!("{k}={v}\n"));
-    }
-    let server_properties = etc.join("server.properties");
-    std::fs::write(&server_properties, props).unwrap();
-
-    if major >= 4 {
-        std::fs::write(
-            etc.join("log4j2.properties"),
-            "status = warn\nappender.stdout.type = Console\nappender.stdout.name = STDOUT\n\
-             appender.stdout.layout.type = PatternLayout\nappender.stdout.layout.pattern = [%d] %p %m (%c)%n\n\
-             rootLogger.level = INFO\nrootLogger.appenderRefs = stdout\nrootLogger.appenderRef.stdout.ref = STDOUT\n",
-        )
-        .unwrap();
-    } else {
-        std::fs::write(
-            etc.join("log4j.properties"),
-            "log4j.rootLogger=INFO, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\n\
-             log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n\
-             log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n",
-        )
-        .unwrap();
-    }
-
+    // Render and format with the same library functions kraft-install uses.
+    let settings = kraftd::Settings::load(&config).expect("test kraftd.toml loads");
+    let kafka_version = settings.kafka_version;
+    let server_properties = settings.layout.server_properties();
+    std::fs::write(&server_properties, kraftd::render::server_properties(&settings, &kafka_version).unwrap()).unwrap();
+    std::fs::write(settings.layout.log_config(&kafka_version), kraftd::render::log_config(&kafka_version)).unwrap();
     if !opts.unformatted {
-        let out = Command::new("java")
-            .arg("-Xmx256M")
-            .arg("-cp")
-            .arg(format!("{}/libs/*", dist.display()))
-            .arg("kafka.tools.StorageTool")
-            .args(["format", "-t", &cluster_id, "-c"])
-            .arg(&server_properties)
-            .output()
-            .expect("run StorageTool");
-        assert!(
-            out.status.success(),
-            "StorageTool format failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let dist = kraftd::KafkaDist::open(&settings.layout.dist_current()).unwrap();
+        let java = kraftd::java::find_java_default(None).expect("a Java runtime for the tests");
+        kraftd::storage::ensure_formatted(
+            &java.java,
+            &dist,
+            &server_properties,
+            &settings.layout.data_dir,
+            settings.cluster_id.as_ref().unwrap(),
+            settings.node_id,
+        )
+        .expect("format storage");
     }
 
     TestNode {
