@@ -217,6 +217,26 @@ fn jvm_killed_makes_kraftd_fail() {
     assert_eq!(status.code(), Some(1), "kraftd must fail when its JVM dies; output:\n{}", k.output());
     assert!(k.output().contains("killed by signal SIGKILL"), "JVM status not logged:\n{}", k.output());
     assert!(!has_line(&notify.notify_lines(), "STOPPING=1"));
+
+    // Restart on the uncleanly stopped data: Kafka recovers its logs, kraftd extends the start
+    // timeout while recovery reports progress, and READY still comes only from the probe.
+    assert!(!node.data_dir.join(".kafka_cleanshutdown").exists());
+    let notify = notify_socket_checking_ready(node.broker_addr);
+    let mut k = spawn_run(&node, &RunEnv { notify_socket: Some(&notify.path), ..Default::default() });
+    let _guard2 = KillOnDrop(k.jvm_pid());
+    wait_ready(&k, &notify);
+    let lines = notify.notify_lines();
+    let ready_at = lines.iter().position(|l| l == "READY=1").unwrap();
+    assert!(
+        lines[..ready_at].iter().any(|l| l.starts_with("EXTEND_TIMEOUT_USEC=")),
+        "no EXTEND_TIMEOUT_USEC during recovery: {lines:?}"
+    );
+    assert!(
+        lines[..ready_at].iter().any(|l| l.starts_with("STATUS=recovering logs")),
+        "no recovery status: {lines:?}"
+    );
+    k.signal(libc::SIGTERM);
+    assert_eq!(k.wait(STOP_LIMIT).code(), Some(0), "{}", k.output());
 }
 
 #[test]

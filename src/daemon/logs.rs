@@ -372,7 +372,11 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         // "Recovering N logs from DIR since no clean shutdown file was found"
         return Some(PhaseEvent { status: Some("recovering logs after an unclean shutdown".into()), progress: true });
     }
-    if first.contains("Recovering unflushed segment") || first.contains("Loading producer state") {
+    if first.contains("Recovering unflushed segment") {
+        // LogLoader, per segment of a log (also the metadata log) that was not shut down cleanly.
+        return Some(PhaseEvent { status: Some("recovering logs".into()), progress: true });
+    }
+    if first.contains("Loading producer state") {
         return Some(PhaseEvent { status: None, progress: true });
     }
     if first.starts_with("Loading logs from log dirs") {
@@ -503,6 +507,15 @@ mod tests {
         want.extend_from_slice(&3u64.to_le_bytes());
         want.extend_from_slice(b"a\nb\n");
         assert_eq!(out, want);
+    }
+
+    #[test]
+    fn over_long_messages_are_cut_with_a_note() {
+        let big = vec![b'x'; 5000];
+        let out = encode_entry(&[("MESSAGE", &big)], 1000);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("[kraftd: message cut, 1000 of 5000 bytes kept]"));
+        assert!(out.len() < 1200);
     }
 
     #[test]

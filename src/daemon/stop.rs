@@ -112,10 +112,7 @@ pub fn stop(target: StopTarget<'_>, timeout: Duration) -> Result<StopOutcome, Da
         }
         let waited = started.elapsed();
         if waited >= timeout {
-            return Err(DaemonError::Failure(anyhow!(
-                "kraftd (pid {pid}) did not stop within {}s: Kafka may still be in controlled shutdown; wait, or raise --timeout / daemon.stop_timeout_sec",
-                timeout.as_secs()
-            )));
+            return Err(kill_after_timeout(pid, start_time, timeout));
         }
         if waited >= next_progress {
             eprintln!("kraftd stop: still waiting for kraftd (pid {pid}) to stop: {}s", waited.as_secs());
@@ -123,4 +120,39 @@ pub fn stop(target: StopTarget<'_>, timeout: Duration) -> Result<StopOutcome, Da
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// The stop timeout passed: SIGKILL the broker JVM(s) of kraftd `pid` (Kafka will recover its logs on
+/// the next start), give kraftd a moment to notice and exit, and report the forced stop.
+fn kill_after_timeout(pid: i32, start_time: u64, timeout: Duration) -> DaemonError {
+    let jvms = broker_jvms_of(pid);
+    for jvm in &jvms {
+        eprintln!("kraftd stop: Kafka did not stop within {}s: killing JVM pid {jvm} (SIGKILL)", timeout.as_secs());
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*jvm), nix::sys::signal::Signal::SIGKILL);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && matches!(proc_stat(pid), Some((s, st)) if s != 'Z' && st == start_time) {
+        std::thread::sleep(POLL);
+    }
+    DaemonError::Failure(anyhow!(
+        "kraftd (pid {pid}) did not stop within {}s; killed its JVM {jvms:?}: the next start recovers the logs. \
+         Raise daemon.stop_timeout_sec (and the unit's TimeoutStopSec) if controlled shutdown needs longer",
+        timeout.as_secs()
+    ))
+}
+
+/// Children of `pid` running `kafka.Kafka` (found through /proc, never by name).
+fn broker_jvms_of(pid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&child| {
+            let parent = std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|s| s[s.rfind(')')? + 2..].split(' ').nth(1)?.parse::<i32>().ok());
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            parent == Some(pid) && cmdline.split(|&b| b == 0).any(|a| a == b"kafka.Kafka")
+        })
+        .collect()
 }
