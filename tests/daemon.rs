@@ -314,6 +314,19 @@ fn stop_stops_exactly_one_of_two_nodes() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(kb.wait(Duration::from_secs(10)).code(), Some(0), "{}", kb.output());
     assert!(!process_alive(jvm_b));
+
+    // A broker that cannot stop in time (JVM frozen) is killed once --timeout passes.
+    let notify_a = notify_socket_checking_ready(a.broker_addr);
+    let mut ka = spawn_run(&a, &RunEnv { notify_socket: Some(&notify_a.path), ..Default::default() });
+    let jvm_a = ka.jvm_pid();
+    let _ga2 = KillOnDrop(jvm_a);
+    wait_ready(&ka, &notify_a);
+    unsafe { libc::kill(jvm_a, libc::SIGSTOP) };
+    let out = kraftd(&["stop", "--pid", &ka.pid().to_string(), "--timeout", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("killed its JVM"), "{}", text(&out));
+    assert_eq!(ka.wait(Duration::from_secs(30)).code(), Some(1), "{}", ka.output());
+    assert!(!process_alive(jvm_a));
 }
 
 /// Run `kraftd run` and `kraftd validate` on a broken node: both must fail with `code` and a message

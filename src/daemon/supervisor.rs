@@ -41,11 +41,34 @@ pub fn run(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> {
 }
 
 async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> {
+    // Handlers first: a SIGTERM from here on is a stop request, never a default-action death that
+    // would leave the pid file behind.
+    let signals = StopSignals::install()?;
     let settings = preflight::load_settings(config)?;
     let node = preflight::check_node(&settings)?;
     preflight::check_ports_free(&settings)?;
     let _pid_file = PidFile::create(&settings.layout.pid_file()).map_err(DaemonError::Failure)?;
-    Supervisor::start(node, sink)?.supervise().await
+    Supervisor::start(node, sink)?.supervise(signals).await
+}
+
+/// SIGTERM, SIGINT and SIGHUP all mean "stop" (Kafka treats HUP the same; it is not a reload).
+struct StopSignals {
+    sigterm: tokio::signal::unix::Signal,
+    sigint: tokio::signal::unix::Signal,
+    sighup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals, DaemonError> {
+        let sig = |kind| {
+            signal(kind).map_err(|e| DaemonError::Failure(anyhow!("cannot install a signal handler: {e}")))
+        };
+        Ok(StopSignals {
+            sigterm: sig(SignalKind::terminate())?,
+            sigint: sig(SignalKind::interrupt())?,
+            sighup: sig(SignalKind::hangup())?,
+        })
+    }
 }
 
 /// Messages from the probe task to the supervisor loop.
@@ -126,10 +149,8 @@ impl Supervisor {
         })
     }
 
-    async fn supervise(mut self) -> Result<(), DaemonError> {
-        let sig = |kind| signal(kind).map_err(|e| DaemonError::Failure(anyhow!("cannot install a signal handler: {e}")));
-        let (mut sigterm, mut sigint, mut sighup) =
-            (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?, sig(SignalKind::hangup())?);
+    async fn supervise(mut self, signals: StopSignals) -> Result<(), DaemonError> {
+        let StopSignals { mut sigterm, mut sigint, mut sighup } = signals;
         // While stopping, systemd's watchdog may still be armed: keep it fed while the JVM shuts
         // down (TimeoutStopSec bounds the stop, not the watchdog).
         let mut stop_ping = tokio::time::interval(self.watchdog.map(|w| w / 3).unwrap_or(Duration::from_secs(3600)));
@@ -147,7 +168,7 @@ impl Supervisor {
         };
         let _ = self.shutdown.send(true);
         // Let the pumps log the JVM's last words (the reason it died) before we decide and exit.
-        let drain = futures_join(std::mem::take(&mut self.pumps));
+        let drain = join_all(std::mem::take(&mut self.pumps));
         if tokio::time::timeout(DRAIN_OUTPUT, drain).await.is_err() {
             log::warn!("the JVM's output did not end within {DRAIN_OUTPUT:?} after it exited");
         }
@@ -268,7 +289,7 @@ fn describe(status: ExitStatus) -> String {
     }
 }
 
-async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {
+async fn join_all(handles: Vec<tokio::task::JoinHandle<()>>) {
     for h in handles {
         let _ = h.await;
     }
