@@ -10,8 +10,8 @@
 
 use base64::Engine;
 use base64::alphabet::URL_SAFE;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use std::fmt;
 use std::str::FromStr;
 
@@ -76,7 +76,9 @@ impl ClusterId {
 
     /// The 16 bytes this id encodes (Kafka's most- then least-significant long, big-endian).
     pub fn to_bytes(&self) -> [u8; 16] {
-        let decoded = URL_SAFE_NO_PAD.decode(&self.0).expect("ClusterId holds canonical base64url");
+        let decoded = URL_SAFE_NO_PAD
+            .decode(&self.0)
+            .expect("ClusterId holds canonical base64url");
         decoded.try_into().expect("ClusterId holds 16 bytes")
     }
 
@@ -86,13 +88,19 @@ impl ClusterId {
 }
 
 fn invalid(value: &str, reason: impl Into<String>) -> ClusterIdError {
-    ClusterIdError { value: value.to_string(), reason: reason.into() }
+    ClusterIdError {
+        value: value.to_string(),
+        reason: reason.into(),
+    }
 }
 
 /// The two rules `Uuid.randomUuid()` adds on top of "is a UUID".
 fn check_generatable(text: &str) -> Result<(), ClusterIdError> {
     if RESERVED_CLUSTER_IDS.contains(&text) {
-        return Err(invalid(text, "it is one of Kafka's reserved ids (all-zero and 1 are never generated)"));
+        return Err(invalid(
+            text,
+            "it is one of Kafka's reserved ids (all-zero and 1 are never generated)",
+        ));
     }
     if text.starts_with('-') {
         return Err(invalid(
@@ -110,7 +118,10 @@ impl FromStr for ClusterId {
         if len != ENCODED_LEN {
             return Err(invalid(s, format!("it has {len} characters, not {ENCODED_LEN}")));
         }
-        if let Some(bad) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
             return Err(invalid(
                 s,
                 format!("{bad:?} is not a base64url character (A-Z, a-z, 0-9, '-', '_')"),
@@ -126,7 +137,9 @@ impl FromStr for ClusterId {
         if canonical != s {
             return Err(invalid(
                 s,
-                format!("it is not canonical base64url: its last character sets unused bits (the canonical spelling is {canonical:?})"),
+                format!(
+                    "it is not canonical base64url: its last character sets unused bits (the canonical spelling is {canonical:?})"
+                ),
             ));
         }
         if bytes.len() != 16 {
@@ -157,7 +170,10 @@ mod tests {
             let text = id.as_str();
             assert_eq!(text.len(), 22, "{text}");
             assert!(!text.starts_with('-'), "{text}");
-            assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{text}");
+            assert!(
+                text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "{text}"
+            );
             let bytes = id.to_bytes();
             assert_eq!(bytes[6] >> 4, 4, "version nibble of {text}");
             assert_eq!(bytes[8] >> 6, 0b10, "variant bits of {text}");
@@ -186,7 +202,12 @@ mod tests {
     fn from_bytes_refuses_reserved_and_dash() {
         let mut one = [0u8; 16];
         one[15] = 1;
-        assert!(ClusterId::from_bytes([0u8; 16]).unwrap_err().reason.contains("reserved"));
+        assert!(
+            ClusterId::from_bytes([0u8; 16])
+                .unwrap_err()
+                .reason
+                .contains("reserved")
+        );
         assert!(ClusterId::from_bytes(one).unwrap_err().reason.contains("reserved"));
         assert!(ClusterId::from_bytes([0xF8u8; 16]).unwrap_err().reason.contains("'-'"));
     }
@@ -205,7 +226,10 @@ mod tests {
         assert_eq!(err.value, s);
         let shown = err.to_string();
         assert!(shown.contains(&format!("{s:?}")), "message names the value: {shown}");
-        assert!(shown.contains("kafka-storage random-uuid"), "message says how to get one: {shown}");
+        assert!(
+            shown.contains("kafka-storage random-uuid"),
+            "message says how to get one: {shown}"
+        );
         err.reason
     }
 

@@ -40,7 +40,13 @@ pub enum JavaError {
         "{} is Java {found} (\"{version}\"), but Kafka {kafka} needs Java {required} or newer. To fix: {INSTALL_HINT}",
         .java.display()
     )]
-    TooOld { java: PathBuf, found: u32, version: String, required: u32, kafka: KafkaVersion },
+    TooOld {
+        java: PathBuf,
+        found: u32,
+        version: String,
+        required: u32,
+        kafka: KafkaVersion,
+    },
 }
 
 impl JavaRuntime {
@@ -49,7 +55,10 @@ impl JavaRuntime {
         let out = Command::new(java)
             .arg("-version")
             .output()
-            .map_err(|e| JavaError::CannotRun { java: java.to_path_buf(), reason: e.to_string() })?;
+            .map_err(|e| JavaError::CannotRun {
+                java: java.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         // `java -version` prints to stderr; some wrappers use stdout.
         let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stdout));
@@ -59,9 +68,15 @@ impl JavaRuntime {
                 reason: format!("exited with {}: {}", out.status, text.trim()),
             });
         }
-        let (version, major) = parse_java_version(&text)
-            .ok_or_else(|| JavaError::UnknownVersion { java: java.to_path_buf(), output: text.trim().to_string() })?;
-        Ok(JavaRuntime { java: java.to_path_buf(), major, version })
+        let (version, major) = parse_java_version(&text).ok_or_else(|| JavaError::UnknownVersion {
+            java: java.to_path_buf(),
+            output: text.trim().to_string(),
+        })?;
+        Ok(JavaRuntime {
+            java: java.to_path_buf(),
+            major,
+            version,
+        })
     }
 
     /// The oldest Java a Kafka release runs on: 17 for 4.x, 11 for 3.x (8 is deprecated there and
@@ -88,7 +103,9 @@ impl JavaRuntime {
     /// The `JAVA_HOME` of this runtime (`<home>/bin/java` → `<home>`), when it has that layout.
     pub fn home(&self) -> Option<PathBuf> {
         let bin = self.java.parent()?;
-        (bin.file_name()? == "bin").then(|| bin.parent().map(Path::to_path_buf)).flatten()
+        (bin.file_name()? == "bin")
+            .then(|| bin.parent().map(Path::to_path_buf))
+            .flatten()
     }
 }
 
@@ -149,7 +166,9 @@ pub fn find_java(
     }
 
     if let Some(path) = path_env {
-        let dirs: Vec<PathBuf> = std::env::split_paths(path).filter(|d| !d.as_os_str().is_empty()).collect();
+        let dirs: Vec<PathBuf> = std::env::split_paths(path)
+            .filter(|d| !d.as_os_str().is_empty())
+            .collect();
         searched.push(format!("PATH ({})", path.to_string_lossy()));
         for dir in dirs {
             let java = dir.join("java");
@@ -185,11 +204,18 @@ pub fn find_java(
 pub fn find_java_default(java_home: Option<&Path>) -> Result<JavaRuntime, JavaError> {
     let env_home = std::env::var_os("JAVA_HOME").map(PathBuf::from);
     let path = std::env::var_os("PATH");
-    find_java(java_home, env_home.as_deref(), path.as_deref(), Path::new("/usr/lib/jvm"))
+    find_java(
+        java_home,
+        env_home.as_deref(),
+        path.as_deref(),
+        Path::new("/usr/lib/jvm"),
+    )
 }
 
 fn is_executable(path: &Path) -> bool {
-    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -199,24 +225,40 @@ mod tests {
     #[test]
     fn parses_banners() {
         let p = |s: &str| parse_java_version(s).map(|(_, m)| m);
-        assert_eq!(p("openjdk version \"17.0.15\" 2025-04-15\nOpenJDK Runtime Environment"), Some(17));
-        assert_eq!(p("java version \"1.8.0_392\"\nJava(TM) SE Runtime Environment"), Some(8));
+        assert_eq!(
+            p("openjdk version \"17.0.15\" 2025-04-15\nOpenJDK Runtime Environment"),
+            Some(17)
+        );
+        assert_eq!(
+            p("java version \"1.8.0_392\"\nJava(TM) SE Runtime Environment"),
+            Some(8)
+        );
         assert_eq!(p("openjdk version \"21\" 2023-09-19"), Some(21));
         assert_eq!(p("openjdk version \"11.0.2\" 2019-01-15"), Some(11));
         assert_eq!(p("openjdk version \"21-ea\" 2023-09-19"), Some(21));
-        assert_eq!(p("Picked up JAVA_TOOL_OPTIONS: -Xmx1g\nopenjdk version \"17.0.1\""), Some(17));
+        assert_eq!(
+            p("Picked up JAVA_TOOL_OPTIONS: -Xmx1g\nopenjdk version \"17.0.1\""),
+            Some(17)
+        );
         assert_eq!(p("not java"), None);
     }
 
     #[test]
     fn requirement_per_kafka_major() {
-        let rt = |major| JavaRuntime { java: "/x/bin/java".into(), major, version: major.to_string() };
+        let rt = |major| JavaRuntime {
+            java: "/x/bin/java".into(),
+            major,
+            version: major.to_string(),
+        };
         let k4 = KafkaVersion::new(4, 1, 1);
         let k3 = KafkaVersion::new(3, 7, 1);
         assert!(rt(17).check_for(&k4).is_ok());
         assert!(rt(11).check_for(&k3).is_ok());
         let err = rt(11).check_for(&k4).unwrap_err().to_string();
-        assert!(err.contains("/x/bin/java") && err.contains("Java 11") && err.contains("openjdk-17-jre-headless"), "{err}");
+        assert!(
+            err.contains("/x/bin/java") && err.contains("Java 11") && err.contains("openjdk-17-jre-headless"),
+            "{err}"
+        );
         assert!(rt(8).check_for(&k3).is_err());
         assert_eq!(rt(17).home(), Some(PathBuf::from("/x")));
     }

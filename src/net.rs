@@ -76,9 +76,14 @@ pub enum AdvertiseError {
         "advertised host name {value:?} resolves to {}, none of which is on this host (this host \
          has: {}); {ADVERTISE_FIX}, or add --force to advertise the name anyway (Kafka then listens \
          on all addresses)",
-        join(resolved), join(host)
+        join(resolved),
+        join(host)
     )]
-    NameNotOnHost { value: String, resolved: Vec<IpAddr>, host: Vec<HostIp> },
+    NameNotOnHost {
+        value: String,
+        resolved: Vec<IpAddr>,
+        host: Vec<HostIp>,
+    },
     #[error("advertised host name {value:?} does not resolve: {reason}; {ADVERTISE_FIX}")]
     Unresolvable { value: String, reason: String },
     #[error("advertised address {value:?} is neither an IP address nor a host name: {reason}; {ADVERTISE_FIX}")]
@@ -103,7 +108,10 @@ pub fn host_ips() -> anyhow::Result<Vec<HostIp>> {
         } else {
             continue;
         };
-        out.push(HostIp { interface: ifa.interface_name.clone(), addr: ip });
+        out.push(HostIp {
+            interface: ifa.interface_name.clone(),
+            addr: ip,
+        });
     }
     Ok(out)
 }
@@ -113,7 +121,9 @@ pub fn host_addrs() -> anyhow::Result<Vec<HostAddr>> {
     use nix::net::if_::InterfaceFlags;
     let mut out = Vec::new();
     for ifa in nix::ifaddrs::getifaddrs().context("getifaddrs")? {
-        let Some(v4) = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in()) else { continue };
+        let Some(v4) = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in()) else {
+            continue;
+        };
         out.push(HostAddr {
             interface: ifa.interface_name.clone(),
             addr: v4.ip(),
@@ -156,15 +166,18 @@ pub fn default_route_interface(route_table: &str) -> Option<String> {
 pub fn default_route_source(route_file: &Path, addrs: &[HostAddr]) -> Option<Ipv4Addr> {
     let table = std::fs::read_to_string(route_file).ok()?;
     let iface = default_route_interface(&table)?;
-    addrs.iter().find(|a| a.interface == iface && is_candidate(a)).map(|a| a.addr)
+    addrs
+        .iter()
+        .find(|a| a.interface == iface && is_candidate(a))
+        .map(|a| a.addr)
 }
 
 /// Interface names of container/VM bridges and tunnels: their private addresses (docker0's
 /// 172.17.0.1, libvirt's 192.168.122.1) are not where clients reach this host, and without this
 /// rule "prefer the single RFC 1918 address" would pick docker0 on a host with a public IP.
 const VIRTUAL_INTERFACE_PREFIXES: &[&str] = &[
-    "docker", "br-", "virbr", "veth", "cni", "podman", "lxcbr", "lxdbr", "flannel", "cali", "vxlan",
-    "kube-", "weave", "cilium",
+    "docker", "br-", "virbr", "veth", "cni", "podman", "lxcbr", "lxdbr", "flannel", "cali", "vxlan", "kube-", "weave",
+    "cilium",
 ];
 
 fn is_virtual_interface(name: &str) -> bool {
@@ -173,8 +186,7 @@ fn is_virtual_interface(name: &str) -> bool {
 
 /// A global-scope IPv4 address on an up, non-loopback, non-virtual interface.
 pub fn is_candidate(a: &HostAddr) -> bool {
-    a.up
-        && !a.loopback
+    a.up && !a.loopback
         && !a.addr.is_loopback()
         && !a.addr.is_link_local()
         && !a.addr.is_unspecified()
@@ -246,17 +258,25 @@ pub fn check_advertise_with(
     resolve: &dyn Fn(&str) -> io::Result<Vec<IpAddr>>,
 ) -> Result<IpAddr, AdvertiseError> {
     let trimmed = value.trim();
-    let unbracketed = trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(trimmed);
+    let unbracketed = trimmed
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(trimmed);
     if let Ok(ip) = unbracketed.parse::<IpAddr>() {
         check_ip_usable(value, ip)?;
         if host.iter().any(|h| h.addr == ip) {
             return Ok(ip);
         }
-        return Err(AdvertiseError::NotOnHost { value: ip.to_string(), host: host.to_vec() });
+        return Err(AdvertiseError::NotOnHost {
+            value: ip.to_string(),
+            host: host.to_vec(),
+        });
     }
     check_host_name(value)?;
-    let resolved = resolve(trimmed)
-        .map_err(|e| AdvertiseError::Unresolvable { value: value.to_string(), reason: e.to_string() })?;
+    let resolved = resolve(trimmed).map_err(|e| AdvertiseError::Unresolvable {
+        value: value.to_string(),
+        reason: e.to_string(),
+    })?;
     if resolved.is_empty() {
         return Err(AdvertiseError::Unresolvable {
             value: value.to_string(),
@@ -270,7 +290,11 @@ pub fn check_advertise_with(
     if force {
         return Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     }
-    Err(AdvertiseError::NameNotOnHost { value: value.to_string(), resolved, host: host.to_vec() })
+    Err(AdvertiseError::NameNotOnHost {
+        value: value.to_string(),
+        resolved,
+        host: host.to_vec(),
+    })
 }
 
 /// Refuse addresses no client can connect to, whatever host they are on.
@@ -279,13 +303,18 @@ pub fn check_ip_usable(value: &str, ip: IpAddr) -> Result<(), AdvertiseError> {
         Some("it means \"every interface\" to a listener, but clients need one address they can connect to")
     } else if ip.is_multicast() {
         Some("it is a multicast address; clients need a unicast address of this host")
+    } else if matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local()) {
+        Some("it is an IPv6 link-local address, which needs a zone (%interface) that Kafka listeners cannot carry")
     } else if matches!(ip, IpAddr::V4(v4) if v4.is_broadcast()) {
         Some("it is the broadcast address; clients need a unicast address of this host")
     } else {
         None
     };
     match why {
-        Some(why) => Err(AdvertiseError::Unusable { value: value.to_string(), why: why.to_string() }),
+        Some(why) => Err(AdvertiseError::Unusable {
+            value: value.to_string(),
+            why: why.to_string(),
+        }),
         None => Ok(()),
     }
 }
@@ -293,7 +322,12 @@ pub fn check_ip_usable(value: &str, ip: IpAddr) -> Result<(), AdvertiseError> {
 /// RFC 1123 host name syntax; an all-numeric last label is refused because the resolver would
 /// read `10.1` as the IP 10.0.0.1.
 fn check_host_name(value: &str) -> Result<(), AdvertiseError> {
-    let bad = |reason: String| Err(AdvertiseError::Malformed { value: value.to_string(), reason });
+    let bad = |reason: String| {
+        Err(AdvertiseError::Malformed {
+            value: value.to_string(),
+            reason,
+        })
+    };
     let name = value.trim().strip_suffix('.').unwrap_or(value.trim());
     if name.is_empty() {
         return bad("it is empty".to_string());
@@ -306,13 +340,19 @@ fn check_host_name(value: &str) -> Result<(), AdvertiseError> {
             return bad(format!("label {label:?} must be 1 to 63 characters"));
         }
         if let Some(c) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-            return bad(format!("{c:?} is not allowed in a host name (letters, digits, '-', '.')"));
+            return bad(format!(
+                "{c:?} is not allowed in a host name (letters, digits, '-', '.')"
+            ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return bad(format!("label {label:?} starts or ends with '-'"));
         }
     }
-    if name.rsplit('.').next().is_some_and(|l| l.chars().all(|c| c.is_ascii_digit())) {
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+    {
         return bad("it looks like an incomplete IP address".to_string());
     }
     Ok(())
@@ -323,10 +363,20 @@ mod tests {
     use super::*;
 
     fn addr(interface: &str, ip: &str) -> HostAddr {
-        HostAddr { interface: interface.into(), addr: ip.parse().unwrap(), up: true, loopback: false }
+        HostAddr {
+            interface: interface.into(),
+            addr: ip.parse().unwrap(),
+            up: true,
+            loopback: false,
+        }
     }
     fn lo() -> HostAddr {
-        HostAddr { interface: "lo".into(), addr: Ipv4Addr::LOCALHOST, up: true, loopback: true }
+        HostAddr {
+            interface: "lo".into(),
+            addr: Ipv4Addr::LOCALHOST,
+            up: true,
+            loopback: true,
+        }
     }
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
@@ -342,12 +392,23 @@ mod tests {
     fn loopback_link_local_down_and_docker_are_not_candidates() {
         let mut down = addr("eth1", "10.0.0.5");
         down.up = false;
-        let addrs = [lo(), addr("eth0", "169.254.9.9"), down, addr("docker0", "172.17.0.1"), addr("br-1a2b", "172.18.0.1")];
+        let addrs = [
+            lo(),
+            addr("eth0", "169.254.9.9"),
+            down,
+            addr("docker0", "172.17.0.1"),
+            addr("br-1a2b", "172.18.0.1"),
+        ];
         let err = choose_advertise(&addrs, None).unwrap_err();
-        let AdvertiseError::NoCandidate { ref seen } = err else { panic!("{err:?}") };
+        let AdvertiseError::NoCandidate { ref seen } = err else {
+            panic!("{err:?}")
+        };
         assert_eq!(seen.len(), 5);
         let msg = err.to_string();
-        assert!(msg.contains("10.0.0.5 on eth1") && msg.contains("--advertise IP"), "{msg}");
+        assert!(
+            msg.contains("10.0.0.5 on eth1") && msg.contains("--advertise IP"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -362,7 +423,10 @@ mod tests {
         let addrs = [lo(), addr("eth0", "203.0.113.10"), addr("eth1", "192.168.1.20")];
         assert_eq!(choose_advertise(&addrs, None), Ok(ip("192.168.1.20")));
         // The private one wins even over the default route's source (issue 2's order).
-        assert_eq!(choose_advertise(&addrs, Some(ip("203.0.113.10"))), Ok(ip("192.168.1.20")));
+        assert_eq!(
+            choose_advertise(&addrs, Some(ip("203.0.113.10"))),
+            Ok(ip("192.168.1.20"))
+        );
     }
 
     #[test]
@@ -373,7 +437,12 @@ mod tests {
 
     #[test]
     fn several_private_tie_broken_by_default_route() {
-        let addrs = [lo(), addr("eth0", "10.1.2.3"), addr("eth1", "172.16.5.5"), addr("wg0", "192.168.7.1")];
+        let addrs = [
+            lo(),
+            addr("eth0", "10.1.2.3"),
+            addr("eth1", "172.16.5.5"),
+            addr("wg0", "192.168.7.1"),
+        ];
         assert_eq!(choose_advertise(&addrs, Some(ip("172.16.5.5"))), Ok(ip("172.16.5.5")));
     }
 
@@ -383,15 +452,29 @@ mod tests {
         // No default route, or one whose source is not a candidate (loopback here).
         for src in [None, Some(Ipv4Addr::LOCALHOST)] {
             let err = choose_advertise(&addrs, src).unwrap_err();
-            assert_eq!(err, AdvertiseError::Ambiguous { candidates: addrs[1..].to_vec() });
+            assert_eq!(
+                err,
+                AdvertiseError::Ambiguous {
+                    candidates: addrs[1..].to_vec()
+                }
+            );
             let msg = err.to_string();
             assert!(msg.contains("10.1.2.3 on eth0, 172.16.5.5 on eth1"), "{msg}");
-            assert!(msg.contains("pass --advertise IP (or set node.advertise in kraftd.toml)"), "{msg}");
+            assert!(
+                msg.contains("pass --advertise IP (or set node.advertise in kraftd.toml)"),
+                "{msg}"
+            );
         }
         // Two public addresses: no RFC 1918 preference applies.
         let public = [addr("eth0", "198.51.100.1"), addr("eth1", "203.0.113.1")];
-        assert!(matches!(choose_advertise(&public, None), Err(AdvertiseError::Ambiguous { .. })));
-        assert_eq!(choose_advertise(&public, Some(ip("203.0.113.1"))), Ok(ip("203.0.113.1")));
+        assert!(matches!(
+            choose_advertise(&public, None),
+            Err(AdvertiseError::Ambiguous { .. })
+        ));
+        assert_eq!(
+            choose_advertise(&public, Some(ip("203.0.113.1"))),
+            Ok(ip("203.0.113.1"))
+        );
     }
 
     #[test]
@@ -418,18 +501,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let route_file = dir.path().join("route");
         std::fs::write(&route_file, ROUTES).unwrap();
-        let addrs = [lo(), addr("eth0", "169.254.3.3"), addr("eth0", "10.1.1.5"), addr("eth1", "192.168.0.9")];
+        let addrs = [
+            lo(),
+            addr("eth0", "169.254.3.3"),
+            addr("eth0", "10.1.1.5"),
+            addr("eth1", "192.168.0.9"),
+        ];
         assert_eq!(default_route_source(&route_file, &addrs), Some(ip("10.1.1.5")));
         assert_eq!(default_route_source(&dir.path().join("missing"), &addrs), None);
         // Whole detection: two private candidates, default route decides.
-        assert_eq!(choose_advertise(&addrs, default_route_source(&route_file, &addrs)), Ok(ip("10.1.1.5")));
+        assert_eq!(
+            choose_advertise(&addrs, default_route_source(&route_file, &addrs)),
+            Ok(ip("10.1.1.5"))
+        );
     }
 
     fn host() -> Vec<HostIp> {
-        [("lo", "127.0.0.1"), ("eth0", "10.0.0.5"), ("lo", "::1"), ("eth0", "fd00::5")]
-            .iter()
-            .map(|(i, a)| HostIp { interface: i.to_string(), addr: a.parse().unwrap() })
-            .collect()
+        [
+            ("lo", "127.0.0.1"),
+            ("eth0", "10.0.0.5"),
+            ("lo", "::1"),
+            ("eth0", "fd00::5"),
+        ]
+        .iter()
+        .map(|(i, a)| HostIp {
+            interface: i.to_string(),
+            addr: a.parse().unwrap(),
+        })
+        .collect()
     }
     fn resolver(name: &str) -> io::Result<Vec<IpAddr>> {
         match name {
@@ -452,12 +551,25 @@ mod tests {
 
     #[test]
     fn unspecified_multicast_broadcast_refused_even_with_force() {
-        for v in ["0.0.0.0", "::", "[::]", "224.0.0.1", "ff02::1", "255.255.255.255"] {
+        for v in [
+            "0.0.0.0",
+            "::",
+            "[::]",
+            "224.0.0.1",
+            "ff02::1",
+            "255.255.255.255",
+            "fe80::1",
+        ] {
             let err = check(v, true).unwrap_err();
             assert!(matches!(err, AdvertiseError::Unusable { .. }), "{v}: {err:?}");
             assert!(err.to_string().contains(&format!("{v:?}")), "{err}");
         }
-        assert!(check("0.0.0.0", false).unwrap_err().to_string().contains("every interface"));
+        assert!(
+            check("0.0.0.0", false)
+                .unwrap_err()
+                .to_string()
+                .contains("every interface")
+        );
     }
 
     #[test]
@@ -466,7 +578,10 @@ mod tests {
         assert!(matches!(err, AdvertiseError::NotOnHost { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("192.0.2.1 is not an address of this host"), "{msg}");
-        assert!(msg.contains("10.0.0.5 on eth0") && msg.contains("127.0.0.1 on lo"), "{msg}");
+        assert!(
+            msg.contains("10.0.0.5 on eth0") && msg.contains("127.0.0.1 on lo"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -474,15 +589,33 @@ mod tests {
         assert_eq!(check("kafka1.example", false), Ok("10.0.0.5".parse().unwrap()));
         let err = check("elsewhere.example", false).unwrap_err();
         assert!(matches!(err, AdvertiseError::NameNotOnHost { .. }), "{err:?}");
-        assert!(err.to_string().contains("203.0.113.9") && err.to_string().contains("--force"), "{err}");
+        assert!(
+            err.to_string().contains("203.0.113.9") && err.to_string().contains("--force"),
+            "{err}"
+        );
         assert_eq!(check("elsewhere.example", true), Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
-        assert!(matches!(check("nxdomain.example", true), Err(AdvertiseError::Unresolvable { .. })));
-        assert!(matches!(check("empty.example", false), Err(AdvertiseError::Unresolvable { .. })));
+        assert!(matches!(
+            check("nxdomain.example", true),
+            Err(AdvertiseError::Unresolvable { .. })
+        ));
+        assert!(matches!(
+            check("empty.example", false),
+            Err(AdvertiseError::Unresolvable { .. })
+        ));
     }
 
     #[test]
     fn malformed_values() {
-        for v in ["", "10.0.0", "10.1", "bad_name", "-x.example", "a..b", "fe80::1%eth0", "http://10.0.0.5"] {
+        for v in [
+            "",
+            "10.0.0",
+            "10.1",
+            "bad_name",
+            "-x.example",
+            "a..b",
+            "fe80::1%eth0",
+            "http://10.0.0.5",
+        ] {
             let err = check(v, true).unwrap_err();
             assert!(matches!(err, AdvertiseError::Malformed { .. }), "{v}: {err:?}");
         }
@@ -497,10 +630,16 @@ mod tests {
 
     #[test]
     fn real_host_refuses_unspecified_and_foreign() {
-        assert!(matches!(check_advertise("0.0.0.0", false), Err(AdvertiseError::Unusable { .. })));
+        assert!(matches!(
+            check_advertise("0.0.0.0", false),
+            Err(AdvertiseError::Unusable { .. })
+        ));
         let real = host_ips().unwrap();
         for foreign in ["192.0.2.1", "198.51.100.254"] {
-            assert!(real.iter().all(|h| h.addr.to_string() != foreign), "test premise: {foreign} is not on this host");
+            assert!(
+                real.iter().all(|h| h.addr.to_string() != foreign),
+                "test premise: {foreign} is not on this host"
+            );
             let err = check_advertise(foreign, false).unwrap_err();
             assert!(matches!(err, AdvertiseError::NotOnHost { .. }), "{err:?}");
             assert!(err.to_string().contains("127.0.0.1 on lo"), "{err}");
@@ -510,10 +649,18 @@ mod tests {
     #[test]
     fn real_host_lists_loopback_and_detection_is_consistent() {
         let addrs = host_addrs().unwrap();
-        assert!(addrs.iter().any(|a| a.loopback && a.addr == Ipv4Addr::LOCALHOST && a.up), "{addrs:?}");
+        assert!(
+            addrs
+                .iter()
+                .any(|a| a.loopback && a.addr == Ipv4Addr::LOCALHOST && a.up),
+            "{addrs:?}"
+        );
         // Whatever detection answers, it is a candidate of this host (or an error naming them).
         match detect_advertise() {
-            Ok(ip) => assert!(addrs.iter().any(|a| IpAddr::V4(a.addr) == ip && is_candidate(a)), "{ip}"),
+            Ok(ip) => assert!(
+                addrs.iter().any(|a| IpAddr::V4(a.addr) == ip && is_candidate(a)),
+                "{ip}"
+            ),
             Err(e) => assert!(e.to_string().contains("--advertise IP"), "{e}"),
         }
     }

@@ -71,7 +71,18 @@ pub struct DaemonSection {
 
 /// The order keys appear in kraftd.toml (and in rendered files), per section.
 pub(crate) const SECTION_KEYS: &[(&str, &[&str])] = &[
-    ("node", &["id", "cluster_id", "advertise", "broker_port", "controller_port", "data_dir", "prefix"]),
+    (
+        "node",
+        &[
+            "id",
+            "cluster_id",
+            "advertise",
+            "broker_port",
+            "controller_port",
+            "data_dir",
+            "prefix",
+        ],
+    ),
     ("dist", &["kafka_version", "mirrors"]),
     ("java", &["home", "heap", "opts"]),
     ("daemon", &["stop_timeout_sec"]),
@@ -98,7 +109,10 @@ impl Position {
         let before = &text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Position { line, column: before[line_start..].chars().count() + 1 }
+        Position {
+            line,
+            column: before[line_start..].chars().count() + 1,
+        }
     }
 }
 
@@ -118,7 +132,10 @@ impl ConfigFile {
     /// Refuses unknown keys and bad `[kafka]` entries (installer-owned keys, non-scalar values).
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
         let mut file: ConfigFile = toml::from_str(text).map_err(|e| {
-            let pos = e.span().map(|s| Position::at(text, s.start)).unwrap_or(Position { line: 1, column: 1 });
+            let pos = e
+                .span()
+                .map(|s| Position::at(text, s.start))
+                .unwrap_or(Position { line: 1, column: 1 });
             let message = e.message().trim_end().to_string();
             let hint = if message.starts_with("unknown field") {
                 "remove or rename the key; every key is documented (commented out) in the default kraftd.toml"
@@ -156,7 +173,12 @@ impl ConfigFile {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(ConfigError::Read { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
         let file = ConfigFile::parse(&text, path)?;
         Ok(Some((file, text)))
@@ -206,7 +228,11 @@ fn walk_keys(
     out: &mut BTreeMap<String, Position>,
 ) {
     for (key, item) in table.iter() {
-        let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+        let path = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        };
         let own = table
             .get_key_value(key)
             .and_then(|(k, _)| k.span())
@@ -228,7 +254,12 @@ mod tests {
 
     fn parse_err(text: &str) -> (usize, usize, String) {
         match ConfigFile::parse(text, Path::new(PATH)).unwrap_err() {
-            ConfigError::Syntax { path, line, column, message } => {
+            ConfigError::Syntax {
+                path,
+                line,
+                column,
+                message,
+            } => {
                 assert_eq!(path, Path::new(PATH));
                 (line, column, message)
             }
@@ -246,19 +277,28 @@ mod tests {
         let f = ConfigFile::parse(text, Path::new(PATH)).unwrap();
         assert_eq!(f.node.id, Some(3));
         assert_eq!(f.node.broker_port, Some(19092));
-        assert_eq!(f.dist.mirrors.as_deref(), Some(&["https://m.example/kafka/".to_string()][..]));
+        assert_eq!(
+            f.dist.mirrors.as_deref(),
+            Some(&["https://m.example/kafka/".to_string()][..])
+        );
         assert_eq!(f.java.opts.as_deref(), Some(&["-XX:+UseZGC".to_string()][..]));
         assert_eq!(f.daemon.stop_timeout_sec, Some(60));
         assert_eq!(f.kafka["num.partitions"], toml::Value::Integer(3));
         assert_eq!(f.position("node.advertise"), Some(Position { line: 4, column: 1 }));
-        assert_eq!(f.position("kafka.num.partitions"), Some(Position { line: 19, column: 1 }));
+        assert_eq!(
+            f.position("kafka.num.partitions"),
+            Some(Position { line: 19, column: 1 })
+        );
     }
 
     #[test]
     fn unknown_key_shows_line_and_column() {
         let (line, column, message) = parse_err("[node]\nid = 1\n  advertize = \"10.0.0.5\"\n");
         assert_eq!((line, column), (3, 3));
-        assert!(message.contains("unknown field `advertize`") && message.contains("expected one of"), "{message}");
+        assert!(
+            message.contains("unknown field `advertize`") && message.contains("expected one of"),
+            "{message}"
+        );
         assert!(message.contains("remove or rename the key"), "{message}");
         assert!(message.contains("  |   advertize = \"10.0.0.5\"\n  |   ^"), "{message}");
         let (line, _, message) = parse_err("[nodes]\nid = 1\n");
@@ -274,7 +314,9 @@ mod tests {
         assert!(message.contains("fix the TOML"), "{message}");
         let (line, _, _) = parse_err("[node\n");
         assert_eq!(line, 1);
-        let err = ConfigFile::parse("\n\n[java]\nheap = 1G\n", Path::new(PATH)).unwrap_err().to_string();
+        let err = ConfigFile::parse("\n\n[java]\nheap = 1G\n", Path::new(PATH))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("/etc/kafka/kraftd.toml:4:"), "{err}");
     }
 
@@ -291,16 +333,25 @@ mod tests {
     fn installer_owned_kafka_key_refused_at_its_line() {
         let (line, column, message) = parse_err("[kafka]\n\"num.partitions\" = 3\n\"node.id\" = 2\n");
         assert_eq!((line, column), (3, 1));
-        assert!(message.contains("\"node.id\" is set by kraft-install") && message.contains("--node-id"), "{message}");
+        assert!(
+            message.contains("\"node.id\" is set by kraft-install") && message.contains("--node-id"),
+            "{message}"
+        );
         // Written as a dotted key it is the same property.
         let (line, _, message) = parse_err("[kafka]\nlog.dirs = \"/x\"\n");
         assert_eq!(line, 2);
-        assert!(message.contains("\"log.dirs\"") && message.contains("data_dir"), "{message}");
+        assert!(
+            message.contains("\"log.dirs\"") && message.contains("data_dir"),
+            "{message}"
+        );
         let (line, _, message) = parse_err("[kafka]\n\"compression.type\" = [\"a\"]\n");
         assert_eq!(line, 2);
         assert!(message.contains("comma-separated"), "{message}");
         let (_, _, message) = parse_err("[kafka]\n\"Log.Retention\" = 1\n");
-        assert!(message.contains("does not look like a Kafka property name"), "{message}");
+        assert!(
+            message.contains("does not look like a Kafka property name"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -314,7 +365,10 @@ mod tests {
         assert_eq!(ConfigFile::load(&path).unwrap().unwrap().node.id, Some(9));
         std::fs::write(&path, "[node]\nbogus = 9\n").unwrap();
         let err = ConfigFile::load(&path).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("{}:2:1: unknown field `bogus`", path.display())), "{err}");
+        assert!(
+            err.starts_with(&format!("{}:2:1: unknown field `bogus`", path.display())),
+            "{err}"
+        );
     }
 
     #[test]

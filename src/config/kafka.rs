@@ -52,7 +52,11 @@ pub(crate) fn flatten_kafka_table(
         out: &mut BTreeMap<String, toml::Value>,
     ) -> Result<(), (String, String)> {
         for (key, value) in table {
-            let name = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+            let name = if prefix.is_empty() {
+                key
+            } else {
+                format!("{prefix}.{key}")
+            };
             match value {
                 toml::Value::Table(sub) => walk(&name, sub, out)?,
                 leaf => {
@@ -75,7 +79,9 @@ pub(crate) fn check_kafka_entry(key: &str, value: &toml::Value) -> Result<(), St
     let valid_name = key.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && !key.ends_with('.')
         && !key.contains("..")
-        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
     if !valid_name {
         return Err(format!(
             "[kafka] key {key:?} does not look like a Kafka property name (lower-case letters, digits, '.', '_', '-'); \
@@ -88,7 +94,9 @@ pub(crate) fn check_kafka_entry(key: &str, value: &toml::Value) -> Result<(), St
             owned_key_fix(key)
         ));
     }
-    kafka_property_value(value).map(|_| ()).map_err(|why| format!("[kafka] {key:?}: {why}"))
+    kafka_property_value(value)
+        .map(|_| ())
+        .map_err(|why| format!("[kafka] {key:?}: {why}"))
 }
 
 /// The server.properties text of a `[kafka]` value.
@@ -126,7 +134,10 @@ mod tests {
         let a = flatten_kafka_table(nested("log.retention.hours = 168\nlog.segment.bytes = 1024")).unwrap();
         let b = flatten_kafka_table(nested("\"log.retention.hours\" = 168\n\"log.segment.bytes\" = 1024")).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.keys().collect::<Vec<_>>(), ["log.retention.hours", "log.segment.bytes"]);
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            ["log.retention.hours", "log.segment.bytes"]
+        );
     }
 
     #[test]
@@ -154,12 +165,23 @@ mod tests {
         let one = toml::Value::Integer(1);
         for key in INSTALLER_OWNED_KEYS {
             let err = check_kafka_entry(key, &one).unwrap_err();
-            assert!(err.contains(&format!("{key:?}")) && err.contains("set by kraft-install"), "{err}");
+            assert!(
+                err.contains(&format!("{key:?}")) && err.contains("set by kraft-install"),
+                "{err}"
+            );
         }
         assert!(check_kafka_entry("node.id", &one).unwrap_err().contains("--node-id"));
         assert!(check_kafka_entry("log.dirs", &one).unwrap_err().contains("--data-dir"));
-        assert!(check_kafka_entry("listeners", &one).unwrap_err().contains("--advertise"));
-        assert!(check_kafka_entry("cluster.id", &one).unwrap_err().contains("--cluster-id"));
+        assert!(
+            check_kafka_entry("listeners", &one)
+                .unwrap_err()
+                .contains("--advertise")
+        );
+        assert!(
+            check_kafka_entry("cluster.id", &one)
+                .unwrap_err()
+                .contains("--cluster-id")
+        );
     }
 
     #[test]
@@ -167,8 +189,20 @@ mod tests {
         let one = toml::Value::Integer(1);
         assert!(check_kafka_entry("num.network.threads", &one).is_ok());
         assert!(check_kafka_entry("listener.name.plaintext.sasl.enabled.mechanisms", &one).is_ok());
-        for bad in ["Log.Retention", "log retention", "log..dirs", ".x", "x.", "", "a=b", "-x"] {
-            assert!(check_kafka_entry(bad, &one).unwrap_err().contains("does not look like"), "{bad}");
+        for bad in [
+            "Log.Retention",
+            "log retention",
+            "log..dirs",
+            ".x",
+            "x.",
+            "",
+            "a=b",
+            "-x",
+        ] {
+            assert!(
+                check_kafka_entry(bad, &one).unwrap_err().contains("does not look like"),
+                "{bad}"
+            );
         }
     }
 }

@@ -15,8 +15,8 @@ pub use file::{ConfigFile, DaemonSection, DistSection, JavaSection, KeyPositions
 pub use kafka::{INSTALLER_OWNED_KEYS, kafka_property_value};
 pub use layout::Layout;
 pub use settings::{
-    ConfigError, DEFAULT_BROKER_PORT, DEFAULT_CONTROLLER_PORT, DEFAULT_NODE_ID, DEFAULT_STOP_TIMEOUT, MAX_NODE_ID, NodeId,
-    Overrides, Settings, default_heap, parse_heap, total_memory_bytes,
+    ConfigError, DEFAULT_BROKER_PORT, DEFAULT_CONTROLLER_PORT, DEFAULT_NODE_ID, DEFAULT_STOP_TIMEOUT, MAX_NODE_ID,
+    NodeId, Overrides, Settings, default_heap, parse_heap, total_memory_bytes,
 };
 pub use write::{DEFAULT_CONFIG_TEMPLATE, render_config, save_config};
 
@@ -29,7 +29,10 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/kafka/kraftd.toml";
 pub const DEFAULT_KAFKA_VERSION: KafkaVersion = KafkaVersion::new(4, 1, 1);
 
 /// Download base URLs tried in order: the Apache CDN (current releases), then the archive (all).
-pub const DEFAULT_MIRRORS: &[&str] = &["https://dlcdn.apache.org/kafka/", "https://archive.apache.org/dist/kafka/"];
+pub const DEFAULT_MIRRORS: &[&str] = &[
+    "https://dlcdn.apache.org/kafka/",
+    "https://archive.apache.org/dist/kafka/",
+];
 
 /// kraftd.toml's path for an install under `prefix` (None or "/" → /etc/kafka/kraftd.toml).
 pub fn config_path(prefix: Option<&std::path::Path>) -> std::path::PathBuf {

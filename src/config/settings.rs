@@ -4,7 +4,7 @@
 //! every value and names where a bad one came from (`--flag`, or `key` at `file:line:col`).
 
 use super::file::{DaemonSection, DistSection, JavaSection, NodeSection, Position};
-use super::kafka::kafka_property_value;
+use super::kafka::{check_kafka_entry, kafka_property_value};
 use super::{ConfigFile, DEFAULT_KAFKA_VERSION, DEFAULT_MIRRORS, Layout};
 use crate::net::{self, AdvertiseError};
 use crate::{ClusterId, KafkaVersion};
@@ -30,7 +30,12 @@ pub enum ConfigError {
     /// Bad TOML, an unknown key, a wrong type or a refused `[kafka]` entry: `message` ends with
     /// the fix and the offending line with a caret.
     #[error("{}:{line}:{column}: {message}", path.display())]
-    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{}: cannot read: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
     /// The daemon's config file is missing (kraft-install has not run).
@@ -42,7 +47,10 @@ pub enum ConfigError {
     /// The advertised address could not be detected, or the given one is refused. `origin` is
     /// the flag or file key it came from (None when detection failed).
     #[error("{}{error}", origin.as_ref().map(|o| format!("{o}: ")).unwrap_or_default())]
-    Advertise { origin: Option<String>, error: AdvertiseError },
+    Advertise {
+        origin: Option<String>,
+        error: AdvertiseError,
+    },
 }
 
 /// Values given on the command line; `Some` wins over the file.
@@ -106,14 +114,22 @@ const MIN_HEAP_MIB: u64 = 128;
 #[derive(Debug, Clone, Copy)]
 enum Origin<'a> {
     Flag(&'static str),
-    File { key: &'static str, path: &'a Path, pos: Option<Position> },
+    File {
+        key: &'static str,
+        path: &'a Path,
+        pos: Option<Position>,
+    },
 }
 
 impl fmt::Display for Origin<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Flag(flag) => write!(f, "{flag}"),
-            Origin::File { key, path, pos: Some(p) } => write!(f, "{key} at {}:{}:{}", path.display(), p.line, p.column),
+            Origin::File {
+                key,
+                path,
+                pos: Some(p),
+            } => write!(f, "{key} at {}:{}:{}", path.display(), p.line, p.column),
             Origin::File { key, path, pos: None } => write!(f, "{key} in {}", path.display()),
         }
     }
@@ -140,7 +156,11 @@ impl<'a> Picker<'a> {
     }
 
     fn file_origin(&self, key: &'static str) -> Origin<'a> {
-        Origin::File { key, path: self.path, pos: self.file.position(key) }
+        Origin::File {
+            key,
+            path: self.path,
+            pos: self.file.position(key),
+        }
     }
 }
 
@@ -148,14 +168,17 @@ fn invalid(origin: Origin<'_>, message: impl fmt::Display) -> ConfigError {
     ConfigError::Invalid(format!("{origin}: {message}"))
 }
 
-fn absolute(origin: Option<Origin<'_>>, path: PathBuf, what: &str) -> Result<PathBuf, ConfigError> {
-    match origin {
-        Some(origin) if !path.is_absolute() => Err(invalid(
-            origin,
-            format!("{what} {:?} is a relative path; give an absolute path (it must not depend on the working directory)", path.display().to_string()),
-        )),
-        _ => Ok(path),
+fn absolute(origin: Origin<'_>, path: PathBuf, what: &str) -> Result<PathBuf, ConfigError> {
+    if path.is_absolute() {
+        return Ok(path);
     }
+    Err(invalid(
+        origin,
+        format!(
+            "{what} {:?} is a relative path; give an absolute path (it must not depend on the working directory)",
+            path.display().to_string()
+        ),
+    ))
 }
 
 impl Settings {
@@ -173,11 +196,16 @@ impl Settings {
 
         let prefix = p.pick(ov.prefix.as_ref(), "--prefix", node.prefix.as_ref(), "node.prefix");
         let prefix = match prefix {
-            Some((v, origin)) => absolute(Some(origin), v, "install prefix")?,
+            Some((v, origin)) => absolute(origin, v, "install prefix")?,
             None => PathBuf::from("/"),
         };
-        let data_dir = match p.pick(ov.data_dir.as_ref(), "--data-dir", node.data_dir.as_ref(), "node.data_dir") {
-            Some((v, origin)) => Some(absolute(Some(origin), v, "data directory")?),
+        let data_dir = match p.pick(
+            ov.data_dir.as_ref(),
+            "--data-dir",
+            node.data_dir.as_ref(),
+            "node.data_dir",
+        ) {
+            Some((v, origin)) => Some(absolute(origin, v, "data directory")?),
             None => None,
         };
         let layout = Layout::new(&prefix, data_dir.as_deref());
@@ -187,29 +215,54 @@ impl Settings {
             None => NodeId(DEFAULT_NODE_ID),
         };
 
-        let cluster_id = match p.pick(ov.cluster_id.as_ref(), "--cluster-id", node.cluster_id.as_ref(), "node.cluster_id") {
+        let cluster_id = match p.pick(
+            ov.cluster_id.as_ref(),
+            "--cluster-id",
+            node.cluster_id.as_ref(),
+            "node.cluster_id",
+        ) {
             Some((v, origin)) => Some(v.parse::<ClusterId>().map_err(|e| invalid(origin, e))?),
             None => None,
         };
 
-        let (advertise, advertise_name) =
-            match p.pick(ov.advertise.as_ref(), "--advertise", node.advertise.as_ref(), "node.advertise") {
-                Some((v, origin)) => {
-                    let ip = net::check_advertise(&v, ov.force)
-                        .map_err(|error| ConfigError::Advertise { origin: Some(origin.to_string()), error })?;
-                    let v = v.trim();
-                    let is_ip = v.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok();
-                    (ip, (!is_ip).then(|| v.to_string()))
-                }
-                None => (detect().map_err(|error| ConfigError::Advertise { origin: None, error })?, None),
-            };
+        let (advertise, advertise_name) = match p.pick(
+            ov.advertise.as_ref(),
+            "--advertise",
+            node.advertise.as_ref(),
+            "node.advertise",
+        ) {
+            Some((v, origin)) => {
+                let ip = net::check_advertise(&v, ov.force).map_err(|error| ConfigError::Advertise {
+                    origin: Some(origin.to_string()),
+                    error,
+                })?;
+                let v = v.trim();
+                let is_ip = v
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .is_ok();
+                (ip, (!is_ip).then(|| v.to_string()))
+            }
+            None => (
+                detect().map_err(|error| ConfigError::Advertise { origin: None, error })?,
+                None,
+            ),
+        };
 
         let broker_port = port(&p, node.broker_port, "node.broker_port", DEFAULT_BROKER_PORT)?;
-        let controller_port = port(&p, node.controller_port, "node.controller_port", DEFAULT_CONTROLLER_PORT)?;
+        let controller_port = port(
+            &p,
+            node.controller_port,
+            "node.controller_port",
+            DEFAULT_CONTROLLER_PORT,
+        )?;
         if broker_port == controller_port {
             return Err(invalid(
                 p.file_origin("node.controller_port"),
-                format!("broker_port and controller_port are both {broker_port}; give the two listeners different ports"),
+                format!(
+                    "broker_port and controller_port are both {broker_port}; give the two listeners different ports"
+                ),
             ));
         }
 
@@ -233,8 +286,13 @@ impl Settings {
             DEFAULT_MIRRORS.iter().map(|m| m.to_string()).collect()
         };
 
-        let java_home = match p.pick(ov.java_home.as_ref(), "--java-home", file.java.home.as_ref(), "java.home") {
-            Some((v, origin)) => Some(absolute(Some(origin), v, "Java home")?),
+        let java_home = match p.pick(
+            ov.java_home.as_ref(),
+            "--java-home",
+            file.java.home.as_ref(),
+            "java.home",
+        ) {
+            Some((v, origin)) => Some(absolute(origin, v, "Java home")?),
             None => None,
         };
 
@@ -250,12 +308,18 @@ impl Settings {
                 return Err(invalid(origin, "an empty JVM option; remove it"));
             }
             if opt.starts_with("-Xmx") || opt.starts_with("-Xms") {
-                return Err(invalid(origin, format!("{opt:?} sets the heap; use java.heap (flag --heap) instead")));
+                return Err(invalid(
+                    origin,
+                    format!("{opt:?} sets the heap; use java.heap (flag --heap) instead"),
+                ));
             }
         }
 
         let mut extra_properties = BTreeMap::new();
         for (key, value) in &file.kafka {
+            // `parse` already checked these with positions; a ConfigFile built in code gets the
+            // same refusals here.
+            check_kafka_entry(key, value).map_err(|m| invalid(p.file_origin("kafka"), m))?;
             let text = kafka_property_value(value)
                 .map_err(|m| invalid(p.file_origin("kafka"), format!("[kafka] {key:?}: {m}")))?;
             extra_properties.insert(key.clone(), text);
@@ -296,8 +360,13 @@ impl Settings {
     /// kraft-install writes them. A host name there is accepted as `--force` would (the installer
     /// already checked it with the operator present).
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-        let file = ConfigFile::load(path)?.ok_or_else(|| ConfigError::NotFound { path: path.to_path_buf() })?;
-        for (key, value) in [("advertise", file.node.advertise.is_some()), ("cluster_id", file.node.cluster_id.is_some())] {
+        let file = ConfigFile::load(path)?.ok_or_else(|| ConfigError::NotFound {
+            path: path.to_path_buf(),
+        })?;
+        for (key, value) in [
+            ("advertise", file.node.advertise.is_some()),
+            ("cluster_id", file.node.cluster_id.is_some()),
+        ] {
             if !value {
                 return Err(ConfigError::Invalid(format!(
                     "{}: [node] {key} is not set; kraftd needs the value kraft-install chose: re-run kraft-install (it writes it back) or set it",
@@ -305,8 +374,14 @@ impl Settings {
                 )));
             }
         }
-        let ov = Overrides { force: true, ..Overrides::default() };
-        Settings::resolve(&file, path, &ov, &|| unreachable!("node.advertise is set"))
+        let ov = Overrides {
+            force: true,
+            ..Overrides::default()
+        };
+        // node.advertise is set (checked above), so detection is never consulted.
+        Settings::resolve(&file, path, &ov, &|| {
+            Err(AdvertiseError::NoCandidate { seen: Vec::new() })
+        })
     }
 
     /// The host text for `advertised.listeners` and `controller.quorum.voters`: the host name if
@@ -328,7 +403,11 @@ impl Settings {
         let node = NodeSection {
             id: Some(i64::from(self.node_id.0)),
             cluster_id: self.cluster_id.as_ref().map(|c| c.to_string()),
-            advertise: Some(self.advertise_name.clone().unwrap_or_else(|| self.advertise.to_string())),
+            advertise: Some(
+                self.advertise_name
+                    .clone()
+                    .unwrap_or_else(|| self.advertise.to_string()),
+            ),
             broker_port: Some(i64::from(self.broker_port)),
             controller_port: Some(i64::from(self.controller_port)),
             data_dir: Some(self.layout.data_dir.clone()),
@@ -336,13 +415,18 @@ impl Settings {
         };
         ConfigFile {
             node,
-            dist: DistSection { kafka_version: Some(self.kafka_version.to_string()), mirrors: Some(self.mirrors.clone()) },
+            dist: DistSection {
+                kafka_version: Some(self.kafka_version.to_string()),
+                mirrors: Some(self.mirrors.clone()),
+            },
             java: JavaSection {
                 home: self.java_home.clone(),
                 heap: Some(self.heap.clone()),
                 opts: (!self.jvm_opts.is_empty()).then(|| self.jvm_opts.clone()),
             },
-            daemon: DaemonSection { stop_timeout_sec: Some(self.stop_timeout.as_secs()) },
+            daemon: DaemonSection {
+                stop_timeout_sec: Some(self.stop_timeout.as_secs()),
+            },
             kafka: self.kafka_values.clone(),
             positions: Default::default(),
         }
@@ -367,21 +451,31 @@ fn check_node_id(v: i64) -> Result<NodeId, String> {
 fn port(p: &Picker<'_>, value: Option<i64>, key: &'static str, default: u16) -> Result<u16, ConfigError> {
     match value {
         None => Ok(default),
-        Some(v) => u16::try_from(v)
-            .ok()
-            .filter(|v| *v != 0)
-            .ok_or_else(|| invalid(p.file_origin(key), format!("port {v} is out of range: use 1 to 65535 (default {default})"))),
+        Some(v) => u16::try_from(v).ok().filter(|v| *v != 0).ok_or_else(|| {
+            invalid(
+                p.file_origin(key),
+                format!("port {v} is out of range: use 1 to 65535 (default {default})"),
+            )
+        }),
     }
 }
 
 fn check_mirrors(list: &[String], origin: Origin<'_>) -> Result<Vec<String>, ConfigError> {
     if list.is_empty() {
-        return Err(invalid(origin, "the mirror list is empty; remove the key to use the Apache CDN and archive"));
+        return Err(invalid(
+            origin,
+            "the mirror list is empty; remove the key to use the Apache CDN and archive",
+        ));
     }
     list.iter()
         .map(|m| {
             let m = m.trim();
-            let bad = |why: &str| invalid(origin, format!("mirror {m:?} {why}; give an http(s) base URL like https://archive.apache.org/dist/kafka/"));
+            let bad = |why: &str| {
+                invalid(
+                    origin,
+                    format!("mirror {m:?} {why}; give an http(s) base URL like https://archive.apache.org/dist/kafka/"),
+                )
+            };
             let url = reqwest::Url::parse(m).map_err(|e| bad(&format!("is not a URL ({e})")))?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(bad("is not an http(s) URL"));
@@ -393,7 +487,11 @@ fn check_mirrors(list: &[String], origin: Origin<'_>) -> Result<Vec<String>, Con
                 return Err(bad("has a query or fragment (the file name is appended to it)"));
             }
             // Normalized to end in '/' so "<v>/kafka_2.13-<v>.tgz" can be appended.
-            Ok(if m.ends_with('/') { m.to_string() } else { format!("{m}/") })
+            Ok(if m.ends_with('/') {
+                m.to_string()
+            } else {
+                format!("{m}/")
+            })
         })
         .collect()
 }
@@ -416,7 +514,9 @@ pub fn parse_heap(value: &str) -> Result<String, String> {
     }
     let n: u64 = digits.parse().map_err(|_| shape())?;
     if (n as f64) * mib_per_unit < MIN_HEAP_MIB as f64 {
-        return Err(format!("heap {value:?} is too small for Kafka: use at least {MIN_HEAP_MIB}M"));
+        return Err(format!(
+            "heap {value:?} is too small for Kafka: use at least {MIN_HEAP_MIB}M"
+        ));
     }
     Ok(format!("{n}{unit}"))
 }
@@ -425,7 +525,9 @@ pub fn parse_heap(value: &str) -> Result<String, String> {
 /// that is less (rounded down to 64M, at least 256M). Unknown memory → 1G (Kafka's own default).
 pub fn default_heap(total_bytes: Option<u64>) -> String {
     const MIB: u64 = 1024 * 1024;
-    let Some(total) = total_bytes else { return "1G".to_string() };
+    let Some(total) = total_bytes else {
+        return "1G".to_string();
+    };
     let quarter_mib = total / MIB / 4;
     if quarter_mib >= 1024 {
         "1G".to_string()
@@ -480,7 +582,13 @@ mod tests {
         assert_eq!(s.kafka_version, KafkaVersion::new(4, 1, 1));
         assert_eq!(s.layout, Layout::new(Path::new("/"), None));
         assert_eq!(s.layout.data_dir, Path::new("/var/lib/kafka/data"));
-        assert_eq!(s.mirrors, ["https://dlcdn.apache.org/kafka/", "https://archive.apache.org/dist/kafka/"]);
+        assert_eq!(
+            s.mirrors,
+            [
+                "https://dlcdn.apache.org/kafka/",
+                "https://archive.apache.org/dist/kafka/"
+            ]
+        );
         assert_eq!(s.stop_timeout, Duration::from_secs(180));
         assert_eq!(s.advertise, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(s.cluster_id, None);
@@ -526,22 +634,52 @@ mod tests {
     #[test]
     fn node_id_range() {
         for (v, ok) in [(0, true), (MAX_NODE_ID, true), (-1, false), (MAX_NODE_ID + 1, false)] {
-            let r = resolve(&ConfigFile::default(), &Overrides { node_id: Some(v), ..Overrides::default() });
+            let r = resolve(
+                &ConfigFile::default(),
+                &Overrides {
+                    node_id: Some(v),
+                    ..Overrides::default()
+                },
+            );
             assert_eq!(r.is_ok(), ok, "{v}");
         }
-        let e = err(&ConfigFile::default(), &Overrides { node_id: Some(-1), ..Overrides::default() });
-        assert_eq!(e, "--node-id: node id -1 is out of range: Kafka accepts 0 to 2147483647");
+        let e = err(
+            &ConfigFile::default(),
+            &Overrides {
+                node_id: Some(-1),
+                ..Overrides::default()
+            },
+        );
+        assert_eq!(
+            e,
+            "--node-id: node id -1 is out of range: Kafka accepts 0 to 2147483647"
+        );
         let e = err(&parse("[node]\nid = 2147483648\n"), &Overrides::default());
-        assert_eq!(e, "node.id at /etc/kafka/kraftd.toml:2:1: node id 2147483648 is out of range: Kafka accepts 0 to 2147483647");
+        assert_eq!(
+            e,
+            "node.id at /etc/kafka/kraftd.toml:2:1: node id 2147483648 is out of range: Kafka accepts 0 to 2147483647"
+        );
     }
 
     #[test]
     fn cluster_id_checked_and_origin_named() {
-        let e = err(&parse("[node]\ncluster_id = \"-kU3OEVBNTcwNTJENDM2Qg\"\n"), &Overrides::default());
-        assert!(e.starts_with("node.cluster_id at /etc/kafka/kraftd.toml:2:1: invalid cluster id"), "{e}");
-        let ov = Overrides { cluster_id: Some("MkU3OEVBNTcwNTJENDM2Qh".into()), ..Overrides::default() };
+        let e = err(
+            &parse("[node]\ncluster_id = \"-kU3OEVBNTcwNTJENDM2Qg\"\n"),
+            &Overrides::default(),
+        );
+        assert!(
+            e.starts_with("node.cluster_id at /etc/kafka/kraftd.toml:2:1: invalid cluster id"),
+            "{e}"
+        );
+        let ov = Overrides {
+            cluster_id: Some("MkU3OEVBNTcwNTJENDM2Qh".into()),
+            ..Overrides::default()
+        };
         let e = err(&ConfigFile::default(), &ov);
-        assert!(e.starts_with("--cluster-id: invalid cluster id \"MkU3OEVBNTcwNTJENDM2Qh\": it is not canonical"), "{e}");
+        assert!(
+            e.starts_with("--cluster-id: invalid cluster id \"MkU3OEVBNTcwNTJENDM2Qh\": it is not canonical"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -554,7 +692,13 @@ mod tests {
             assert!(parse_heap(bad).unwrap_err().contains("like 512M"), "{bad}");
         }
         assert!(parse_heap("64M").unwrap_err().contains("at least 128M"));
-        let e = err(&ConfigFile::default(), &Overrides { heap: Some("lots".into()), ..Overrides::default() });
+        let e = err(
+            &ConfigFile::default(),
+            &Overrides {
+                heap: Some("lots".into()),
+                ..Overrides::default()
+            },
+        );
         assert!(e.starts_with("--heap: heap \"lots\""), "{e}");
     }
 
@@ -573,19 +717,46 @@ mod tests {
 
     #[test]
     fn advertise_checks() {
-        let flag = |v: &str| Overrides { advertise: Some(v.into()), ..Overrides::default() };
+        let flag = |v: &str| Overrides {
+            advertise: Some(v.into()),
+            ..Overrides::default()
+        };
         let e = err(&ConfigFile::default(), &flag("0.0.0.0"));
-        assert!(e.starts_with("--advertise: advertised address \"0.0.0.0\" is refused"), "{e}");
+        assert!(
+            e.starts_with("--advertise: advertised address \"0.0.0.0\" is refused"),
+            "{e}"
+        );
         let e = err(&ConfigFile::default(), &flag("192.0.2.1"));
         assert!(e.contains("192.0.2.1 is not an address of this host"), "{e}");
         let e = err(&parse("[node]\nadvertise = \"224.0.0.1\"\n"), &Overrides::default());
-        assert!(e.starts_with("node.advertise at /etc/kafka/kraftd.toml:2:1: advertised address \"224.0.0.1\""), "{e}");
+        assert!(
+            e.starts_with("node.advertise at /etc/kafka/kraftd.toml:2:1: advertised address \"224.0.0.1\""),
+            "{e}"
+        );
         let s = resolve(&ConfigFile::default(), &flag("::1")).unwrap();
-        assert_eq!((s.listener_host(), s.advertised_host()), ("[::1]".to_string(), "[::1]".to_string()));
+        assert_eq!(
+            (s.listener_host(), s.advertised_host()),
+            ("[::1]".to_string(), "[::1]".to_string())
+        );
         // No value: the detector decides, and its error is passed on as is.
         let ambiguous = || Err(AdvertiseError::Ambiguous { candidates: vec![] });
-        let e = Settings::resolve(&ConfigFile::default(), Path::new(PATH), &Overrides::default(), &ambiguous).unwrap_err();
-        assert!(matches!(e, ConfigError::Advertise { origin: None, error: AdvertiseError::Ambiguous { .. } }), "{e:?}");
+        let e = Settings::resolve(
+            &ConfigFile::default(),
+            Path::new(PATH),
+            &Overrides::default(),
+            &ambiguous,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ConfigError::Advertise {
+                    origin: None,
+                    error: AdvertiseError::Ambiguous { .. }
+                }
+            ),
+            "{e:?}"
+        );
         // A given value never runs the detector.
         let s = Settings::resolve(&ConfigFile::default(), Path::new(PATH), &flag("127.0.0.1"), &ambiguous).unwrap();
         assert_eq!(s.advertise_name, None);
@@ -593,27 +764,65 @@ mod tests {
 
     #[test]
     fn relative_paths_refused() {
-        let e = err(&ConfigFile::default(), &Overrides { data_dir: Some("data".into()), ..Overrides::default() });
-        assert!(e.starts_with("--data-dir: data directory \"data\" is a relative path"), "{e}");
+        let e = err(
+            &ConfigFile::default(),
+            &Overrides {
+                data_dir: Some("data".into()),
+                ..Overrides::default()
+            },
+        );
+        assert!(
+            e.starts_with("--data-dir: data directory \"data\" is a relative path"),
+            "{e}"
+        );
         let e = err(&parse("[node]\nprefix = \"tmp/x\"\n"), &Overrides::default());
-        assert!(e.starts_with("node.prefix at /etc/kafka/kraftd.toml:2:1: install prefix \"tmp/x\" is a relative path"), "{e}");
-        let e = err(&ConfigFile::default(), &Overrides { java_home: Some("jdk".into()), ..Overrides::default() });
+        assert!(
+            e.starts_with("node.prefix at /etc/kafka/kraftd.toml:2:1: install prefix \"tmp/x\" is a relative path"),
+            "{e}"
+        );
+        let e = err(
+            &ConfigFile::default(),
+            &Overrides {
+                java_home: Some("jdk".into()),
+                ..Overrides::default()
+            },
+        );
         assert!(e.starts_with("--java-home: Java home \"jdk\""), "{e}");
     }
 
     #[test]
     fn mirrors_must_be_http_urls() {
-        for bad in ["ftp://x.example/kafka/", "dlcdn.apache.org/kafka", "https://", "https://x.example/k?a=b"] {
-            let e = err(&ConfigFile::default(), &Overrides { mirrors: vec![bad.into()], ..Overrides::default() });
+        for bad in [
+            "ftp://x.example/kafka/",
+            "dlcdn.apache.org/kafka",
+            "https://",
+            "https://x.example/k?a=b",
+        ] {
+            let e = err(
+                &ConfigFile::default(),
+                &Overrides {
+                    mirrors: vec![bad.into()],
+                    ..Overrides::default()
+                },
+            );
             assert!(e.starts_with(&format!("--mirror: mirror {bad:?}")), "{e}");
         }
         let e = err(&parse("[dist]\nmirrors = []\n"), &Overrides::default());
-        assert!(e.contains("dist.mirrors at /etc/kafka/kraftd.toml:2:1: the mirror list is empty"), "{e}");
+        assert!(
+            e.contains("dist.mirrors at /etc/kafka/kraftd.toml:2:1: the mirror list is empty"),
+            "{e}"
+        );
     }
 
     #[test]
     fn version_ports_timeout_opts() {
-        let e = err(&ConfigFile::default(), &Overrides { kafka_version: Some("4.1".into()), ..Overrides::default() });
+        let e = err(
+            &ConfigFile::default(),
+            &Overrides {
+                kafka_version: Some("4.1".into()),
+                ..Overrides::default()
+            },
+        );
         assert!(e.starts_with("--kafka-version: \"4.1\" is not a Kafka version"), "{e}");
         assert!(err(&parse("[node]\nbroker_port = 0\n"), &Overrides::default()).contains("port 0 is out of range"));
         assert!(err(&parse("[node]\nbroker_port = 70000\n"), &Overrides::default()).contains("node.broker_port at"));
@@ -623,8 +832,19 @@ mod tests {
     }
 
     #[test]
+    fn owned_kafka_key_in_a_built_config_is_refused() {
+        let mut file = ConfigFile::default();
+        file.kafka
+            .insert("listeners".into(), toml::Value::String("PLAINTEXT://:9092".into()));
+        let e = err(&file, &Overrides::default());
+        assert!(e.contains("\"listeners\" is set by kraft-install"), "{e}");
+    }
+
+    #[test]
     fn kafka_values_rendered_and_kept_typed() {
-        let file = parse("[kafka]\nlog.retention.hours = 168\n\"auto.create.topics.enable\" = false\n\"compression.type\" = \"zstd\"\n");
+        let file = parse(
+            "[kafka]\nlog.retention.hours = 168\n\"auto.create.topics.enable\" = false\n\"compression.type\" = \"zstd\"\n",
+        );
         let s = resolve(&file, &Overrides::default()).unwrap();
         assert_eq!(s.extra_properties["log.retention.hours"], "168");
         assert_eq!(s.extra_properties["auto.create.topics.enable"], "false");

@@ -33,7 +33,8 @@ pub fn render_config(existing_text: Option<&str>, cfg: &ConfigFile) -> String {
     };
     let wanted = wanted_entries(cfg);
     let present = present_keys(&base.parse::<DocumentMut>().expect("checked above"));
-    let text = uncomment_keys(base, &present, &wanted);
+    let text = comment_out_stale(base, &wanted);
+    let text = uncomment_keys(&text, &present, &wanted);
     let mut doc: DocumentMut = match text.parse() {
         Ok(doc) => doc,
         // Uncommenting only ever writes `key = value` lines we rendered; fall back if not.
@@ -55,7 +56,9 @@ pub fn save_config(path: &Path, settings: &Settings) -> anyhow::Result<WriteOutc
         // Never replace a file we cannot read back with the template: the admin's text would go.
         ConfigFile::parse(text, path)?;
     }
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(NEW_CONFIG_MODE);
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(NEW_CONFIG_MODE);
     let text = render_config(existing.as_deref(), &settings.to_config_file());
     write_atomic(path, text.as_bytes(), mode).with_context(|| format!("cannot write {}", path.display()))
 }
@@ -82,9 +85,10 @@ fn wanted_entries(cfg: &ConfigFile) -> Wanted {
                 ("java", "home") => cfg.java.home.as_deref().map(path),
                 ("java", "heap") => cfg.java.heap.as_deref().map(s),
                 ("java", "opts") => cfg.java.opts.as_deref().map(list),
-                ("daemon", "stop_timeout_sec") => {
-                    cfg.daemon.stop_timeout_sec.map(|v| int(i64::try_from(v).unwrap_or(i64::MAX)))
-                }
+                ("daemon", "stop_timeout_sec") => cfg
+                    .daemon
+                    .stop_timeout_sec
+                    .map(|v| int(i64::try_from(v).unwrap_or(i64::MAX))),
                 _ => unreachable!("SECTION_KEYS lists {section}.{key} without a mapping"),
             };
             if let Some(value) = value {
@@ -114,7 +118,11 @@ fn present_keys(doc: &DocumentMut) -> HashSet<(String, String)> {
 fn flat_values(table: &dyn TableLike) -> BTreeMap<String, Option<toml::Value>> {
     fn walk(table: &dyn TableLike, prefix: &str, out: &mut BTreeMap<String, Option<toml::Value>>) {
         for (key, item) in table.iter() {
-            let name = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+            let name = if prefix.is_empty() {
+                key.to_string()
+            } else {
+                format!("{prefix}.{key}")
+            };
             if let Some(sub) = item.as_table_like() {
                 walk(sub, &name, out);
             } else {
@@ -188,6 +196,43 @@ fn uncomment_keys(text: &str, present: &HashSet<(String, String)>, wanted: &Want
     out
 }
 
+/// Turn single-line assignments of keys `cfg` no longer sets into comments (`# home = "/x"`), so
+/// the admin's comments above them stay; `apply` removes whatever this cannot (multi-line values).
+fn comment_out_stale(text: &str, wanted: &Wanted) -> String {
+    let mut section = String::new();
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') && !trimmed.starts_with("[[") {
+            if let Some(end) = trimmed.find(']') {
+                section = trimmed[1..end].trim().trim_matches('"').to_string();
+            }
+        } else if !trimmed.starts_with('#') {
+            let known = SECTION_KEYS
+                .iter()
+                .find(|(s, _)| *s == section)
+                .map(|(_, keys)| *keys)
+                .unwrap_or(&[]);
+            let wanted_here = wanted
+                .iter()
+                .find(|(s, _)| *s == section)
+                .map(|(_, entries)| entries.as_slice())
+                .unwrap_or(&[]);
+            if let Some(key) = commented_key(trimmed) {
+                if known.contains(&key.as_str()) && !wanted_here.iter().any(|(k, _)| *k == key) {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    out.push_str(indent);
+                    out.push_str("# ");
+                    out.push_str(line.trim_start());
+                    continue;
+                }
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 /// The flat key of a commented-out assignment (`id = 1`, `"log.retention.hours" = 168`).
 fn commented_key(body: &str) -> Option<String> {
     if !body.contains('=') {
@@ -197,7 +242,11 @@ fn commented_key(body: &str) -> Option<String> {
     let mut leaves = Vec::new();
     fn walk(prefix: &str, t: &toml::Table, leaves: &mut Vec<String>) {
         for (k, v) in t {
-            let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let name = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
             match v {
                 toml::Value::Table(sub) => walk(&name, sub, leaves),
                 _ => leaves.push(name),
@@ -224,7 +273,11 @@ fn apply(doc: &mut DocumentMut, wanted: &Wanted) {
             continue;
         }
         let keep: HashSet<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-        let stale: Vec<String> = table.iter().map(|(k, _)| k.to_string()).filter(|k| !keep.contains(k.as_str())).collect();
+        let stale: Vec<String> = table
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .filter(|k| !keep.contains(k.as_str()))
+            .collect();
         for key in stale {
             table.remove(&key);
         }
@@ -300,7 +353,10 @@ mod tests {
         for (section, keys) in SECTION_KEYS {
             assert!(DEFAULT_CONFIG_TEMPLATE.contains(&format!("[{section}]")), "{section}");
             for key in *keys {
-                assert!(DEFAULT_CONFIG_TEMPLATE.contains(&format!("\n# {key} = ")), "{section}.{key}");
+                assert!(
+                    DEFAULT_CONFIG_TEMPLATE.contains(&format!("\n# {key} = ")),
+                    "{section}.{key}"
+                );
             }
         }
         for key in crate::config::INSTALLER_OWNED_KEYS {
@@ -313,9 +369,20 @@ mod tests {
         let s = settings(&ConfigFile::default(), &install_overrides());
         let text = render_config(None, &s.to_config_file());
         assert_eq!(parse(&text), s.to_config_file());
-        assert!(text.contains(&format!("# Flag: --cluster-id.\ncluster_id = \"{ID}\"\n")), "{text}");
-        assert!(text.contains("# Port of the client (PLAINTEXT) listener.\nbroker_port = 9092\n"), "{text}");
-        assert!(text.contains("\nmirrors = [\"https://dlcdn.apache.org/kafka/\", \"https://archive.apache.org/dist/kafka/\"]\n"), "{text}");
+        assert!(
+            text.contains(&format!("# Flag: --cluster-id.\ncluster_id = \"{ID}\"\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains("# Port of the client (PLAINTEXT) listener.\nbroker_port = 9092\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "\nmirrors = [\"https://dlcdn.apache.org/kafka/\", \"https://archive.apache.org/dist/kafka/\"]\n"
+            ),
+            "{text}"
+        );
         // Keys without a value stay commented (java.home here).
         assert!(text.contains("\n# home = "), "{text}");
         // The same settings resolved from the written file are the same settings.
@@ -344,22 +411,38 @@ mod tests {
                      log.retention.hours = 168   # a week\n\
                      \"auto.create.topics.enable\" = false\n";
         let file = parse(admin);
-        let ov = Overrides { node_id: Some(5), ..install_overrides() };
+        let ov = Overrides {
+            node_id: Some(5),
+            ..install_overrides()
+        };
         let s = settings(&file, &ov);
         let text = render_config(Some(admin), &s.to_config_file());
         assert_eq!(parse(&text), s.to_config_file());
-        assert!(text.starts_with("# my cluster, managed by ops\n[node]\nid = 5   # rack a\n"), "{text}");
-        assert!(text.contains("# careful with this one\n[kafka]\nlog.retention.hours = 168   # a week\n"), "{text}");
+        assert!(
+            text.starts_with("# my cluster, managed by ops\n[node]\nid = 5   # rack a\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# careful with this one\n[kafka]\nlog.retention.hours = 168   # a week\n"),
+            "{text}"
+        );
         assert!(text.contains(&format!("cluster_id = \"{ID}\"")), "{text}");
         assert!(text.contains("[dist]\nkafka_version = \"4.1.1\""), "{text}");
-        assert_eq!(render_config(Some(&text), &s.to_config_file()), text, "second run changes nothing");
+        assert_eq!(
+            render_config(Some(&text), &s.to_config_file()),
+            text,
+            "second run changes nothing"
+        );
     }
 
     #[test]
     fn semantically_equal_values_are_not_rewritten() {
         let admin = "[node]\nid = 0x10\nadvertise = '127.0.0.1'\n";
         let file = parse(admin);
-        let cfg = ConfigFile { node: file.node.clone(), ..ConfigFile::default() };
+        let cfg = ConfigFile {
+            node: file.node.clone(),
+            ..ConfigFile::default()
+        };
         assert_eq!(render_config(Some(admin), &cfg), admin);
     }
 
@@ -372,7 +455,19 @@ mod tests {
         cfg.kafka.insert("num.partitions".into(), toml::Value::Integer(3));
         let text = render_config(Some(admin), &cfg);
         assert_eq!(parse(&text), cfg);
-        assert!(!text.contains("/opt/jdk") && !text.contains("retention"), "{text}");
+        assert!(
+            text.starts_with("[java]\n# home = \"/opt/jdk\"  # old\nheap = \"1G\"\n"),
+            "{text}"
+        );
+        assert!(!text.contains("retention"), "{text}");
+        assert_eq!(render_config(Some(&text), &cfg), text, "second run changes nothing");
+        // Set again later: the commented line comes back with the new value.
+        cfg.java.home = Some("/opt/jdk21".into());
+        let text = render_config(Some(&text), &cfg);
+        assert!(
+            text.starts_with("[java]\nhome = \"/opt/jdk21\"\nheap = \"1G\"\n"),
+            "{text}"
+        );
         assert!(text.contains("\"num.partitions\" = 3"), "{text}");
     }
 

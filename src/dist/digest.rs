@@ -61,7 +61,11 @@ pub fn pinned_sha512(version: &KafkaVersion) -> Option<&'static str> {
 
 /// The pinned versions as "3.7.1, 4.1.1" for messages.
 pub(crate) fn pinned_list() -> String {
-    PINNED_SHA512.iter().map(|(v, _)| v.to_string()).collect::<Vec<_>>().join(", ")
+    PINNED_SHA512
+        .iter()
+        .map(|(v, _)| v.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Lower-case hex (sha2 0.11 digests no longer implement `LowerHex`).
@@ -71,7 +75,11 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
 
 /// Normalise a user-given digest (`--sha512`): whitespace dropped, lower-cased, 128 hex digits.
 pub(crate) fn normalize_sha512(input: &str) -> Option<String> {
-    let hex: String = input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let hex: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
     (hex.len() == 128 && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(hex)
 }
 
@@ -81,7 +89,9 @@ pub fn sha512_hex_of_file(path: &Path) -> Result<String> {
     let mut hasher = Sha512::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = file.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         if n == 0 {
             break;
         }
@@ -126,7 +136,10 @@ mod tests {
 
     #[test]
     fn parses_sha512sum_format() {
-        assert_eq!(parse_sha512_file(&format!("{HEX}  kafka_2.13-4.1.1.tgz\n")).as_deref(), Some(HEX));
+        assert_eq!(
+            parse_sha512_file(&format!("{HEX}  kafka_2.13-4.1.1.tgz\n")).as_deref(),
+            Some(HEX)
+        );
         assert_eq!(parse_sha512_file("garbage: 1234"), None);
         assert_eq!(parse_sha512_file(""), None);
     }

@@ -54,10 +54,12 @@ impl Downloader {
         if !status.is_success() {
             return Err(format!("HTTP {status} for {url}"));
         }
-        let text = resp.text().map_err(|e| format!("cannot read {url}: {}", describe(&e)))?;
-        parse_sha512_file(&text)
-            .map(Some)
-            .ok_or_else(|| format!("{url} is not a SHA-512 checksum file (neither gpg --print-md nor sha512sum format)"))
+        let text = resp
+            .text()
+            .map_err(|e| format!("cannot read {url}: {}", describe(&e)))?;
+        parse_sha512_file(&text).map(Some).ok_or_else(|| {
+            format!("{url} is not a SHA-512 checksum file (neither gpg --print-md nor sha512sum format)")
+        })
     }
 
     /// Download `url` into a temp file in `dir`, hashing as it streams. The reason string of an error
@@ -100,8 +102,13 @@ impl Downloader {
                 return Err(format!("truncated: received {received} of {total} bytes"));
             }
         }
-        file.as_file().sync_all().map_err(|e| format!("cannot fsync {}: {e}", file.path().display()))?;
-        Ok(Downloaded { file, sha512: to_hex(&hasher.finalize()) })
+        file.as_file()
+            .sync_all()
+            .map_err(|e| format!("cannot fsync {}: {e}", file.path().display()))?;
+        Ok(Downloaded {
+            file,
+            sha512: to_hex(&hasher.finalize()),
+        })
     }
 }
 
@@ -165,7 +172,13 @@ impl Meter {
             Some(t) => t / 10,
             None => LINE_STEP_UNKNOWN,
         };
-        Meter { mode, bar, url: url.to_string(), total, next_line_at: first.max(1) }
+        Meter {
+            mode,
+            bar,
+            url: url.to_string(),
+            total,
+            next_line_at: first.max(1),
+        }
     }
 
     fn advance(&mut self, received: u64) {

@@ -80,14 +80,22 @@ pub enum DistError {
          the official release; nothing was unpacked. Fetch it again (or another --mirror), or pass the \
          right --sha512 HEX"
     )]
-    ChecksumMismatch { location: String, expected: String, actual: String },
+    ChecksumMismatch {
+        location: String,
+        expected: String,
+        actual: String,
+    },
 
     /// The mirror's published `.sha512` file disagrees with the digest we expect.
     #[error(
         "the published checksum {checksum_url} says {published}, but the expected SHA-512 is {expected}: \
          refusing this download. Use another --mirror, or check the --sha512 you passed"
     )]
-    PublishedDigestMismatch { checksum_url: String, published: String, expected: String },
+    PublishedDigestMismatch {
+        checksum_url: String,
+        published: String,
+        expected: String,
+    },
 
     /// No digest for a download: neither pinned in this build nor given with --sha512.
     #[error(
@@ -107,7 +115,10 @@ pub enum DistError {
          pass --dist FILE, or name a reachable mirror with --mirror URL",
         .failures.iter().map(|(m, why)| format!("  - {m}: {why}")).collect::<Vec<_>>().join("\n")
     )]
-    AllMirrorsFailed { version: KafkaVersion, failures: Vec<(String, String)> },
+    AllMirrorsFailed {
+        version: KafkaVersion,
+        failures: Vec<(String, String)>,
+    },
 
     /// The tarball or dir is not a Kafka distribution.
     #[error("not a Kafka distribution: {reason} in {}. Pass --dist with an official kafka_2.13-<v>.tgz or its unpacked dir", path.display())]
@@ -123,7 +134,11 @@ pub enum DistError {
          --kafka-version {detected}, or a --dist of version {requested}",
         path.display()
     )]
-    VersionMismatch { requested: KafkaVersion, detected: KafkaVersion, path: PathBuf },
+    VersionMismatch {
+        requested: KafkaVersion,
+        detected: KafkaVersion,
+        path: PathBuf,
+    },
 
     /// A bad `--dist` / `--mirror` / `--sha512` value.
     #[error("{0}")]
@@ -151,12 +166,14 @@ impl KafkaDist {
     /// Like [`KafkaDist::open`] with an error callers can branch on (`NotADistribution`).
     pub fn open_checked(home: &Path) -> Result<KafkaDist, DistError> {
         let libs = home.join("libs");
-        let not_dist = |reason: String| DistError::NotADistribution { path: home.to_path_buf(), reason };
+        let not_dist = |reason: String| DistError::NotADistribution {
+            path: home.to_path_buf(),
+            reason,
+        };
         if !libs.is_dir() {
             return Err(not_dist("no libs/kafka_2.13-*.jar".to_string()));
         }
-        let entries = std::fs::read_dir(&libs)
-            .map_err(|e| not_dist(format!("cannot read {}: {e}", libs.display())))?;
+        let entries = std::fs::read_dir(&libs).map_err(|e| not_dist(format!("cannot read {}: {e}", libs.display())))?;
         let mut found: Vec<(KafkaVersion, String)> = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| not_dist(format!("cannot list {}: {e}", libs.display())))?;
@@ -168,7 +185,10 @@ impl KafkaDist {
         found.sort();
         match found.as_slice() {
             [] => Err(not_dist("no libs/kafka_2.13-*.jar".to_string())),
-            [(version, _)] => Ok(KafkaDist { home: home.to_path_buf(), version: *version }),
+            [(version, _)] => Ok(KafkaDist {
+                home: home.to_path_buf(),
+                version: *version,
+            }),
             several => Err(not_dist(format!(
                 "several broker jars in libs/ ({}): a mixed or half-upgraded copy",
                 several.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")
@@ -188,7 +208,10 @@ mod tests {
 
     #[test]
     fn jar_names() {
-        assert_eq!(version_from_jar_name("kafka_2.13-4.1.1.jar"), Some(KafkaVersion::new(4, 1, 1)));
+        assert_eq!(
+            version_from_jar_name("kafka_2.13-4.1.1.jar"),
+            Some(KafkaVersion::new(4, 1, 1))
+        );
         assert_eq!(version_from_jar_name("kafka_2.13-4.1.1-sources.jar"), None);
         assert_eq!(version_from_jar_name("kafka_2.13-4.1.1-test.jar"), None);
         assert_eq!(version_from_jar_name("kafka-clients-4.1.1.jar"), None);
@@ -204,7 +227,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("kafka_2.13-1.0.0");
         std::fs::create_dir_all(home.join("libs")).unwrap();
-        assert!(matches!(KafkaDist::open_checked(&home), Err(DistError::NotADistribution { .. })));
+        assert!(matches!(
+            KafkaDist::open_checked(&home),
+            Err(DistError::NotADistribution { .. })
+        ));
         std::fs::write(home.join("libs/kafka_2.13-3.7.1.jar"), b"x").unwrap();
         std::fs::write(home.join("libs/kafka_2.13-3.7.1-sources.jar"), b"x").unwrap();
         assert_eq!(KafkaDist::open(&home).unwrap().version, KafkaVersion::new(3, 7, 1));

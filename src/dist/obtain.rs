@@ -24,7 +24,10 @@ pub enum DistSource {
 }
 
 /// The default mirrors: the Apache CDN (current releases) and the archive (every release).
-pub const DEFAULT_MIRRORS: &[&str] = &["https://dlcdn.apache.org/kafka", "https://archive.apache.org/dist/kafka"];
+pub const DEFAULT_MIRRORS: &[&str] = &[
+    "https://dlcdn.apache.org/kafka",
+    "https://archive.apache.org/dist/kafka",
+];
 
 impl DistSource {
     /// Parse `--dist FILE|DIR|URL`: http(s) URLs are downloaded, an existing dir is used as unpacked
@@ -32,7 +35,9 @@ impl DistSource {
     pub fn parse_flag(value: &str) -> Result<DistSource, DistError> {
         let v = value.trim();
         if v.is_empty() {
-            return Err(DistError::BadInput("--dist is empty: pass a .tgz file, an unpacked dir or an http(s) URL".into()));
+            return Err(DistError::BadInput(
+                "--dist is empty: pass a .tgz file, an unpacked dir or an http(s) URL".into(),
+            ));
         }
         if v.starts_with("http://") || v.starts_with("https://") {
             return Ok(DistSource::Url(v.to_string()));
@@ -72,7 +77,11 @@ pub enum Progress {
 impl Progress {
     /// `Bar` when stderr is a terminal, else `Lines`.
     pub fn auto() -> Progress {
-        if std::io::stderr().is_terminal() { Progress::Bar } else { Progress::Lines }
+        if std::io::stderr().is_terminal() {
+            Progress::Bar
+        } else {
+            Progress::Lines
+        }
     }
 }
 
@@ -112,12 +121,13 @@ pub struct Obtained {
 /// `<opt_dir>/current` at it. Idempotent: an installed dir whose jars show the version is reused.
 pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
     let opt_dir = req.opt_dir;
-    let given_sha512 = match &req.sha512 {
-        None => None,
-        Some(s) => Some(normalize_sha512(s).ok_or_else(|| {
-            DistError::BadInput(format!("--sha512 {s:?} is not a SHA-512 digest (128 hex digits)"))
-        })?),
-    };
+    let given_sha512 =
+        match &req.sha512 {
+            None => None,
+            Some(s) => Some(normalize_sha512(s).ok_or_else(|| {
+                DistError::BadInput(format!("--sha512 {s:?} is not a SHA-512 digest (128 hex digits)"))
+            })?),
+        };
     if !req.dry_run {
         fs::create_dir_all(opt_dir).with_context(|| format!("cannot create {}", opt_dir.display()))?;
     }
@@ -127,7 +137,9 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
                 DistError::BadInput("downloading from mirrors needs --kafka-version (or pass --dist)".into())
             })?;
             if mirrors.is_empty() {
-                return Err(DistError::BadInput("no mirror to download from: pass --mirror URL or --dist".into()));
+                return Err(DistError::BadInput(
+                    "no mirror to download from: pass --mirror URL or --dist".into(),
+                ));
             }
             let expected = required_digest(Some(version), given_sha512.as_deref(), "mirrors")?;
             if let Some(done) = already_installed(opt_dir, version, req.dry_run)? {
@@ -136,6 +148,7 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
             if req.dry_run {
                 return Ok(planned(opt_dir, version, &mirrors[0]));
             }
+            ensure_writable(opt_dir)?;
             let dl = Downloader::new(req.progress)?;
             let mut failures: Vec<(String, String)> = Vec::new();
             for mirror in mirrors {
@@ -172,12 +185,16 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
                     "--dry-run cannot tell the Kafka version of {url}: pass --kafka-version"
                 )));
             }
+            ensure_writable(opt_dir)?;
             let dl = Downloader::new(req.progress)?;
             let downloaded = fetch_verified(&dl, url, &expected, opt_dir)?;
             install_tarball(req, downloaded.file.path(), url, Some(expected))
         }
         DistSource::Tarball(path) => {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let hint = req.version.or_else(|| version_from_tarball_name(&name));
             // An operator-provided file is trusted unless we have a digest to hold it to.
             let expected = given_sha512.or_else(|| hint.and_then(|v| pinned_sha512(&v).map(str::to_string)));
@@ -193,6 +210,7 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
                 };
                 return Ok(planned(opt_dir, v, &path.display().to_string()));
             }
+            ensure_writable(opt_dir)?;
             let actual = sha512_hex_of_file(path)?;
             match &expected {
                 Some(exp) if *exp != actual => {
@@ -222,7 +240,10 @@ fn required_digest(version: Option<KafkaVersion>, given: Option<&str>, what: &st
     match version {
         Some(v) => pinned_sha512(&v)
             .map(str::to_string)
-            .ok_or_else(|| DistError::NoDigest { version: v.to_string(), pinned: pinned_list() }),
+            .ok_or_else(|| DistError::NoDigest {
+                version: v.to_string(),
+                pinned: pinned_list(),
+            }),
         None => Err(DistError::NoDigest {
             version: format!("(unknown: {what} does not name a kafka_2.13-<v>.tgz; pass --kafka-version)"),
             pinned: pinned_list(),
@@ -246,14 +267,18 @@ fn fetch_verified(dl: &Downloader, url: &str, expected: &str, dir: &Path) -> Res
         Err(reason) => {
             if reason.starts_with("cannot connect") || reason.starts_with("timed out") {
                 // The tarball will fail the same way: report it as this mirror's failure.
-                return Err(DistError::DownloadFailed { url: checksum_url, reason });
+                return Err(DistError::DownloadFailed {
+                    url: checksum_url,
+                    reason,
+                });
             }
             log::warn!("cannot use {checksum_url}: {reason}; relying on the pinned or --sha512 digest");
         }
     }
-    let downloaded = dl
-        .fetch_to_temp(url, dir)
-        .map_err(|reason| DistError::DownloadFailed { url: url.to_string(), reason })?;
+    let downloaded = dl.fetch_to_temp(url, dir).map_err(|reason| DistError::DownloadFailed {
+        url: url.to_string(),
+        reason,
+    })?;
     if downloaded.sha512 != expected {
         return Err(DistError::ChecksumMismatch {
             location: url.to_string(),
@@ -278,13 +303,15 @@ fn install_tarball(
     check_requested(req.version, version, Path::new(origin))?;
     let installed_dir = if let Some(existing) = installed_version(opt_dir, version)? {
         // Same version already there (e.g. an unversioned tarball name): keep the installed copy.
-        log::info!("{} already holds Kafka {existing}; keeping it", target_dir(opt_dir, version).display());
+        log::info!(
+            "{} already holds Kafka {existing}; keeping it",
+            target_dir(opt_dir, version).display()
+        );
         false
     } else {
         let target = target_dir(opt_dir, version);
-        fs::rename(&unpacked.dist.home, &target).with_context(|| {
-            format!("cannot move {} to {}", unpacked.dist.home.display(), target.display())
-        })?;
+        fs::rename(&unpacked.dist.home, &target)
+            .with_context(|| format!("cannot move {} to {}", unpacked.dist.home.display(), target.display()))?;
         crate::fsutil::sync_dir(opt_dir)?;
         log::info!("installed Kafka {version} into {}", target.display());
         true
@@ -317,6 +344,7 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
         plan.origin = origin;
         return Ok(plan);
     }
+    ensure_writable(opt_dir)?;
     let tmp = tempfile::Builder::new()
         .prefix(".kafka-copy-")
         .tempdir_in(opt_dir)
@@ -327,13 +355,36 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
     fs::rename(&staged, &target)
         .with_context(|| format!("cannot move {} to {}", staged.display(), target.display()))?;
     crate::fsutil::sync_dir(opt_dir)?;
-    log::info!("copied Kafka {version} from {} into {}", dir.display(), target.display());
+    log::info!(
+        "copied Kafka {version} from {} into {}",
+        dir.display(),
+        target.display()
+    );
     finish(opt_dir, version, true, None, origin, false)
+}
+
+/// Fail early, with the path, when the install dir cannot take files (rather than blaming every mirror).
+fn ensure_writable(opt_dir: &Path) -> Result<(), DistError> {
+    tempfile::Builder::new()
+        .prefix(".kraftd-write-test-")
+        .tempfile_in(opt_dir)
+        .map(drop)
+        .with_context(|| {
+            format!(
+                "cannot write into {}: run as a user who can (root for /opt/kafka), or pass --prefix DIR",
+                opt_dir.display()
+            )
+        })
+        .map_err(DistError::Io)
 }
 
 fn check_requested(requested: Option<KafkaVersion>, detected: KafkaVersion, path: &Path) -> Result<(), DistError> {
     match requested {
-        Some(r) if r != detected => Err(DistError::VersionMismatch { requested: r, detected, path: path.to_path_buf() }),
+        Some(r) if r != detected => Err(DistError::VersionMismatch {
+            requested: r,
+            detected,
+            path: path.to_path_buf(),
+        }),
         _ => Ok(()),
     }
 }
@@ -351,7 +402,11 @@ fn installed_version(opt_dir: &Path, version: KafkaVersion) -> Result<Option<Kaf
     }
     match KafkaDist::open_checked(&target) {
         Ok(d) if d.version == version => Ok(Some(version)),
-        Ok(d) => Err(DistError::VersionMismatch { requested: version, detected: d.version, path: target }),
+        Ok(d) => Err(DistError::BadInput(format!(
+            "{} exists but holds Kafka {} (from its jars), not {version}; move it away and re-run",
+            target.display(),
+            d.version
+        ))),
         Err(e) => Err(DistError::BadInput(format!(
             "{} exists but is not an installed Kafka {version} ({e}); move it away and re-run",
             target.display()
@@ -364,14 +419,20 @@ fn already_installed(opt_dir: &Path, version: KafkaVersion, dry_run: bool) -> Re
     if installed_version(opt_dir, version)?.is_none() {
         return Ok(None);
     }
-    log::info!("Kafka {version} is already installed in {}", target_dir(opt_dir, version).display());
+    log::info!(
+        "Kafka {version} is already installed in {}",
+        target_dir(opt_dir, version).display()
+    );
     let origin = target_dir(opt_dir, version).display().to_string();
     finish(opt_dir, version, false, None, origin, dry_run).map(Some)
 }
 
 fn planned(opt_dir: &Path, version: KafkaVersion, origin: &str) -> Obtained {
     Obtained {
-        dist: KafkaDist { home: target_dir(opt_dir, version), version },
+        dist: KafkaDist {
+            home: target_dir(opt_dir, version),
+            version,
+        },
         changed: true,
         installed_dir: true,
         link_changed: link_needs_change(opt_dir, version),
@@ -388,9 +449,16 @@ fn finish(
     origin: String,
     dry_run: bool,
 ) -> Result<Obtained, DistError> {
-    let link_changed = if dry_run { link_needs_change(opt_dir, version) } else { point_current_link(opt_dir, version)? };
+    let link_changed = if dry_run {
+        link_needs_change(opt_dir, version)
+    } else {
+        point_current_link(opt_dir, version)?
+    };
     Ok(Obtained {
-        dist: KafkaDist { home: target_dir(opt_dir, version), version },
+        dist: KafkaDist {
+            home: target_dir(opt_dir, version),
+            version,
+        },
         changed: installed_dir || link_changed,
         installed_dir,
         link_changed,
@@ -400,7 +468,9 @@ fn finish(
 }
 
 fn link_needs_change(opt_dir: &Path, version: KafkaVersion) -> bool {
-    fs::read_link(opt_dir.join("current")).map(|t| t != Path::new(&dist_dir_name(&version))).unwrap_or(true)
+    fs::read_link(opt_dir.join("current"))
+        .map(|t| t != Path::new(&dist_dir_name(&version)))
+        .unwrap_or(true)
 }
 
 /// Point `<opt>/current` at `kafka_2.13-<v>` (relative), replacing it atomically (temp link + rename).
@@ -439,13 +509,16 @@ fn point_current_link(opt_dir: &Path, version: KafkaVersion) -> Result<bool, Dis
 /// Copy an unpacked distribution (files, dirs, and symlinks that stay inside it).
 fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
     fs::create_dir_all(dst).with_context(|| format!("cannot create {}", dst.display()))?;
-    let mut stack: Vec<(PathBuf, PathBuf, Vec<String>)> = vec![(src.to_path_buf(), dst.to_path_buf(), vec!["top".into()])];
+    let mut stack: Vec<(PathBuf, PathBuf, Vec<String>)> =
+        vec![(src.to_path_buf(), dst.to_path_buf(), vec!["top".into()])];
     while let Some((from, to, parts)) = stack.pop() {
         for entry in fs::read_dir(&from).with_context(|| format!("cannot list {}", from.display()))? {
             let entry = entry.with_context(|| format!("cannot list {}", from.display()))?;
             let (path, name) = (entry.path(), entry.file_name());
             let dest = to.join(&name);
-            let ft = entry.file_type().with_context(|| format!("cannot stat {}", path.display()))?;
+            let ft = entry
+                .file_type()
+                .with_context(|| format!("cannot stat {}", path.display()))?;
             let mut child_parts = parts.clone();
             child_parts.push(name.to_string_lossy().into_owned());
             if ft.is_dir() {
@@ -460,7 +533,11 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
                     std::os::unix::fs::symlink(&target, &dest)
                         .with_context(|| format!("cannot create symlink {}", dest.display()))?;
                 } else {
-                    log::warn!("not copying {}: its target {} is outside the distribution", path.display(), target.display());
+                    log::warn!(
+                        "not copying {}: its target {} is outside the distribution",
+                        path.display(),
+                        target.display()
+                    );
                 }
             }
         }
@@ -470,7 +547,10 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
 
 /// The version of a tarball from its entry names, without unpacking (for --dry-run).
 fn peek_version(tarball: &Path) -> Result<KafkaVersion, DistError> {
-    let bad = |reason: String| DistError::BadArchive { path: tarball.to_path_buf(), reason };
+    let bad = |reason: String| DistError::BadArchive {
+        path: tarball.to_path_buf(),
+        reason,
+    };
     let file = fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
     let mut found = Vec::new();

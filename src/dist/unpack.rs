@@ -23,7 +23,10 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
         .prefix(".kafka-unpack-")
         .tempdir_in(parent)
         .with_context(|| format!("cannot create a temporary directory in {}", parent.display()))?;
-    let bad = |reason: String| DistError::BadArchive { path: tarball.to_path_buf(), reason };
+    let bad = |reason: String| DistError::BadArchive {
+        path: tarball.to_path_buf(),
+        reason,
+    };
 
     let file = fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
@@ -82,7 +85,9 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
                     .map_err(|e| bad(format!("entry {shown:?}: unreadable link target ({e})")))?
                     .ok_or_else(|| bad(format!("entry {shown:?}: hard link without a target")))?
                     .into_owned();
-                let ok = normal_parts(&target).map(|t| t.first() == Some(first) && t.len() > 1).unwrap_or(false);
+                let ok = normal_parts(&target)
+                    .map(|t| t.first() == Some(first) && t.len() > 1)
+                    .unwrap_or(false);
                 if !ok {
                     return Err(bad(format!(
                         "hard link {shown:?} -> {:?} points outside the distribution",
@@ -91,20 +96,20 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
                 }
             }
             other => {
-                return Err(bad(format!("entry {shown:?} is a {other:?} (device, fifo or unknown); refusing")));
+                return Err(bad(format!(
+                    "entry {shown:?} is a {other:?} (device, fifo or unknown); refusing"
+                )));
             }
         }
-        let unpacked = entry
-            .unpack_in(tmp.path())
-            .map_err(|e| {
-                let what = match e.kind() {
-                    io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
-                        "truncated or corrupt archive data at"
-                    }
-                    _ => "cannot unpack",
-                };
-                bad(format!("{what} entry {shown:?} ({})", error_chain(&e)))
-            })?;
+        let unpacked = entry.unpack_in(tmp.path()).map_err(|e| {
+            let what = match e.kind() {
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
+                    "truncated or corrupt archive data at"
+                }
+                _ => "cannot unpack",
+            };
+            bad(format!("{what} entry {shown:?} ({})", error_chain(&e)))
+        })?;
         if !unpacked {
             return Err(bad(format!("entry {shown:?} would land outside the target; refusing")));
         }
@@ -112,7 +117,8 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
     // tar stops at its end-of-archive marker; read the rest so gzip checks its CRC and length and a
     // truncated or corrupt file is caught even when the tar part happened to end cleanly.
     let mut rest = archive.into_inner();
-    io::copy(&mut rest, &mut io::sink()).map_err(|e| bad(format!("truncated or corrupt gzip data ({})", error_chain(&e))))?;
+    io::copy(&mut rest, &mut io::sink())
+        .map_err(|e| bad(format!("truncated or corrupt gzip data ({})", error_chain(&e))))?;
 
     let Some(top) = top else {
         return Err(bad("the archive is empty".to_string()));
@@ -122,9 +128,10 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
         return Err(bad(format!("the top-level entry {top:?} is not a directory")));
     }
     let dist = KafkaDist::open_checked(&home).map_err(|e| match e {
-        DistError::NotADistribution { reason, .. } => {
-            DistError::NotADistribution { path: tarball.to_path_buf(), reason }
-        }
+        DistError::NotADistribution { reason, .. } => DistError::NotADistribution {
+            path: tarball.to_path_buf(),
+            reason,
+        },
         other => other,
     })?;
     sync_tree(&home)?;
@@ -162,7 +169,10 @@ pub(crate) fn normal_parts(path: &Path) -> Result<Vec<String>, &'static str> {
 /// Whether a symlink at `link_parts` (inside the top dir) with `target` resolves, lexically, to a path
 /// inside the top-level dir.
 pub(crate) fn symlink_stays_inside(link_parts: &[String], target: &Path) -> bool {
-    let mut cur: Vec<&str> = link_parts[..link_parts.len().saturating_sub(1)].iter().map(String::as_str).collect();
+    let mut cur: Vec<&str> = link_parts[..link_parts.len().saturating_sub(1)]
+        .iter()
+        .map(String::as_str)
+        .collect();
     for c in target.components() {
         match c {
             Component::Normal(p) => match p.to_str() {
@@ -190,7 +200,9 @@ pub(crate) fn sync_tree(root: &Path) -> anyhow::Result<()> {
     while let Some(dir) = stack.pop() {
         for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
             let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-            let ft = entry.file_type().with_context(|| format!("cannot stat {}", entry.path().display()))?;
+            let ft = entry
+                .file_type()
+                .with_context(|| format!("cannot stat {}", entry.path().display()))?;
             if ft.is_dir() {
                 stack.push(entry.path());
             } else if ft.is_file() {
@@ -219,7 +231,10 @@ mod tests {
     fn symlink_rules() {
         assert!(symlink_stays_inside(&parts("k/libs/a.jar"), Path::new("b.jar")));
         assert!(symlink_stays_inside(&parts("k/libs/a.jar"), Path::new("../bin/x")));
-        assert!(!symlink_stays_inside(&parts("k/libs/a.jar"), Path::new("../../etc/passwd")));
+        assert!(!symlink_stays_inside(
+            &parts("k/libs/a.jar"),
+            Path::new("../../etc/passwd")
+        ));
         assert!(!symlink_stays_inside(&parts("k/a"), Path::new("/etc/passwd")));
         assert!(!symlink_stays_inside(&parts("k/a"), Path::new("..")));
     }
