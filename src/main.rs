@@ -75,13 +75,20 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let sink = Arc::new(LogSink::detect());
-    let level = std::env::var("KRAFTD_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(log::LevelFilter::Info);
+    let level = std::env::var("KRAFTD_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(log::LevelFilter::Info);
     install_own_logger(sink.clone(), level);
 
     let result = match cli.command {
         Command::Run { config } => supervisor::run(&config, sink),
         Command::Validate { config } => validate(&config),
-        Command::Stop { config, pid, timeout } => stop_daemon(&config, pid, timeout),
+        Command::Stop {
+            config,
+            pid,
+            timeout,
+        } => stop_daemon(&config, pid, timeout),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),
@@ -107,7 +114,11 @@ fn validate(config: &std::path::Path) -> Result<(), DaemonError> {
     Ok(())
 }
 
-fn stop_daemon(config: &std::path::Path, pid: Option<i32>, timeout: Option<u64>) -> Result<(), DaemonError> {
+fn stop_daemon(
+    config: &std::path::Path,
+    pid: Option<i32>,
+    timeout: Option<u64>,
+) -> Result<(), DaemonError> {
     // The config is only needed for what the flags do not give. With --pid (systemd's ExecStop) a
     // config broken since start must not prevent the stop: fall back to the default timeout.
     let settings = match (pid, timeout) {
@@ -133,7 +144,10 @@ fn stop_daemon(config: &std::path::Path, pid: Option<i32>, timeout: Option<u64>)
     };
     match stop::stop(target, timeout)? {
         StopOutcome::Stopped { pid, waited } => {
-            eprintln!("kraftd stop: kraftd (pid {pid}) stopped after {:.1}s", waited.as_secs_f64());
+            eprintln!(
+                "kraftd stop: kraftd (pid {pid}) stopped after {:.1}s",
+                waited.as_secs_f64()
+            );
         }
         StopOutcome::NotRunning { reason } => eprintln!("kraftd stop: {reason}"),
     }

@@ -29,7 +29,10 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
     let layout = &settings.layout;
     let server_properties = layout.server_properties();
     let log_config = layout.log_config(&settings.kafka_version);
-    for (what, path) in [("server.properties", &server_properties), ("log config", &log_config)] {
+    for (what, path) in [
+        ("server.properties", &server_properties),
+        ("log config", &log_config),
+    ] {
         if !path.is_file() {
             return Err(DaemonError::Config(anyhow!(
                 "{what} {} is missing: run kraft-install to render it",
@@ -48,7 +51,10 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
         )));
     }
     let dist = KafkaDist::open(&dist_home).map_err(|e| {
-        DaemonError::Unavailable(e.context(format!("cannot use the Kafka distribution at {}", dist_home.display())))
+        DaemonError::Unavailable(e.context(format!(
+            "cannot use the Kafka distribution at {}",
+            dist_home.display()
+        )))
     })?;
     if dist.version != settings.kafka_version {
         return Err(DaemonError::Config(anyhow!(
@@ -62,7 +68,13 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
 
     let java = find_java(settings)?;
     check_storage(settings)?;
-    Ok(PreparedNode { settings: settings.clone(), dist, java, server_properties, log_config })
+    Ok(PreparedNode {
+        settings: settings.clone(),
+        dist,
+        java,
+        server_properties,
+        log_config,
+    })
 }
 
 /// The `java` to run (config `java.home`, else JAVA_HOME, PATH, /usr/lib/jvm — see `crate::java`),
@@ -70,7 +82,11 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
 pub fn find_java(settings: &Settings) -> Result<PathBuf, DaemonError> {
     let runtime = crate::java::find_java_default(settings.java_home.as_deref())
         .and_then(|rt| rt.check_for(&settings.kafka_version).map(|_| rt))
-        .map_err(|e| DaemonError::Unavailable(anyhow!(e).context("no usable Java (set java.home in the config)")))?;
+        .map_err(|e| {
+            DaemonError::Unavailable(
+                anyhow!(e).context("no usable Java (set java.home in the config)"),
+            )
+        })?;
     Ok(runtime.java)
 }
 
@@ -92,7 +108,9 @@ pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
         return Err(DaemonError::Config(anyhow!(
             "{} has node.id={}, but the config says node.id {}: this data belongs to another node; fix [node] id in {}",
             meta_path.display(),
-            meta.node_id.map(|n| n.to_string()).unwrap_or_else(|| "<none>".into()),
+            meta.node_id
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "<none>".into()),
             settings.node_id.0,
             settings.layout.config_file().display()
         )));
@@ -113,8 +131,14 @@ pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
 /// The broker and controller listener addresses this node binds.
 pub fn listener_addrs(settings: &Settings) -> [(&'static str, SocketAddr); 2] {
     [
-        ("broker", SocketAddr::new(settings.advertise, settings.broker_port)),
-        ("controller", SocketAddr::new(settings.advertise, settings.controller_port)),
+        (
+            "broker",
+            SocketAddr::new(settings.advertise, settings.broker_port),
+        ),
+        (
+            "controller",
+            SocketAddr::new(settings.advertise, settings.controller_port),
+        ),
     ]
 }
 
@@ -128,7 +152,9 @@ pub fn check_ports_free(settings: &Settings) -> Result<(), DaemonError> {
             SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
         }
         .and_then(|s| s.set_reuseaddr(true).map(|_| s))
-        .map_err(|e| DaemonError::Failure(anyhow!("cannot create a socket to check {addr}: {e}")))?;
+        .map_err(|e| {
+            DaemonError::Failure(anyhow!("cannot create a socket to check {addr}: {e}"))
+        })?;
         match socket.bind(addr).and_then(|_| socket.listen(1).map(drop)) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {

@@ -4,13 +4,13 @@
 //! One current-thread tokio runtime: the JVM is forked from the main thread, which lives as long as
 //! kraftd, so the JVM's parent-death signal fires exactly when kraftd dies.
 
+use super::DaemonError;
 use super::jvm::JvmCommand;
 use super::logs::{self, LogSink, PhaseEvent};
 use super::notify;
 use super::preflight::{self, PreparedNode};
 use super::probe::{ProbeOutcome, ReadinessProbe};
 use super::stop::process_is_kraftd;
-use super::DaemonError;
 use crate::fsutil::write_atomic;
 use anyhow::{Context, anyhow};
 use std::net::SocketAddr;
@@ -61,7 +61,8 @@ struct StopSignals {
 impl StopSignals {
     fn install() -> Result<StopSignals, DaemonError> {
         let sig = |kind| {
-            signal(kind).map_err(|e| DaemonError::Failure(anyhow!("cannot install a signal handler: {e}")))
+            signal(kind)
+                .map_err(|e| DaemonError::Failure(anyhow!("cannot install a signal handler: {e}")))
         };
         Ok(StopSignals {
             sigterm: sig(SignalKind::terminate())?,
@@ -117,10 +118,20 @@ impl Supervisor {
         let (phase_tx, phases) = mpsc::unbounded_channel();
         let mut pumps = Vec::new();
         if let Some(out) = child.stdout.take() {
-            pumps.push(tokio::spawn(logs::pump_jvm_output(out, logs::priority::INFO, sink.clone(), phase_tx.clone())));
+            pumps.push(tokio::spawn(logs::pump_jvm_output(
+                out,
+                logs::priority::INFO,
+                sink.clone(),
+                phase_tx.clone(),
+            )));
         }
         if let Some(err) = child.stderr.take() {
-            pumps.push(tokio::spawn(logs::pump_jvm_output(err, logs::priority::WARNING, sink, phase_tx)));
+            pumps.push(tokio::spawn(logs::pump_jvm_output(
+                err,
+                logs::priority::WARNING,
+                sink,
+                phase_tx,
+            )));
         }
 
         let broker_addr = SocketAddr::new(settings.advertise, settings.broker_port);
@@ -128,7 +139,12 @@ impl Supervisor {
         let watchdog = notify::watchdog_interval();
         let (probe_tx, probes) = mpsc::channel(8);
         let (shutdown, shutdown_rx) = watch::channel(false);
-        tokio::spawn(probe_loop(probe, watchdog.map(|w| w / 3), probe_tx, shutdown_rx));
+        tokio::spawn(probe_loop(
+            probe,
+            watchdog.map(|w| w / 3),
+            probe_tx,
+            shutdown_rx,
+        ));
 
         Ok(Supervisor {
             node,
@@ -150,10 +166,18 @@ impl Supervisor {
     }
 
     async fn supervise(mut self, signals: StopSignals) -> Result<(), DaemonError> {
-        let StopSignals { mut sigterm, mut sigint, mut sighup } = signals;
+        let StopSignals {
+            mut sigterm,
+            mut sigint,
+            mut sighup,
+        } = signals;
         // While stopping, systemd's watchdog may still be armed: keep it fed while the JVM shuts
         // down (TimeoutStopSec bounds the stop, not the watchdog).
-        let mut stop_ping = tokio::time::interval(self.watchdog.map(|w| w / 3).unwrap_or(Duration::from_secs(3600)));
+        let mut stop_ping = tokio::time::interval(
+            self.watchdog
+                .map(|w| w / 3)
+                .unwrap_or(Duration::from_secs(3600)),
+        );
 
         let status = loop {
             tokio::select! {
@@ -172,20 +196,31 @@ impl Supervisor {
         if tokio::time::timeout(DRAIN_OUTPUT, drain).await.is_err() {
             log::warn!("the JVM's output did not end within {DRAIN_OUTPUT:?} after it exited");
         }
-        self.outcome(status.map_err(|e| DaemonError::Failure(anyhow!("cannot wait for the JVM: {e}")))?)
+        self.outcome(
+            status.map_err(|e| DaemonError::Failure(anyhow!("cannot wait for the JVM: {e}")))?,
+        )
     }
 
     fn on_signal(&mut self, name: &str) {
         if self.stopping {
-            log::info!("{name} received again: already stopping Kafka (pid {}), still waiting", self.jvm_pid);
+            log::info!(
+                "{name} received again: already stopping Kafka (pid {}), still waiting",
+                self.jvm_pid
+            );
             return;
         }
         self.stopping = true;
         let _ = self.shutdown.send(true);
         notify::stopping("stopping");
-        log::info!("{name} received: stopping Kafka (SIGTERM to JVM pid {})", self.jvm_pid);
+        log::info!(
+            "{name} received: stopping Kafka (SIGTERM to JVM pid {})",
+            self.jvm_pid
+        );
         if self.jvm_pid > 0 {
-            if let Err(e) = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.jvm_pid), nix::sys::signal::Signal::SIGTERM) {
+            if let Err(e) = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.jvm_pid),
+                nix::sys::signal::Signal::SIGTERM,
+            ) {
                 log::warn!("cannot send SIGTERM to the JVM (pid {}): {e}", self.jvm_pid);
             }
         }
@@ -247,7 +282,9 @@ impl Supervisor {
                     }
                 } else if self.healthy {
                     self.healthy = false;
-                    log::warn!("broker failed the watchdog probe, not pinging the watchdog: {outcome}");
+                    log::warn!(
+                        "broker failed the watchdog probe, not pinging the watchdog: {outcome}"
+                    );
                     notify::status(&format!("not answering on {}: {outcome}", self.broker_addr));
                 }
             }
@@ -273,7 +310,11 @@ impl Supervisor {
             "Kafka JVM (pid {}) {} without being asked to stop{}: see its log lines above",
             self.jvm_pid,
             describe(status),
-            if self.ready { "" } else { " before it became ready" }
+            if self.ready {
+                ""
+            } else {
+                " before it became ready"
+            }
         )))
     }
 }
@@ -283,7 +324,9 @@ fn describe(status: ExitStatus) -> String {
         (Some(code), _) => format!("exited with status {code}"),
         (None, Some(sig)) => format!(
             "was killed by signal {}",
-            nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or(sig.to_string())
+            nix::sys::signal::Signal::try_from(sig)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or(sig.to_string())
         ),
         _ => format!("ended ({status})"),
     }
@@ -322,7 +365,9 @@ async fn probe_loop(
             _ = shutdown.changed() => return,
         }
     }
-    let Some(period) = watchdog_period else { return };
+    let Some(period) = watchdog_period else {
+        return;
+    };
     // A probe that takes longer than the ping period is as good as failed.
     probe.io_timeout = probe.io_timeout.min(period);
     probe.connect_timeout = probe.connect_timeout.min(period);
@@ -368,7 +413,10 @@ impl PidFile {
         let pid = std::process::id();
         write_atomic(path, format!("{pid}\n").as_bytes(), 0o644)
             .with_context(|| format!("cannot write the pid file {}", path.display()))?;
-        Ok(PidFile { path: path.to_path_buf(), pid })
+        Ok(PidFile {
+            path: path.to_path_buf(),
+            pid,
+        })
     }
 }
 
