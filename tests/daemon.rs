@@ -563,6 +563,18 @@ fn bad_input_gets_distinct_exit_codes() {
         );
     }
 
+    // ExecStop after the main process exited on its own: systemd leaves $MAINPID unset.
+    for args in [
+        &["stop", "--config", "/nonexistent/kraftd.toml", "--pid"][..],
+        &["stop", "--pid="][..],
+    ] {
+        let out = kraftd(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains("nothing to stop"), "{}", text(&out));
+    }
+    let out = kraftd(&["stop", "--pid", "abc"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
     // A good node validates.
     let node = provision_node("4.1.1");
     let out = kraftd(&["validate", "--config", &node.config.display().to_string()]);
