@@ -178,6 +178,8 @@ impl Supervisor {
                 .map(|w| w / 3)
                 .unwrap_or(Duration::from_secs(3600)),
         );
+        // Ticks missed before stopping began are not owed: no burst of pings when the stop starts.
+        stop_ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         let status = loop {
             tokio::select! {
