@@ -78,13 +78,12 @@ impl JvmCommand {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
-            // If kraftd is gone the JVM must stop too; tokio's own kill-on-drop is not enough for a
-            // SIGKILLed kraftd, the kernel's pdeathsig is.
-            .kill_on_drop(false);
+            .process_group(0);
         for var in ENV_NOT_FOR_JVM {
             cmd.env_remove(var);
         }
+        // If kraftd is gone the JVM must stop too. tokio's kill-on-drop cannot help a SIGKILLed
+        // kraftd; the kernel's parent-death signal can (SIGTERM: Kafka still shuts down cleanly).
         let parent = std::process::id() as libc::pid_t;
         // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
         unsafe {
