@@ -161,6 +161,29 @@ fn conflict_fix(field: &str, found: &str) -> String {
     }
 }
 
+/// Check what `data_dir` holds against the identity we are about to use, running nothing and
+/// changing nothing: formatted for another cluster (when `cluster_id` is given) or another node →
+/// `Conflict`; unformatted but holding files → `NotEmpty`. Returns the existing identity, if any.
+pub fn inspect(
+    data_dir: &Path,
+    cluster_id: Option<&ClusterId>,
+    node_id: NodeId,
+) -> Result<Option<MetaProperties>, StorageError> {
+    let meta_file = data_dir.join(META_PROPERTIES);
+    let meta = read_meta(data_dir).map_err(|e| StorageError::Unreadable {
+        file: meta_file.clone(),
+        message: format!("{e:#}"),
+    })?;
+    match &meta {
+        Some(meta) => {
+            let want = cluster_id.map_or(meta.cluster_id.as_str(), ClusterId::as_str);
+            check_identity(&meta_file, meta, want, node_id)?;
+        }
+        None => refuse_unless_empty(data_dir)?,
+    }
+    Ok(meta)
+}
+
 /// Make sure `data_dir` is formatted for `cluster_id`/`node_id`.
 ///
 /// If `meta.properties` exists: same ids → `AlreadyFormatted` (nothing touched); other ids →

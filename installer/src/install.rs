@@ -10,7 +10,7 @@ use kraftd::config::{ConfigFile, Layout, Overrides, Settings};
 use kraftd::dist::{self, DistSource, KafkaDist, KafkaVersion};
 use kraftd::fsutil::{WriteOutcome, write_atomic};
 use kraftd::java::JavaRuntime;
-use kraftd::storage::{self, FormatOutcome, StorageError};
+use kraftd::storage::{self, FormatOutcome};
 use kraftd::{ClusterId, render};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -88,12 +88,11 @@ pub fn run(args: &Args) -> Result<()> {
     log::info!("java: {} (Java {})", java.java.display(), java.major);
 
     // 7. Cluster ID: flag/config, else existing data, else generate. Conflicts refused here.
-    let meta = storage::read_meta(&layout.data_dir)?;
-    let cluster_id = choose_cluster_id(&settings, meta.as_ref())?;
+    let (cluster_id, formatted) = choose_cluster_id(&settings)?;
     settings.cluster_id = Some(cluster_id.clone());
 
     if args.dry_run {
-        print!("{}", plan_text(&settings, &source, &java, meta.is_some(), args));
+        print!("{}", plan_text(&settings, &source, &java, formatted, args));
         return Ok(());
     }
 
@@ -209,38 +208,20 @@ fn reconcile_version(settings: &mut Settings, found: KafkaVersion, explicit: boo
     Ok(())
 }
 
-/// Flag/config cluster ID, else the one in existing data, else a new one. A data directory of
-/// another cluster or node is refused before anything is written.
-fn choose_cluster_id(settings: &Settings, meta: Option<&storage::MetaProperties>) -> Result<ClusterId> {
-    let meta_file = settings.layout.data_dir.join("meta.properties");
-    if let Some(meta) = meta {
-        if let Some(want) = &settings.cluster_id {
-            if want.as_str() != meta.cluster_id {
-                return Err(StorageError::Conflict {
-                    file: meta_file,
-                    field: "cluster.id",
-                    expected: want.to_string(),
-                    found: meta.cluster_id.clone(),
-                }
-                .into());
-            }
-        }
-        if let Some(node) = meta.node_id {
-            if node != settings.node_id.0 {
-                return Err(StorageError::Conflict {
-                    file: meta_file,
-                    field: "node.id",
-                    expected: settings.node_id.0.to_string(),
-                    found: node.to_string(),
-                }
-                .into());
-            }
-        }
-        return meta.cluster_id.parse::<ClusterId>().with_context(|| {
-            format!("{} holds a cluster.id kraftd cannot use", meta_file.display())
-        });
-    }
-    Ok(settings.cluster_id.clone().unwrap_or_else(ClusterId::generate))
+/// Flag/config cluster ID, else the one in existing data, else a new one. Data of another cluster
+/// or node is refused here, before anything is written.
+fn choose_cluster_id(settings: &Settings) -> Result<(ClusterId, bool)> {
+    let data_dir = &settings.layout.data_dir;
+    let meta = storage::inspect(data_dir, settings.cluster_id.as_ref(), settings.node_id)?;
+    let id = match (&settings.cluster_id, meta) {
+        (Some(id), _) => id.clone(),
+        (None, Some(meta)) => meta.cluster_id.parse::<ClusterId>().with_context(|| {
+            format!("{} holds a cluster.id kraftd cannot use", data_dir.join(storage::META_PROPERTIES).display())
+        })?,
+        (None, None) => ClusterId::generate(),
+    };
+    let formatted = data_dir.join(storage::META_PROPERTIES).is_file();
+    Ok((id, formatted))
 }
 
 fn plan_text(s: &Settings, source: &DistSource, java: &JavaRuntime, formatted: bool, args: &Args) -> String {

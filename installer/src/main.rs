@@ -44,7 +44,7 @@ fn exit_code(err: &anyhow::Error) -> i32 {
         }
         if let Some(e) = cause.downcast_ref::<StorageError>() {
             return match e {
-                StorageError::Conflict { .. } => exit::DATA_CONFLICT,
+                StorageError::Conflict { .. } | StorageError::NotEmpty { .. } => exit::DATA_CONFLICT,
                 _ => exit::FAILURE,
             };
         }

@@ -345,3 +345,14 @@ fn unwritable_target_is_refused() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("/proc/kraftd-unwritable"), "{}", stderr(&out));
 }
+
+#[test]
+fn unformatted_data_dir_with_files_is_refused() {
+    // Someone's files in the data directory: never format over them.
+    let (tmp, prefix) = fresh();
+    let data = prefix.join("var/lib/kafka/data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("precious.log"), "do not lose me").unwrap();
+    let d = fixture_dir(V4).display().to_string();
+    assert_refused(tmp.path(), &prefix, &["--dist", &d, "--advertise", "127.0.0.1"], 65, &["precious.log"]);
+}
