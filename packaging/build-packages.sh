@@ -2,13 +2,14 @@
 # packaging/build-packages.sh — build the kraftd .deb and .rpm, bundling a Kafka distribution.
 #
 # Usage: packaging/build-packages.sh --dist <kafka_2.13-V.tgz|DIR|http(s)://…tgz>
-#            [--out DIR] [--profile release|dev] [--bins DIR] [--revision N] [--no-lintian]
+#            [--out DIR] [--profile release|dev] [--bins DIR] [--revision N] [--no-lintian] [--fast]
 #   --dist      the Kafka distribution to ship under /opt/kafka/kafka_2.13-<V>/ (same sources kraft-install
 #               accepts); its version is read from libs/kafka_2.13-<V>.jar and recorded in the packages.
 #   --out       where the .deb/.rpm go (default target/packages)
 #   --profile   cargo profile of the shipped binaries (default release; `dev` for quick local test builds)
 #   --bins      take prebuilt `kraftd` and `kraft-install` from DIR instead of building them (CI builds once)
 #   --revision  package revision (default 1): a newer build of the same version for upgrade tests
+#   --fast      gzip instead of xz in the .deb (bigger, much quicker: test builds)
 # Tools: cargo-deb and cargo-generate-rpm are installed (cached) into ${KRAFTD_CACHE}/cargo-bin;
 # lintian/rpm/curl with apt-get when missing. Prints the built package paths on stdout.
 set -euo pipefail
@@ -18,7 +19,7 @@ cache="${KRAFTD_CACHE:-$HOME/.cache/kraftd}"
 CARGO_DEB_VERSION=3.8.0
 CARGO_GENERATE_RPM_VERSION=0.21.1
 
-dist="" out="$repo/target/packages" profile=release revision=1 lintian=1 bins=""
+dist="" out="$repo/target/packages" profile=release revision=1 lintian=1 bins="" fast=0
 while (($#)); do
     case "$1" in
         --dist) dist="${2:?--dist needs a value}"; shift 2 ;;
@@ -27,7 +28,8 @@ while (($#)); do
         --revision) revision="${2:?--revision needs a value}"; shift 2 ;;
         --bins) bins="$(realpath "${2:?--bins needs a directory}")"; shift 2 ;;
         --no-lintian) lintian=0; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --fast) fast=1; shift ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "build-packages.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -139,6 +141,7 @@ DESC
 mkdir -p "$out"
 # --no-build: the binaries were built above and staged (any profile); cargo-deb only packs.
 deb_args=(--no-build --no-strip --output "$out" --deb-revision "$revision")
+((fast)) && deb_args+=(--fast -Z gz)
 deb=$(cd "$repo" && cargo deb -p kraftd "${deb_args[@]}" | tail -n1)
 [[ -f "$deb" ]] || { echo "build-packages.sh: cargo deb did not produce a package (got '$deb')" >&2; exit 1; }
 rpm_args=(-o "$out" --payload-compress gzip
