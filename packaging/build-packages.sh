@@ -2,12 +2,14 @@
 # packaging/build-packages.sh — build the kraftd .deb and .rpm, bundling a Kafka distribution.
 #
 # Usage: packaging/build-packages.sh --dist <kafka_2.13-V.tgz|DIR|http(s)://…tgz>
-#            [--out DIR] [--profile release|dev] [--revision N] [--no-lintian]
+#            [--out DIR] [--profile release|dev] [--bins DIR] [--revision N] [--no-lintian] [--fast]
 #   --dist      the Kafka distribution to ship under /opt/kafka/kafka_2.13-<V>/ (same sources kraft-install
 #               accepts); its version is read from libs/kafka_2.13-<V>.jar and recorded in the packages.
 #   --out       where the .deb/.rpm go (default target/packages)
 #   --profile   cargo profile of the shipped binaries (default release; `dev` for quick local test builds)
+#   --bins      take prebuilt `kraftd` and `kraft-install` from DIR instead of building them (CI builds once)
 #   --revision  package revision (default 1): a newer build of the same version for upgrade tests
+#   --fast      gzip instead of xz in the .deb (bigger, much quicker: test builds)
 # Tools: cargo-deb and cargo-generate-rpm are installed (cached) into ${KRAFTD_CACHE}/cargo-bin;
 # lintian/rpm/curl with apt-get when missing. Prints the built package paths on stdout.
 set -euo pipefail
@@ -17,15 +19,17 @@ cache="${KRAFTD_CACHE:-$HOME/.cache/kraftd}"
 CARGO_DEB_VERSION=3.8.0
 CARGO_GENERATE_RPM_VERSION=0.21.1
 
-dist="" out="$repo/target/packages" profile=release revision=1 lintian=1
+dist="" out="$repo/target/packages" profile=release revision=1 lintian=1 bins="" fast=0
 while (($#)); do
     case "$1" in
         --dist) dist="${2:?--dist needs a value}"; shift 2 ;;
         --out) out="${2:?--out needs a value}"; shift 2 ;;
         --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
         --revision) revision="${2:?--revision needs a value}"; shift 2 ;;
+        --bins) bins="$(realpath "${2:?--bins needs a directory}")"; shift 2 ;;
         --no-lintian) lintian=0; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --fast) fast=1; shift ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "build-packages.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -95,9 +99,15 @@ rm -rf "$stage/unpack" "$stage/dist.tgz"
 echo "staged Kafka $kv from $dist" >&2
 
 # ---- build the binaries, render the unit, man pages, default config, description
-(cd "$repo" && cargo build --profile "$profile" -p kraftd -p kraft-install --bins) >&2
+if [[ -z "$bins" ]]; then
+    (cd "$repo" && cargo build --profile "$profile" -p kraftd -p kraft-install --bins) >&2
+    bins="$repo/target/$target_sub"
+fi
+for bin in kraftd kraft-install; do
+    [[ -x "$bins/$bin" ]] || { echo "build-packages.sh: $bins/$bin missing or not executable" >&2; exit 1; }
+done
 mkdir -p "$stage/bin"
-cp "$repo/target/$target_sub/kraftd" "$repo/target/$target_sub/kraft-install" "$stage/bin/"
+cp "$bins/kraftd" "$bins/kraft-install" "$stage/bin/"
 # Packages ship stripped binaries (lintian: unstripped-binary-or-object); debug info stays in target/.
 strip --strip-unneeded "$stage/bin/kraftd" "$stage/bin/kraft-install"
 "$here/render-unit.sh" /usr/bin/kraftd /etc/kafka/kraftd.toml "$stage/kafka.service"
@@ -109,7 +119,7 @@ else
 fi
 # Man pages: from the binaries' --help until clap_mangen pages exist (TODO lead: replace with those).
 for bin in kraftd kraft-install; do
-    help=$("$repo/target/$target_sub/$bin" --help 2>&1 || true)
+    help=$("$stage/bin/$bin" --help 2>&1 || true)
     {
         echo ".TH ${bin^^} 1 \"\" \"kraftd $(cd "$repo" && cargo pkgid -p kraftd | sed 's/.*[#@]//')\" \"User Commands\""
         echo ".SH NAME"
@@ -131,6 +141,7 @@ DESC
 mkdir -p "$out"
 # --no-build: the binaries were built above and staged (any profile); cargo-deb only packs.
 deb_args=(--no-build --no-strip --output "$out" --deb-revision "$revision")
+((fast)) && deb_args+=(--fast -Z gz)
 deb=$(cd "$repo" && cargo deb -p kraftd "${deb_args[@]}" | tail -n1)
 [[ -f "$deb" ]] || { echo "build-packages.sh: cargo deb did not produce a package (got '$deb')" >&2; exit 1; }
 rpm_args=(-o "$out" --payload-compress gzip

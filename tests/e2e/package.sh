@@ -3,8 +3,9 @@
 # install → enable/start (blocks until READY) → produce/consume inside and outside → journal priorities →
 # restart/stop → kill -9 recovery → upgrade → remove/purge → the rpm's scriptlets in a fresh container.
 #
-# Usage: tests/e2e/package.sh [--profile release|dev] [--packages DIR] [--only deb|rpm]
+# Usage: tests/e2e/package.sh [--profile release|dev] [--bins DIR] [--packages DIR] [--only deb|rpm]
 #   --profile   cargo profile for the packaged binaries (default release; dev for quick local runs)
+#   --bins      package prebuilt kraftd + kraft-install from DIR (see packaging/build-packages.sh)
 #   --packages  reuse prebuilt packages: DIR/rev1/*.deb+*.rpm and DIR/rev2/*.deb (skips the build)
 #   --only      run only steps 1-8 (deb) or only step 9 (rpm); says so at the end (not a full pass)
 # Env: KRAFTD_CACHE (fixture, rootfs, tools), KAFKA_VERSION (default 4.1.1), E2E_KEEP=1 keeps rootfs copies.
@@ -14,11 +15,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 source "$here/lib.sh"
 
-profile=release packages="" only=""
+profile=release packages="" only="" bins_args=()
 while (($#)); do
     case "$1" in
         --profile) profile="${2:?}"; shift 2 ;;
         --packages) packages="${2:?}"; shift 2 ;;
+        --bins) bins_args=(--bins "${2:?}"); shift 2 ;;
         --only) only="${2:?}"; [[ "$only" == deb || "$only" == rpm ]] || { echo "--only deb|rpm" >&2; exit 2; }; shift 2 ;;
         *) echo "package.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -42,10 +44,10 @@ trap 'e2e_teardown; rm -rf "$work"' EXIT
 e2e_step "0. build the packages (revision 1, and revision 2 for the upgrade)"
 if [[ -z "$packages" ]]; then
     packages="$work/packages"
-    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" --revision 1 --out "$packages/rev1" \
+    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" "${bins_args[@]}" --revision 1 --out "$packages/rev1" \
         >"$work/build1.out" || e2e_fail "packaging/build-packages.sh (revision 1) failed"
-    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" --revision 2 --out "$packages/rev2" \
-        --no-lintian >"$work/build2.out" || e2e_fail "packaging/build-packages.sh (revision 2) failed"
+    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" "${bins_args[@]}" --revision 2 --out "$packages/rev2" \
+        --no-lintian --fast >"$work/build2.out" || e2e_fail "packaging/build-packages.sh (revision 2) failed"
     e2e_check "built both packages with one command each (lintian: no errors)"
 fi
 deb1=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1)
@@ -162,7 +164,8 @@ e2e_in journalctl -u kafka.service -p warning --no-pager -o cat >"$work/journal-
 if grep -E 'Kafka Server started|\] INFO |^INFO ' "$work/journal-warn.txt" >&2; then
     e2e_fail "journalctl -u kafka -p warning shows INFO lines (above)"
 fi
-e2e_check "journalctl -u kafka -p warning: no INFO lines ($(wc -l <"$work/journal-warn.txt") lines at warning or worse)"
+sed 's/^/    | /' "$work/journal-warn.txt" | head -n 10 >&2
+e2e_check "journalctl -u kafka -p warning: no INFO lines ($(wc -l <"$work/journal-warn.txt") lines at warning or worse, first ones above)"
 prio=$(e2e_in journalctl -u kafka.service -o verbose --no-pager --grep 'Kafka Server started' 2>/dev/null | sed -n 's/^ *PRIORITY=//p' | head -n1)
 [[ "$prio" == 6 ]] || e2e_fail "'Kafka Server started' logged with PRIORITY=$prio, expected 6 (info)"
 e2e_check "'Kafka Server started' has PRIORITY=6"
