@@ -65,8 +65,7 @@ enum Command {
         /// kraftd.toml of the local node (default: $KRAFTD_CONFIG, else /etc/kafka/kraftd.toml).
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
-        /// The tool: kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-metadata-quorum,
-        /// kafka-metadata-shell, kafka-storage, kafka-configs, kafka-consumer-groups.
+        /// The tool to run.
         #[arg(value_name = "TOOL", value_parser = kraftd::tools::tool_names())]
         name: String,
         /// Arguments passed to the tool unchanged.
@@ -103,7 +102,7 @@ fn main() {
     if let Some(tool) = argv.next().as_deref().and_then(Tool::from_argv0) {
         let err = tools::exec(tool, &tools::config_path(None), argv.collect());
         eprintln!("{err:#}");
-        std::process::exit(exit::UNAVAILABLE);
+        std::process::exit(tools::exit_code(&err));
     }
     let cli = Cli::parse();
     match &cli.command {
@@ -111,7 +110,7 @@ fn main() {
             let tool = Tool::from_name(name).expect("clap checked the tool name");
             let err = tools::exec(tool, &tools::config_path(config.as_deref()), args.clone());
             eprintln!("{err:#}");
-            std::process::exit(exit::UNAVAILABLE);
+            std::process::exit(tools::exit_code(&err));
         }
         Command::GenerateDocs { out } => {
             let written = kraftd::docs::generate(out, &[Cli::command(), kraftd::install_cli::Args::command()]);

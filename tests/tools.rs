@@ -234,7 +234,7 @@ fn launcher_without_a_config_says_what_to_set() {
     let link = dir.path().join("kafka-topics");
     std::os::unix::fs::symlink(kraftd_bin(), &link).unwrap();
     let out = Command::new(&link).arg("--list").env("KRAFTD_CONFIG", dir.path().join("none.toml")).output().unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(78), "a missing config is a config error");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("none.toml") && err.contains("KRAFTD_CONFIG"), "{err}");
 }
