@@ -20,10 +20,19 @@ pub fn generate(out: &Path, commands: &[clap::Command]) -> Result<Vec<PathBuf>> 
         cmd.build();
         let name = cmd.get_name().to_string();
         written.push(write(&man_dir.join(format!("{name}.1")), &man_page(&cmd)?)?);
-        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+        for sub in cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        {
             let page_name = format!("{name}-{}", sub.get_name());
-            let sub = sub.clone().display_name(page_name.clone()).bin_name(format!("{name} {}", sub.get_name()));
-            written.push(write(&man_dir.join(format!("{page_name}.1")), &man_page(&sub)?)?);
+            let sub = sub
+                .clone()
+                .display_name(page_name.clone())
+                .bin_name(format!("{name} {}", sub.get_name()));
+            written.push(write(
+                &man_dir.join(format!("{page_name}.1")),
+                &man_page(&sub)?,
+            )?);
         }
         for (shell, file) in [
             (Shell::Bash, format!("{name}.bash")),

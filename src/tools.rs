@@ -87,7 +87,10 @@ impl Tool {
 
     /// The tool whose name is the file name of `argv0` (multi-call dispatch).
     pub fn from_argv0(argv0: &OsStr) -> Option<Tool> {
-        Path::new(argv0).file_name().and_then(OsStr::to_str).and_then(Tool::from_name)
+        Path::new(argv0)
+            .file_name()
+            .and_then(OsStr::to_str)
+            .and_then(Tool::from_name)
     }
 
     /// The Java main class, as Kafka's own script for this version runs it. Several tools moved
@@ -105,7 +108,9 @@ impl Tool {
             Tool::MetadataShell => "org.apache.kafka.shell.MetadataShell",
             Tool::Storage => "kafka.tools.StorageTool",
             Tool::Configs => "kafka.admin.ConfigCommand",
-            Tool::ConsumerGroups if v4 => "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            Tool::ConsumerGroups if v4 => {
+                "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
+            }
             Tool::ConsumerGroups => "kafka.admin.ConsumerGroupCommand",
         }
     }
@@ -121,8 +126,10 @@ impl Tool {
     /// Kafka's argparse4j tools have no `--version`, and 3.x's consumer-groups demands
     /// `--bootstrap-server` before it looks at `--version`: the launcher answers for them.
     fn answers_version_itself(self, version: &KafkaVersion) -> bool {
-        matches!(self, Tool::MetadataQuorum | Tool::MetadataShell | Tool::Storage)
-            || (self == Tool::ConsumerGroups && version.major < 4)
+        matches!(
+            self,
+            Tool::MetadataQuorum | Tool::MetadataShell | Tool::Storage
+        ) || (self == Tool::ConsumerGroups && version.major < 4)
     }
 }
 
@@ -164,22 +171,44 @@ impl LocalNode {
             )
         })?;
         let home = settings.layout.dist_current();
-        let dist = KafkaDist::open(&home)
-            .with_context(|| format!("no usable Kafka distribution at {}: run kraft-install", home.display()))?;
+        let dist = KafkaDist::open(&home).with_context(|| {
+            format!(
+                "no usable Kafka distribution at {}: run kraft-install",
+                home.display()
+            )
+        })?;
         let java = crate::java::find_java_default(settings.java_home.as_deref())
             .and_then(|rt| rt.check_for(&dist.version).map(|_| rt))
-            .map_err(|e| anyhow!(e).context(format!("no usable Java for Kafka {} (set java.home in {})", dist.version, config.display())))?;
-        Ok(LocalNode { settings, dist, java: java.java })
+            .map_err(|e| {
+                anyhow!(e).context(format!(
+                    "no usable Java for Kafka {} (set java.home in {})",
+                    dist.version,
+                    config.display()
+                ))
+            })?;
+        Ok(LocalNode {
+            settings,
+            dist,
+            java: java.java,
+        })
     }
 
     /// `host:port` of the node's broker listener, as advertised.
     pub fn bootstrap_server(&self) -> String {
-        format!("{}:{}", self.settings.advertised_host(), self.settings.broker_port)
+        format!(
+            "{}:{}",
+            self.settings.advertised_host(),
+            self.settings.broker_port
+        )
     }
 
     /// `host:port` of the node's controller listener.
     pub fn bootstrap_controller(&self) -> String {
-        format!("{}:{}", self.settings.advertised_host(), self.settings.controller_port)
+        format!(
+            "{}:{}",
+            self.settings.advertised_host(),
+            self.settings.controller_port
+        )
     }
 }
 
@@ -198,7 +227,9 @@ pub fn config_path(flag: Option<&Path>) -> PathBuf {
 fn has_flag(args: &[OsString], names: &[&str]) -> bool {
     args.iter().filter_map(|a| a.to_str()).any(|a| {
         names.iter().any(|n| {
-            a == *n || (n.starts_with("--") && a.starts_with(&format!("{n}="))) || (n.len() == 2 && !n.starts_with("--") && a.starts_with(n))
+            a == *n
+                || (n.starts_with("--") && a.starts_with(&format!("{n}=")))
+                || (n.len() == 2 && !n.starts_with("--") && a.starts_with(n))
         })
     })
 }
@@ -210,7 +241,12 @@ fn wants_help(args: &[OsString]) -> bool {
 
 /// Build the launch for `tool` with the user's `args` on `node`. Reads `KAFKA_HEAP_OPTS` and
 /// `KAFKA_OPTS` from `env` like Kafka's scripts.
-pub fn build(tool: Tool, node: &LocalNode, args: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Result<Launch> {
+pub fn build(
+    tool: Tool,
+    node: &LocalNode,
+    args: Vec<OsString>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Launch> {
     let version = node.dist.version;
     if tool.answers_version_itself(&version) && args.len() == 1 && args[0] == "--version" {
         return Ok(Launch::PrintVersion(version.to_string()));
@@ -220,7 +256,9 @@ pub fn build(tool: Tool, node: &LocalNode, args: Vec<OsString>, env: &dyn Fn(&st
     let mut notes = Vec::new();
     let mut jvm: Vec<OsString> = Vec::new();
     match env("KAFKA_HEAP_OPTS") {
-        Some(heap) if !heap.trim().is_empty() => jvm.extend(heap.split_whitespace().map(OsString::from)),
+        Some(heap) if !heap.trim().is_empty() => {
+            jvm.extend(heap.split_whitespace().map(OsString::from))
+        }
         _ => jvm.push(format!("-Xmx{}", tool.heap()).into()),
     }
     jvm.extend(crate::daemon::jvm::PERF_OPTS.iter().map(OsString::from));
@@ -239,9 +277,18 @@ pub fn build(tool: Tool, node: &LocalNode, args: Vec<OsString>, env: &dyn Fn(&st
     jvm.push(node.dist.classpath().into());
     jvm.push(tool.main_class(&version).into());
 
-    let tool_args = if wants_help(&args) { args } else { with_defaults(tool, node, args, &mut fds, &mut notes)? };
+    let tool_args = if wants_help(&args) {
+        args
+    } else {
+        with_defaults(tool, node, args, &mut fds, &mut notes)?
+    };
     jvm.extend(tool_args);
-    Ok(Launch::Exec(ToolCommand { java: node.java.clone(), args: jvm, fds, notes }))
+    Ok(Launch::Exec(ToolCommand {
+        java: node.java.clone(),
+        args: jvm,
+        fds,
+        notes,
+    }))
 }
 
 /// The user's arguments plus the local node's defaults for what they left out.
@@ -252,10 +299,19 @@ fn with_defaults(
     fds: &mut Vec<OwnedFd>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<OsString>> {
-    const TARGETS: &[&str] = &["--bootstrap-server", "--bootstrap-controller", "--zookeeper", "--broker-list"];
+    const TARGETS: &[&str] = &[
+        "--bootstrap-server",
+        "--bootstrap-controller",
+        "--zookeeper",
+        "--broker-list",
+    ];
     let mut out: Vec<OsString> = Vec::new();
     match tool {
-        Tool::Topics | Tool::ConsoleProducer | Tool::ConsoleConsumer | Tool::Configs | Tool::ConsumerGroups => {
+        Tool::Topics
+        | Tool::ConsoleProducer
+        | Tool::ConsoleConsumer
+        | Tool::Configs
+        | Tool::ConsumerGroups => {
             if !has_flag(&args, TARGETS) {
                 out.push("--bootstrap-server".into());
                 out.push(node.bootstrap_server().into());
@@ -285,7 +341,9 @@ fn with_defaults(
         // `format` (or anything that writes) at the local data.
         Tool::Storage => {
             let info_at = args.iter().position(|a| a == "info");
-            let first_positional = args.iter().position(|a| !a.to_string_lossy().starts_with('-'));
+            let first_positional = args
+                .iter()
+                .position(|a| !a.to_string_lossy().starts_with('-'));
             match info_at {
                 Some(i) if Some(i) == first_positional && !has_flag(&args, &["--config", "-c"]) => {
                     out.extend(args[..=i].iter().cloned());
@@ -312,7 +370,9 @@ fn metadata_copy(data_dir: &Path) -> Result<(OwnedFd, String)> {
         format!("cannot read the metadata log {} (is the node formatted? pass --snapshot FILE to read another)", dir.display())
     })?;
     for entry in entries {
-        let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+        let path = entry
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .path();
         match path.extension().and_then(OsStr::to_str) {
             Some("checkpoint") => snapshots.push(path),
             Some("log") => segments.push(path),
@@ -325,13 +385,20 @@ fn metadata_copy(data_dir: &Path) -> Result<(OwnedFd, String)> {
     let files = match snapshots.pop() {
         Some(newest) => vec![newest],
         None if !segments.is_empty() => segments,
-        None => bail!("{} holds no snapshot and no log segment: nothing to read", dir.display()),
+        None => bail!(
+            "{} holds no snapshot and no log segment: nothing to read",
+            dir.display()
+        ),
     };
     let mut bytes = Vec::new();
     for f in &files {
         bytes.extend(std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?);
     }
-    let what = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+    let what = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     Ok((memfd("kraftd-metadata", &bytes)?, what))
 }
 
@@ -342,12 +409,14 @@ fn memfd(name: &str, contents: &[u8]) -> Result<OwnedFd> {
     // SAFETY: a valid C string; flags 0 (inheritable). The returned fd is owned below.
     let raw = unsafe { libc::memfd_create(cname.as_ptr(), 0) };
     if raw < 0 {
-        return Err(std::io::Error::last_os_error()).context("memfd_create for a tool's in-memory file");
+        return Err(std::io::Error::last_os_error())
+            .context("memfd_create for a tool's in-memory file");
     }
     // SAFETY: `raw` is a fresh fd nobody else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let mut file = std::fs::File::from(fd.try_clone().context("dup memfd")?);
-    file.write_all(contents).context("writing a tool's in-memory file")?;
+    file.write_all(contents)
+        .context("writing a tool's in-memory file")?;
     Ok(fd)
 }
 
@@ -380,7 +449,10 @@ pub fn tools_log_config(version: &KafkaVersion) -> String {
 /// The exit code for a launcher that could not start its tool: 78 when the config is missing or
 /// invalid, 69 when Kafka or Java is unusable (as `kraftd validate` reports them).
 pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err.chain().any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some()) {
+    if err
+        .chain()
+        .any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some())
+    {
         crate::exit::CONFIG
     } else {
         crate::exit::UNAVAILABLE
@@ -390,7 +462,8 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 /// Replace this process with the tool's JVM. Returns only on failure.
 pub fn exec(tool: Tool, config: &Path, args: Vec<OsString>) -> anyhow::Error {
     use std::os::unix::process::CommandExt;
-    let launch = LocalNode::load(config).and_then(|node| build(tool, &node, args, &|k| std::env::var(k).ok()));
+    let launch = LocalNode::load(config)
+        .and_then(|node| build(tool, &node, args, &|k| std::env::var(k).ok()));
     match launch {
         Err(e) => e.context(format!("{}: cannot start", tool.name())),
         Ok(Launch::PrintVersion(v)) => {
@@ -403,7 +476,11 @@ pub fn exec(tool: Tool, config: &Path, args: Vec<OsString>) -> anyhow::Error {
             }
             let err = std::process::Command::new(&cmd.java).args(&cmd.args).exec();
             drop(cmd.fds);
-            anyhow!(err).context(format!("{}: cannot run {}", tool.name(), cmd.java.display()))
+            anyhow!(err).context(format!(
+                "{}: cannot run {}",
+                tool.name(),
+                cmd.java.display()
+            ))
         }
     }
 }
@@ -418,16 +495,25 @@ mod tests {
             assert_eq!(Tool::from_name(t.name()), Some(t));
             assert_eq!(Tool::from_name(&format!("{}.sh", t.name())), Some(t));
         }
-        assert_eq!(Tool::from_argv0(OsStr::new("/usr/bin/kafka-topics")), Some(Tool::Topics));
+        assert_eq!(
+            Tool::from_argv0(OsStr::new("/usr/bin/kafka-topics")),
+            Some(Tool::Topics)
+        );
         assert_eq!(Tool::from_argv0(OsStr::new("kraftd")), None);
     }
 
     #[test]
     fn flag_detection() {
         let a = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
-        assert!(has_flag(&a(&["--list", "--bootstrap-server=x:1"]), &["--bootstrap-server"]));
+        assert!(has_flag(
+            &a(&["--list", "--bootstrap-server=x:1"]),
+            &["--bootstrap-server"]
+        ));
         assert!(has_flag(&a(&["-sfile"]), &["-s"]));
-        assert!(!has_flag(&a(&["--bootstrap-servers"]), &["--bootstrap-server"]));
+        assert!(!has_flag(
+            &a(&["--bootstrap-servers"]),
+            &["--bootstrap-server"]
+        ));
         assert!(wants_help(&a(&[])));
         assert!(wants_help(&a(&["--list", "-h"])));
     }

@@ -30,7 +30,11 @@ fn kraft_install_bin() -> PathBuf {
         .expect("run cargo build -p kraft-install");
     assert!(status.success(), "cargo build -p kraft-install failed");
     let bin = Path::new(kraftd_bin()).with_file_name("kraft-install");
-    assert!(bin.is_file(), "{} missing after cargo build -p kraft-install", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} missing after cargo build -p kraft-install",
+        bin.display()
+    );
     bin
 }
 
@@ -48,7 +52,10 @@ struct Installed {
 
 fn install(version: &str) -> Installed {
     let dist = dist_home(version);
-    let prefix = tempfile::Builder::new().prefix("kraftd-tools-").tempdir().unwrap();
+    let prefix = tempfile::Builder::new()
+        .prefix("kraftd-tools-")
+        .tempdir()
+        .unwrap();
     let etc = prefix.path().join("etc/kafka");
     std::fs::create_dir_all(&etc).unwrap();
     let (port, controller_port) = (free_port(), free_port());
@@ -66,16 +73,35 @@ fn install(version: &str) -> Installed {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "kraft-install failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kraft-install failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let data_dir = prefix.path().join("var/lib/kafka/data");
     let meta = std::fs::read_to_string(data_dir.join("meta.properties")).unwrap();
-    let cluster_id = meta.lines().find_map(|l| l.strip_prefix("cluster.id=")).unwrap().to_string();
+    let cluster_id = meta
+        .lines()
+        .find_map(|l| l.strip_prefix("cluster.id="))
+        .unwrap()
+        .to_string();
 
-    let bin = tempfile::Builder::new().prefix("kraftd-bin-").tempdir().unwrap();
+    let bin = tempfile::Builder::new()
+        .prefix("kraftd-bin-")
+        .tempdir()
+        .unwrap();
     for tool in TOOLS {
         std::os::unix::fs::symlink(kraftd_bin(), bin.path().join(tool)).unwrap();
     }
-    Installed { config: etc.join("kraftd.toml"), prefix, port, controller_port, cluster_id, data_dir, bin }
+    Installed {
+        config: etc.join("kraftd.toml"),
+        prefix,
+        port,
+        controller_port,
+        cluster_id,
+        data_dir,
+        bin,
+    }
 }
 
 impl Installed {
@@ -86,12 +112,21 @@ impl Installed {
             .env("KRAFTD_CONFIG", &self.config)
             .env_remove("KAFKA_HEAP_OPTS")
             .env_remove("KAFKA_OPTS")
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         if let Some(text) = stdin {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
         }
         let out = child.wait_with_output().unwrap();
         eprintln!(
@@ -106,7 +141,11 @@ impl Installed {
 
     fn ok(&self, name: &str, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.tool(name, args, stdin);
-        assert!(out.status.success(), "{name} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{name} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -116,7 +155,11 @@ impl Installed {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
         let deadline = Instant::now() + Duration::from_secs(180);
         while !broker_answers_api_versions(addr) {
-            assert!(Instant::now() < deadline, "the broker never served on {addr}; output:\n{}", k.output());
+            assert!(
+                Instant::now() < deadline,
+                "the broker never served on {addr}; output:\n{}",
+                k.output()
+            );
             std::thread::sleep(Duration::from_millis(250));
         }
         k
@@ -132,7 +175,11 @@ fn every_launcher_against_a_real_node(version: &str) {
     // none: the launcher answers with the distribution's version).
     for tool in TOOLS {
         let out = node.ok(tool, &["--version"], None);
-        assert_eq!(out.lines().last(), Some(version), "{tool} --version printed {out:?}");
+        assert_eq!(
+            out.lines().last(),
+            Some(version),
+            "{tool} --version printed {out:?}"
+        );
     }
 
     let mut kraftd = node.start();
@@ -141,40 +188,120 @@ fn every_launcher_against_a_real_node(version: &str) {
     let topic = "my_topic_srebro.cn";
     let out = node.ok(
         "kafka-topics",
-        &["--create", "--topic", topic, "--bootstrap-server", &local, "--partitions", "1", "--replication-factor", "1"],
+        &[
+            "--create",
+            "--topic",
+            topic,
+            "--bootstrap-server",
+            &local,
+            "--partitions",
+            "1",
+            "--replication-factor",
+            "1",
+        ],
         None,
     );
     assert!(out.contains(&format!("Created topic {topic}")), "{out}");
-    node.ok("kafka-console-producer", &["--topic", topic, "--bootstrap-server", &local], Some("first\nsecond\nthird\n"));
+    node.ok(
+        "kafka-console-producer",
+        &["--topic", topic, "--bootstrap-server", &local],
+        Some("first\nsecond\nthird\n"),
+    );
     let out = node.ok(
         "kafka-console-consumer",
-        &["--topic", topic, "--bootstrap-server", &local, "--from-beginning", "--max-messages", "3", "--timeout-ms", "60000"],
+        &[
+            "--topic",
+            topic,
+            "--bootstrap-server",
+            &local,
+            "--from-beginning",
+            "--max-messages",
+            "3",
+            "--timeout-ms",
+            "60000",
+        ],
         None,
     );
-    assert_eq!(out.lines().collect::<Vec<_>>(), ["first", "second", "third"], "consumer stdout must hold only the records");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["first", "second", "third"],
+        "consumer stdout must hold only the records"
+    );
 
     // Defaults from the local config: no --bootstrap-server given.
     let out = node.ok("kafka-topics", &["--describe", "--topic", topic], None);
-    assert!(out.contains("PartitionCount: 1") && out.contains("ReplicationFactor: 1"), "{out}");
+    assert!(
+        out.contains("PartitionCount: 1") && out.contains("ReplicationFactor: 1"),
+        "{out}"
+    );
     let out = node.ok(
         "kafka-console-consumer",
-        &["--topic", topic, "--group", "kraftd-tools-group", "--from-beginning", "--max-messages", "3", "--timeout-ms", "60000"],
+        &[
+            "--topic",
+            topic,
+            "--group",
+            "kraftd-tools-group",
+            "--from-beginning",
+            "--max-messages",
+            "3",
+            "--timeout-ms",
+            "60000",
+        ],
         None,
     );
     assert_eq!(out.lines().count(), 3, "{out}");
     let out = node.ok("kafka-consumer-groups", &["--list"], None);
-    assert!(out.lines().any(|l| l.trim() == "kraftd-tools-group"), "{out}");
-    let out = node.ok("kafka-consumer-groups", &["--describe", "--group", "kraftd-tools-group"], None);
+    assert!(
+        out.lines().any(|l| l.trim() == "kraftd-tools-group"),
+        "{out}"
+    );
+    let out = node.ok(
+        "kafka-consumer-groups",
+        &["--describe", "--group", "kraftd-tools-group"],
+        None,
+    );
     assert!(out.contains(topic), "{out}");
 
-    node.ok("kafka-configs", &["--entity-type", "topics", "--entity-name", topic, "--alter", "--add-config", "retention.ms=3600000"], None);
-    let out = node.ok("kafka-configs", &["--entity-type", "topics", "--entity-name", topic, "--describe"], None);
+    node.ok(
+        "kafka-configs",
+        &[
+            "--entity-type",
+            "topics",
+            "--entity-name",
+            topic,
+            "--alter",
+            "--add-config",
+            "retention.ms=3600000",
+        ],
+        None,
+    );
+    let out = node.ok(
+        "kafka-configs",
+        &[
+            "--entity-type",
+            "topics",
+            "--entity-name",
+            topic,
+            "--describe",
+        ],
+        None,
+    );
     assert!(out.contains("retention.ms=3600000"), "{out}");
 
     let out = node.ok("kafka-metadata-quorum", &["describe", "--status"], None);
-    assert!(out.contains(&node.cluster_id), "quorum status lacks the cluster id: {out}");
-    assert!(out.lines().any(|l| l.starts_with("LeaderId:") && l.trim_end().ends_with(" 1")), "{out}");
-    assert!(out.contains(&format!("127.0.0.1:{}", node.controller_port)) || version.starts_with('3'), "{out}");
+    assert!(
+        out.contains(&node.cluster_id),
+        "quorum status lacks the cluster id: {out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("LeaderId:") && l.trim_end().ends_with(" 1")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("127.0.0.1:{}", node.controller_port)) || version.starts_with('3'),
+        "{out}"
+    );
 
     // The metadata shell reads the running node's log (a copy: the broker holds the dir lock).
     // Kafka's MetadataShell runs a command-line command as soon as its file reader reaches the end,
@@ -182,13 +309,20 @@ fn every_launcher_against_a_real_node(version: &str) {
     // 4.1.1: empty output): a few attempts, each a complete run of the launcher.
     let mut listed = String::new();
     for _ in 0..5 {
-        listed = node.ok("kafka-metadata-shell", &["ls", "/image/topics/byName"], None);
+        listed = node.ok(
+            "kafka-metadata-shell",
+            &["ls", "/image/topics/byName"],
+            None,
+        );
         if listed.lines().any(|l| l.trim() == topic) {
             break;
         }
         std::thread::sleep(Duration::from_secs(1));
     }
-    assert!(listed.lines().any(|l| l.trim() == topic), "the metadata shell never listed {topic}: {listed:?}");
+    assert!(
+        listed.lines().any(|l| l.trim() == topic),
+        "the metadata shell never listed {topic}: {listed:?}"
+    );
 
     // kafka-storage info gets the node's server.properties; format is never defaulted and Kafka
     // still refuses an already formatted directory.
@@ -196,12 +330,33 @@ fn every_launcher_against_a_real_node(version: &str) {
     assert!(out.contains(&node.cluster_id), "{out}");
     let meta_before = std::fs::read(node.data_dir.join("meta.properties")).unwrap();
     let out = node.tool("kafka-storage", &["format", "-t", &node.cluster_id], None);
-    assert!(!out.status.success(), "format without --config must not be completed by a default");
-    let props = node.prefix.path().join("etc/kafka/server.properties").display().to_string();
-    let out = node.tool("kafka-storage", &["format", "-t", &node.cluster_id, "-c", &props], None);
-    assert!(!out.status.success(), "format of a formatted directory must be refused");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("already formatted") || String::from_utf8_lossy(&out.stderr).contains("already formatted"));
-    assert_eq!(meta_before, std::fs::read(node.data_dir.join("meta.properties")).unwrap());
+    assert!(
+        !out.status.success(),
+        "format without --config must not be completed by a default"
+    );
+    let props = node
+        .prefix
+        .path()
+        .join("etc/kafka/server.properties")
+        .display()
+        .to_string();
+    let out = node.tool(
+        "kafka-storage",
+        &["format", "-t", &node.cluster_id, "-c", &props],
+        None,
+    );
+    assert!(
+        !out.status.success(),
+        "format of a formatted directory must be refused"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("already formatted")
+            || String::from_utf8_lossy(&out.stderr).contains("already formatted")
+    );
+    assert_eq!(
+        meta_before,
+        std::fs::read(node.data_dir.join("meta.properties")).unwrap()
+    );
 
     // `kraftd tool NAME` is the same launcher without a link.
     let out = Command::new(kraftd_bin())
@@ -210,12 +365,24 @@ fn every_launcher_against_a_real_node(version: &str) {
         .args(["kafka-topics", "--list"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).lines().any(|l| l == topic));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l == topic)
+    );
 
     kraftd.signal(libc::SIGTERM);
     let status = kraftd.wait(Duration::from_secs(150));
-    assert!(status.success(), "kraftd run did not stop cleanly: {status}; output:\n{}", kraftd.output());
+    assert!(
+        status.success(),
+        "kraftd run did not stop cleanly: {status}; output:\n{}",
+        kraftd.output()
+    );
 }
 
 #[test]
@@ -233,22 +400,56 @@ fn launcher_without_a_config_says_what_to_set() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("kafka-topics");
     std::os::unix::fs::symlink(kraftd_bin(), &link).unwrap();
-    let out = Command::new(&link).arg("--list").env("KRAFTD_CONFIG", dir.path().join("none.toml")).output().unwrap();
-    assert_eq!(out.status.code(), Some(78), "a missing config is a config error");
+    let out = Command::new(&link)
+        .arg("--list")
+        .env("KRAFTD_CONFIG", dir.path().join("none.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(78),
+        "a missing config is a config error"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("none.toml") && err.contains("KRAFTD_CONFIG"), "{err}");
+    assert!(
+        err.contains("none.toml") && err.contains("KRAFTD_CONFIG"),
+        "{err}"
+    );
 }
 
 #[test]
 fn generate_docs_writes_man_pages_and_completions() {
     let out_dir = tempfile::tempdir().unwrap();
-    let out = Command::new(kraftd_bin()).args(["generate-docs", "--out"]).arg(out_dir.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(kraftd_bin())
+        .args(["generate-docs", "--out"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let man = out_dir.path().join("man");
     let completions = out_dir.path().join("completions");
-    let expected_man = ["kraftd.1", "kraft-install.1", "kraftd-run.1", "kraftd-tool.1"];
-    let expected_completions = ["kraftd.bash", "_kraftd", "kraftd.fish", "kraft-install.bash", "_kraft-install", "kraft-install.fish"];
-    for (dir, names) in [(&man, &expected_man[..]), (&completions, &expected_completions[..])] {
+    let expected_man = [
+        "kraftd.1",
+        "kraft-install.1",
+        "kraftd-run.1",
+        "kraftd-tool.1",
+    ];
+    let expected_completions = [
+        "kraftd.bash",
+        "_kraftd",
+        "kraftd.fish",
+        "kraft-install.bash",
+        "_kraft-install",
+        "kraft-install.fish",
+    ];
+    for (dir, names) in [
+        (&man, &expected_man[..]),
+        (&completions, &expected_completions[..]),
+    ] {
         for name in names {
             let path = dir.join(name);
             let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -256,23 +457,50 @@ fn generate_docs_writes_man_pages_and_completions() {
         }
     }
     let page = std::fs::read_to_string(man.join("kraft-install.1")).unwrap();
-    assert!(page.contains("uninstall") && page.contains("reconfigure"), "kraft-install.1 lacks the new modes");
-    assert!(std::fs::read_to_string(man.join("kraftd.1")).unwrap().contains("generate-docs") == false, "hidden command leaked into the man page");
+    assert!(
+        page.contains("uninstall") && page.contains("reconfigure"),
+        "kraft-install.1 lacks the new modes"
+    );
+    assert!(
+        !std::fs::read_to_string(man.join("kraftd.1")).unwrap().contains("generate-docs"),
+        "hidden command leaked into the man page"
+    );
 
-    if Command::new("man").arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if Command::new("man")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         for name in expected_man {
-            let out = Command::new("man").arg("-l").arg(man.join(name)).env("MANPAGER", "cat").env("MANWIDTH", "80").output().unwrap();
+            let out = Command::new("man")
+                .arg("-l")
+                .arg(man.join(name))
+                .env("MANPAGER", "cat")
+                .env("MANWIDTH", "80")
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success() && text.contains("NAME"), "man -l {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success() && text.contains("NAME"),
+                "man -l {name} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     } else {
         eprintln!("man is not installed: man pages checked for content only");
     }
     for name in ["kraftd.bash", "kraft-install.bash"] {
-        let status = Command::new("bash").arg("-n").arg(completions.join(name)).status().unwrap();
+        let status = Command::new("bash")
+            .arg("-n")
+            .arg(completions.join(name))
+            .status()
+            .unwrap();
         assert!(status.success(), "bash -n {name} failed");
     }
     // The bash completion offers the tool names after `kraftd tool`.
     let bash = std::fs::read_to_string(completions.join("kraftd.bash")).unwrap();
-    assert!(bash.contains("kafka-console-consumer"), "kraftd.bash does not complete tool names");
+    assert!(
+        bash.contains("kafka-console-consumer"),
+        "kraftd.bash does not complete tool names"
+    );
 }

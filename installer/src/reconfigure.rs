@@ -21,8 +21,12 @@ pub fn run(args: &Args) -> Result<()> {
             config_path.display()
         );
     };
-    let before = Settings::load(&config_path)
-        .with_context(|| format!("{} must describe an installed node before --reconfigure", config_path.display()))?;
+    let before = Settings::load(&config_path).with_context(|| {
+        format!(
+            "{} must describe an installed node before --reconfigure",
+            config_path.display()
+        )
+    })?;
     refuse_identity_changes(args, &before)?;
 
     // Ports and [kafka] extras have no general override: edit the file model, then resolve as the
@@ -34,12 +38,14 @@ pub fn run(args: &Args) -> Result<()> {
         file.node.controller_port = Some(i64::from(port));
     }
     for entry in &args.set {
-        let (key, value) = entry
-            .split_once('=')
-            .with_context(|| format!("--set {entry:?}: expected KEY=VALUE (an empty VALUE removes KEY)"))?;
+        let (key, value) = entry.split_once('=').with_context(|| {
+            format!("--set {entry:?}: expected KEY=VALUE (an empty VALUE removes KEY)")
+        })?;
         let key = key.trim();
         if key.is_empty() {
-            bail!("--set {entry:?}: the key is empty; expected a Kafka property name, e.g. --set log.retention.hours=72");
+            bail!(
+                "--set {entry:?}: the key is empty; expected a Kafka property name, e.g. --set log.retention.hours=72"
+            );
         }
         if value.is_empty() {
             file.kafka.remove(key);
@@ -62,8 +68,12 @@ pub fn run(args: &Args) -> Result<()> {
     check_storage_matches(&settings)?;
 
     let dist_home = settings.layout.dist_current();
-    let dist = KafkaDist::open(&dist_home)
-        .with_context(|| format!("no Kafka distribution at {}: re-run kraft-install to install one", dist_home.display()))?;
+    let dist = KafkaDist::open(&dist_home).with_context(|| {
+        format!(
+            "no Kafka distribution at {}: re-run kraft-install to install one",
+            dist_home.display()
+        )
+    })?;
     kraftd::java::find_java_default(settings.java_home.as_deref())?.check_for(&dist.version)?;
 
     // Render everything before writing anything: a refused value leaves all files as they were.
@@ -82,7 +92,10 @@ pub fn run(args: &Args) -> Result<()> {
     }
     if settings.layout.is_system() {
         let owner = crate::provision::lookup_kafka()?;
-        crate::provision::own_config_files(owner.as_ref(), &[&props_path, &log_path, &config_path])?;
+        crate::provision::own_config_files(
+            owner.as_ref(),
+            &[&props_path, &log_path, &config_path],
+        )?;
     }
 
     if changes.is_empty() {
@@ -92,7 +105,11 @@ pub fn run(args: &Args) -> Result<()> {
     for c in &changes {
         println!("  {c}");
     }
-    println!("advertised {}:{}", settings.advertised_host(), settings.broker_port);
+    println!(
+        "advertised {}:{}",
+        settings.advertised_host(),
+        settings.broker_port
+    );
     restart(&settings, &config_path)
 }
 
@@ -109,7 +126,9 @@ fn restart(settings: &Settings, config: &Path) -> Result<()> {
             systemctl(&["restart", "kafka.service"])?;
             println!("restarted kafka.service");
         } else {
-            println!("kafka.service is not running: the new settings apply when it starts (systemctl start kafka)");
+            println!(
+                "kafka.service is not running: the new settings apply when it starts (systemctl start kafka)"
+            );
         }
         return Ok(());
     }
@@ -119,7 +138,10 @@ fn restart(settings: &Settings, config: &Path) -> Result<()> {
              (`kraftd stop --config {0}`, then `kraftd run --config {0}`)",
             config.display()
         ),
-        None => println!("the new settings apply at the next `kraftd run --config {}`", config.display()),
+        None => println!(
+            "the new settings apply at the next `kraftd run --config {}`",
+            config.display()
+        ),
     }
     Ok(())
 }
@@ -131,13 +153,24 @@ fn refuse_identity_changes(args: &Args, current: &Settings) -> Result<()> {
                     install a new node instead";
     if let Some(id) = args.node_id {
         if id != i64::from(current.node_id.0) {
-            return Err(ConfigError::Invalid(format!("--node-id {id}: the node id {} {identity}", current.node_id.0)).into());
+            return Err(ConfigError::Invalid(format!(
+                "--node-id {id}: the node id {} {identity}",
+                current.node_id.0
+            ))
+            .into());
         }
     }
     if let Some(id) = &args.cluster_id {
-        let now = current.cluster_id.as_ref().map(|c| c.to_string()).unwrap_or_default();
+        let now = current
+            .cluster_id
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default();
         if *id != now {
-            return Err(ConfigError::Invalid(format!("--cluster-id {id}: the cluster id {now} {identity}")).into());
+            return Err(ConfigError::Invalid(format!(
+                "--cluster-id {id}: the cluster id {now} {identity}"
+            ))
+            .into());
         }
     }
     if let Some(dir) = &args.data_dir {
@@ -157,9 +190,16 @@ fn refuse_identity_changes(args: &Args, current: &Settings) -> Result<()> {
 fn check_storage_matches(settings: &Settings) -> Result<()> {
     let data_dir = &settings.layout.data_dir;
     let Some(meta) = storage::read_meta(data_dir)? else {
-        bail!("{} is not formatted: re-run kraft-install (without --reconfigure) to finish the install", data_dir.display());
+        bail!(
+            "{} is not formatted: re-run kraft-install (without --reconfigure) to finish the install",
+            data_dir.display()
+        );
     };
-    let cluster = settings.cluster_id.as_ref().map(|c| c.to_string()).unwrap_or_default();
+    let cluster = settings
+        .cluster_id
+        .as_ref()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
     if meta.cluster_id != cluster || meta.node_id.is_some_and(|n| n != settings.node_id.0) {
         bail!(
             "{}/meta.properties (cluster {}, node {:?}) does not match kraftd.toml (cluster {cluster}, node {}): \

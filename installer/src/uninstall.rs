@@ -53,11 +53,16 @@ pub fn run(args: &Args) -> Result<()> {
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .map(|e| e.path())
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(is_dist_dir_name))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_dist_dir_name)
+            })
             .collect();
         dists.sort();
         for dir in dists {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove {}", dir.display()))?;
             done.push(format!("removed {}", dir.display()));
         }
     }
@@ -79,8 +84,12 @@ pub fn run(args: &Args) -> Result<()> {
         remove_file(&config_path, &mut done)?;
         remove_empty_dir(&layout.etc_dir, &mut done);
         if data_dir.exists() {
-            std::fs::remove_dir_all(&data_dir).with_context(|| format!("cannot remove {}", data_dir.display()))?;
-            done.push(format!("removed {} (all Kafka data of this node)", data_dir.display()));
+            std::fs::remove_dir_all(&data_dir)
+                .with_context(|| format!("cannot remove {}", data_dir.display()))?;
+            done.push(format!(
+                "removed {} (all Kafka data of this node)",
+                data_dir.display()
+            ));
         }
         if let Some(parent) = data_dir.parent() {
             remove_empty_dir(parent, &mut done);
@@ -98,7 +107,10 @@ pub fn run(args: &Args) -> Result<()> {
     }
 
     if done.is_empty() {
-        println!("Nothing to remove: kraft-install's files are not under {}.", layout.prefix.display());
+        println!(
+            "Nothing to remove: kraft-install's files are not under {}.",
+            layout.prefix.display()
+        );
     }
     for d in &done {
         println!("  {d}");
@@ -108,7 +120,9 @@ pub fn run(args: &Args) -> Result<()> {
         println!("      (kraft-install --uninstall --purge removes them too)");
     }
     if layout.is_system() {
-        println!("The system user `kafka` is left in place (remove it with `userdel kafka` if nothing else uses it).");
+        println!(
+            "The system user `kafka` is left in place (remove it with `userdel kafka` if nothing else uses it)."
+        );
     }
     Ok(())
 }
@@ -117,7 +131,11 @@ pub fn run(args: &Args) -> Result<()> {
 pub fn target_layout(args: &Args) -> Result<Layout> {
     let prefix = args.prefix.clone().unwrap_or_else(|| PathBuf::from("/"));
     if !prefix.is_absolute() {
-        bail!("--prefix {}: must be an absolute path (for example --prefix $PWD/{})", prefix.display(), prefix.display());
+        bail!(
+            "--prefix {}: must be an absolute path (for example --prefix $PWD/{})",
+            prefix.display(),
+            prefix.display()
+        );
     }
     Ok(Layout::new(&prefix, None))
 }
@@ -134,7 +152,8 @@ fn load_if_present(path: &Path) -> Result<Option<Settings>> {
 
 /// `kafka_2.13-<version>`: what `dist::obtain` unpacks.
 fn is_dist_dir_name(name: &str) -> bool {
-    name.strip_prefix("kafka_2.13-").is_some_and(|v| v.parse::<kraftd::KafkaVersion>().is_ok())
+    name.strip_prefix("kafka_2.13-")
+        .is_some_and(|v| v.parse::<kraftd::KafkaVersion>().is_ok())
 }
 
 /// A deb/rpm owns kraftd: then the package manager must remove it, or it would still believe the
@@ -160,15 +179,24 @@ fn refuse_if_packaged(layout: &Layout) -> Result<()> {
 
 /// The package owning `path` (dpkg -S, else rpm -qf), if any.
 fn package_owner(path: &Path) -> Option<String> {
-    let queries: [(&str, &[&str]); 2] = [("dpkg", &["-S"]), ("rpm", &["-qf", "--queryformat", "%{NAME}"])];
+    let queries: [(&str, &[&str]); 2] = [
+        ("dpkg", &["-S"]),
+        ("rpm", &["-qf", "--queryformat", "%{NAME}"]),
+    ];
     for (tool, flags) in queries {
         if !crate::provision::which(tool) {
             continue;
         }
-        let Ok(out) = Command::new(tool).args(flags).arg(path).output() else { continue };
+        let Ok(out) = Command::new(tool).args(flags).arg(path).output() else {
+            continue;
+        };
         if out.status.success() {
             let text = String::from_utf8_lossy(&out.stdout);
-            let name = if tool == "dpkg" { text.split(':').next().unwrap_or("").trim() } else { text.trim() };
+            let name = if tool == "dpkg" {
+                text.split(':').next().unwrap_or("").trim()
+            } else {
+                text.trim()
+            };
             if !name.is_empty() {
                 return Some(name.to_string());
             }
@@ -179,7 +207,11 @@ fn package_owner(path: &Path) -> Option<String> {
 
 /// Removing a node that is running in the foreground would pull Kafka's jars from under the JVM.
 pub fn running_kraftd(layout: &Layout) -> Option<i32> {
-    let pid: i32 = std::fs::read_to_string(layout.pid_file()).ok()?.trim().parse().ok()?;
+    let pid: i32 = std::fs::read_to_string(layout.pid_file())
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     kraftd::daemon::stop::process_is_kraftd(pid).then_some(pid)
 }
 
@@ -200,7 +232,9 @@ fn confirm_purge(args: &Args, layout: &Layout, settings: Option<&Settings>) -> R
     // Refuse to delete a directory that does not look like this node's data (a typo in data_dir
     // must not wipe an unrelated tree).
     if data_dir.exists() && !data_dir.join("meta.properties").is_file() {
-        let non_empty = std::fs::read_dir(data_dir).map(|mut d| d.next().is_some()).unwrap_or(true);
+        let non_empty = std::fs::read_dir(data_dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true);
         if non_empty || data_dir == Path::new("/") || *data_dir == layout.prefix {
             bail!(
                 "{} has no meta.properties, so it is not a Kafka data directory kraft-install formatted: \
@@ -220,16 +254,24 @@ fn confirm_purge(args: &Args, layout: &Layout, settings: Option<&Settings>) -> R
             layout.config_file().display()
         );
     }
-    let cluster = settings.and_then(|s| s.cluster_id.as_ref()).map(|c| c.to_string());
+    let cluster = settings
+        .and_then(|s| s.cluster_id.as_ref())
+        .map(|c| c.to_string());
     eprint!(
         "This deletes {} (all Kafka data of this node) and {}.\nType `purge`{} to confirm: ",
         data_dir.display(),
         layout.config_file().display(),
-        cluster.as_ref().map(|c| format!(" or the cluster id {c}")).unwrap_or_default()
+        cluster
+            .as_ref()
+            .map(|c| format!(" or the cluster id {c}"))
+            .unwrap_or_default()
     );
     std::io::stderr().flush().ok();
     let mut answer = String::new();
-    stdin.lock().read_line(&mut answer).context("cannot read the confirmation")?;
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the confirmation")?;
     let answer = answer.trim();
     if answer == "purge" || cluster.as_deref() == Some(answer) {
         Ok(())
@@ -258,7 +300,13 @@ fn remove_empty_dir(dir: &Path, done: &mut Vec<String>) {
 
 /// Under a `--prefix`, the now-empty directories kraft-install created up to the prefix.
 fn remove_empty_parents(layout: &Layout, done: &mut Vec<String>) {
-    for dir in [&layout.unit_dir, &layout.opt_dir, &layout.etc_dir, &layout.run_dir, &layout.data_dir] {
+    for dir in [
+        &layout.unit_dir,
+        &layout.opt_dir,
+        &layout.etc_dir,
+        &layout.run_dir,
+        &layout.data_dir,
+    ] {
         for ancestor in dir.ancestors() {
             if ancestor == layout.prefix || !ancestor.starts_with(&layout.prefix) {
                 break;

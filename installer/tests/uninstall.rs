@@ -27,7 +27,10 @@ fn install(prefix: &Path, version: &str, systemd_unit: bool) -> (u16, u16) {
 }
 
 fn relative_paths(root: &Path) -> Vec<String> {
-    snapshot(root).keys().map(|p| p.strip_prefix(root).unwrap().display().to_string()).collect()
+    snapshot(root)
+        .keys()
+        .map(|p| p.strip_prefix(root).unwrap().display().to_string())
+        .collect()
 }
 
 #[test]
@@ -46,7 +49,10 @@ fn uninstall_keeps_config_and_data_and_purge_removes_them_and_nothing_else() {
 
     let config_before = std::fs::read(prefix.join("etc/kafka/kraftd.toml")).unwrap();
     let data_before = snapshot(&prefix.join("var/lib/kafka/data"));
-    assert!(prefix.join("var/lib/kafka/data/meta.properties").is_file(), "install did not format");
+    assert!(
+        prefix.join("var/lib/kafka/data/meta.properties").is_file(),
+        "install did not format"
+    );
     let out = kraft_install(&["--prefix", &p, "--uninstall"]);
     assert!(out.status.success(), "uninstall failed: {}", stderr(&out));
     for gone in [
@@ -56,17 +62,34 @@ fn uninstall_keeps_config_and_data_and_purge_removes_them_and_nothing_else() {
         "etc/kafka/server.properties",
         "etc/kafka/log4j2.properties",
     ] {
-        assert!(std::fs::symlink_metadata(prefix.join(gone)).is_err(), "{gone} was not removed");
+        assert!(
+            std::fs::symlink_metadata(prefix.join(gone)).is_err(),
+            "{gone} was not removed"
+        );
     }
-    assert_eq!(std::fs::read(prefix.join("etc/kafka/kraftd.toml")).unwrap(), config_before, "kraftd.toml changed");
-    assert_eq!(data_before, snapshot(&prefix.join("var/lib/kafka/data")), "uninstall changed the data directory");
-    assert!(prefix.join("opt/kafka/NOTES.txt").is_file(), "an admin's file in /opt/kafka was removed");
+    assert_eq!(
+        std::fs::read(prefix.join("etc/kafka/kraftd.toml")).unwrap(),
+        config_before,
+        "kraftd.toml changed"
+    );
+    assert_eq!(
+        data_before,
+        snapshot(&prefix.join("var/lib/kafka/data")),
+        "uninstall changed the data directory"
+    );
+    assert!(
+        prefix.join("opt/kafka/NOTES.txt").is_file(),
+        "an admin's file in /opt/kafka was removed"
+    );
     assert!(stdout(&out).contains("kept"), "{}", stdout(&out));
 
     // --purge without a terminal and without --yes: refused, nothing changed.
     let before = snapshot(&prefix);
     let out = kraft_install(&["--prefix", &p, "--uninstall", "--purge"]);
-    assert!(!out.status.success(), "--purge without --yes on a non-terminal must be refused");
+    assert!(
+        !out.status.success(),
+        "--purge without --yes on a non-terminal must be refused"
+    );
     assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
     assert_eq!(before, snapshot(&prefix), "a refused purge changed files");
 
@@ -74,8 +97,16 @@ fn uninstall_keeps_config_and_data_and_purge_removes_them_and_nothing_else() {
     assert!(out.status.success(), "purge failed: {}", stderr(&out));
     // Only the admin's own file is left under the prefix; the neighbour is untouched.
     let left = relative_paths(&prefix);
-    assert_eq!(left, ["", "opt", "opt/kafka", "opt/kafka/NOTES.txt"], "purge left or removed the wrong things");
-    assert_eq!(neighbour_before, snapshot(&neighbour), "purge touched files outside the prefix");
+    assert_eq!(
+        left,
+        ["", "opt", "opt/kafka", "opt/kafka/NOTES.txt"],
+        "purge left or removed the wrong things"
+    );
+    assert_eq!(
+        neighbour_before,
+        snapshot(&neighbour),
+        "purge touched files outside the prefix"
+    );
     // A second uninstall finds nothing to do.
     let out = kraft_install(&["--prefix", &p, "--uninstall"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -91,12 +122,20 @@ fn reconfigure_changes_the_advertised_address_and_keeps_the_identity() {
     let toml_path = prefix.join("etc/kafka/kraftd.toml");
     let meta_path = prefix.join("var/lib/kafka/data/meta.properties");
     let meta_before = std::fs::read(&meta_path).unwrap();
-    let cluster_line = |text: &str| text.lines().find(|l| l.starts_with("cluster_id")).map(str::to_string);
-    let cluster_before = cluster_line(&std::fs::read_to_string(&toml_path).unwrap()).expect("cluster_id written by install");
+    let cluster_line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("cluster_id"))
+            .map(str::to_string)
+    };
+    let cluster_before = cluster_line(&std::fs::read_to_string(&toml_path).unwrap())
+        .expect("cluster_id written by install");
 
     // Identity changes are refused (exit 78) with nothing changed.
     let before = snapshot(&prefix);
-    for args in [["--node-id", "7"], ["--cluster-id", "MkU3OEVBNTcwNTJENDM2Qg"]] {
+    for args in [
+        ["--node-id", "7"],
+        ["--cluster-id", "MkU3OEVBNTcwNTJENDM2Qg"],
+    ] {
         let out = kraft_install(&["--prefix", &p, "--reconfigure", args[0], args[1]]);
         assert_eq!(out.status.code(), Some(78), "{args:?} must be refused");
         assert!(stderr(&out).contains("identity"), "{}", stderr(&out));
@@ -104,32 +143,84 @@ fn reconfigure_changes_the_advertised_address_and_keeps_the_identity() {
     let data_dir = prefix.join("elsewhere").display().to_string();
     let out = kraft_install(&["--prefix", &p, "--reconfigure", "--data-dir", &data_dir]);
     assert_eq!(out.status.code(), Some(78), "--data-dir must be refused");
-    assert_eq!(before, snapshot(&prefix), "a refused reconfigure changed files");
+    assert_eq!(
+        before,
+        snapshot(&prefix),
+        "a refused reconfigure changed files"
+    );
 
     // ::1 is on this host's loopback: a real second address to advertise.
-    let out = kraft_install(&["--prefix", &p, "--reconfigure", "--advertise", "::1", "--set", "log.retention.hours=72"]);
+    let out = kraft_install(&[
+        "--prefix",
+        &p,
+        "--reconfigure",
+        "--advertise",
+        "::1",
+        "--set",
+        "log.retention.hours=72",
+    ]);
     assert!(out.status.success(), "reconfigure failed: {}", stderr(&out));
-    assert!(stdout(&out).contains("kraftd run --config"), "should say how the change takes effect: {}", stdout(&out));
+    assert!(
+        stdout(&out).contains("kraftd run --config"),
+        "should say how the change takes effect: {}",
+        stdout(&out)
+    );
     let props = std::fs::read_to_string(&props_path).unwrap();
-    assert!(props.contains(&format!("advertised.listeners=PLAINTEXT://[::1]:{broker}")), "{props}");
-    assert!(props.contains(&format!("controller.quorum.voters=1@[::1]:{controller}")), "{props}");
+    assert!(
+        props.contains(&format!("advertised.listeners=PLAINTEXT://[::1]:{broker}")),
+        "{props}"
+    );
+    assert!(
+        props.contains(&format!("controller.quorum.voters=1@[::1]:{controller}")),
+        "{props}"
+    );
     assert!(props.contains("log.retention.hours=72"), "{props}");
     let toml = std::fs::read_to_string(&toml_path).unwrap();
-    assert!(toml.contains("advertise = \"::1\"") && toml.contains("# admin note"), "{toml}");
-    assert_eq!(cluster_line(&toml).as_ref(), Some(&cluster_before), "the cluster id changed");
-    assert_eq!(std::fs::read(&meta_path).unwrap(), meta_before, "meta.properties changed");
+    assert!(
+        toml.contains("advertise = \"::1\"") && toml.contains("# admin note"),
+        "{toml}"
+    );
+    assert_eq!(
+        cluster_line(&toml).as_ref(),
+        Some(&cluster_before),
+        "the cluster id changed"
+    );
+    assert_eq!(
+        std::fs::read(&meta_path).unwrap(),
+        meta_before,
+        "meta.properties changed"
+    );
 
     // The same again: nothing to change.
     let before = snapshot(&prefix);
-    let out = kraft_install(&["--prefix", &p, "--reconfigure", "--advertise", "::1", "--set", "log.retention.hours=72"]);
-    assert!(out.status.success() && stdout(&out).contains("Nothing to change"), "{}", stdout(&out));
+    let out = kraft_install(&[
+        "--prefix",
+        &p,
+        "--reconfigure",
+        "--advertise",
+        "::1",
+        "--set",
+        "log.retention.hours=72",
+    ]);
+    assert!(
+        out.status.success() && stdout(&out).contains("Nothing to change"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(before, snapshot(&prefix));
 
     // The reconfigured node serves on its new address.
     let broker_proc = Broker::start(&prefix, V3);
     let bootstrap = format!("[::1]:{broker}");
     broker_proc.produce(&bootstrap, "kraftd-reconfigured", &["x", "y"]);
-    assert_eq!(broker_proc.consume(&bootstrap, "kraftd-reconfigured", 2), ["x", "y"]);
+    assert_eq!(
+        broker_proc.consume(&bootstrap, "kraftd-reconfigured", 2),
+        ["x", "y"]
+    );
     broker_proc.stop();
-    assert_eq!(std::fs::read(&meta_path).unwrap(), meta_before, "meta.properties changed");
+    assert_eq!(
+        std::fs::read(&meta_path).unwrap(),
+        meta_before,
+        "meta.properties changed"
+    );
 }
