@@ -9,7 +9,7 @@
 #   --profile   cargo profile of the shipped binaries (default release; `dev` for quick local test builds)
 #   --bins      take prebuilt `kraftd` and `kraft-install` from DIR instead of building them (CI builds once)
 #   --revision  package revision (default 1): a newer build of the same version for upgrade tests
-#   --fast      gzip instead of xz in the .deb (bigger, much quicker: test builds)
+#   --fast      faster, weaker xz compression of the .deb (test builds)
 # Tools: cargo-deb and cargo-generate-rpm are installed (cached) into ${KRAFTD_CACHE}/cargo-bin;
 # lintian/rpm/curl with apt-get when missing. Prints the built package paths on stdout.
 set -euo pipefail
@@ -141,7 +141,7 @@ DESC
 mkdir -p "$out"
 # --no-build: the binaries were built above and staged (any profile); cargo-deb only packs.
 deb_args=(--no-build --no-strip --output "$out" --deb-revision "$revision")
-((fast)) && deb_args+=(--fast -Z gz)
+((fast)) && deb_args+=(--fast)   # xz at a low level; `-Z gz` is far slower (zopfli)
 deb=$(cd "$repo" && cargo deb -p kraftd "${deb_args[@]}" | tail -n1)
 [[ -f "$deb" ]] || { echo "build-packages.sh: cargo deb did not produce a package (got '$deb')" >&2; exit 1; }
 rpm_args=(-o "$out" --payload-compress gzip
