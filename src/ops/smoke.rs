@@ -372,7 +372,11 @@ impl Session<'_> {
                     if r.error_code == 0 {
                         continue;
                     }
-                    let msg = r.error_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default();
+                    let mut msg = r.error_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default();
+                    for e in &r.record_errors {
+                        let detail = e.batch_index_error_message.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                        msg.push_str(&format!("; record {}: {detail}", e.batch_index));
+                    }
                     let text = format!("partition {p} on broker {leader}: {}{msg}", error_name(r.error_code));
                     if !is_retriable(r.error_code) {
                         bail!("{text}");
@@ -509,7 +513,11 @@ fn new_record(offset: i64, timestamp: i64, e: &Expected) -> Record {
         producer_epoch: -1,
         timestamp_type: TimestampType::Creation,
         offset,
-        sequence: -1,
+        // The encoder starts a new batch whenever offset - sequence changes, and a Produce
+        // request may carry only ONE batch per partition (else INVALID_RECORD). Keeping
+        // offset - sequence constant, with the first record at -1 (NO_SEQUENCE: we are not an
+        // idempotent producer), gives one batch whose base sequence is -1.
+        sequence: (offset as i32).wrapping_sub(1),
         timestamp,
         key: Some(e.key.clone()),
         value: Some(e.value.clone()),
@@ -593,6 +601,9 @@ mod tests {
         // A partial third batch, as a broker cut at the byte limit sends: ignored.
         let extra = encoded(&exp[&0][..1], 5);
         data.extend_from_slice(&extra[..extra.len() - 3]);
+        let batches = RecordBatchDecoder::decode_batch_info(&mut encoded(&exp[&0], 0)).unwrap();
+        assert_eq!(batches.len(), 1, "a Produce request may carry one batch per partition");
+        assert_eq!(batches[0].base_sequence, -1);
         let got = decode_records(data.freeze()).unwrap();
         assert_eq!(got.len(), 5);
         let mut fetched = BTreeMap::new();
