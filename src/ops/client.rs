@@ -74,20 +74,29 @@ impl KafkaClient {
             .to_socket_addrs()
             .map_err(|e| connect_err(format!("cannot resolve it: {e} (expected HOST:PORT)")))?
             .collect();
-        let mut last = String::from("it resolves to no address");
+        let mut failures = Vec::new();
         let mut connected = None;
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, timeouts.connect) {
+        for addr in &addrs {
+            match TcpStream::connect_timeout(addr, timeouts.connect) {
                 Ok(s) => {
-                    connected = Some((s, addr));
+                    connected = Some((s, *addr));
                     break;
                 }
                 Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
-                    last = format!("{addr}: no answer within {:?}", timeouts.connect)
+                    failures.push((addr, format!("no answer within {:?}", timeouts.connect)))
                 }
-                Err(e) => last = format!("{addr}: {e}"),
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                    failures.push((addr, format!("{e}: nothing listens there (is Kafka running?)")))
+                }
+                Err(e) => failures.push((addr, e.to_string())),
             }
         }
+        // Name the address only when the name resolved to several.
+        let last = match failures.as_slice() {
+            [] => "it resolves to no address".to_string(),
+            [(_, reason)] => reason.clone(),
+            many => many.iter().map(|(a, r)| format!("{a}: {r}")).collect::<Vec<_>>().join("; "),
+        };
         let (stream, addr) = connected.ok_or_else(|| connect_err(last))?;
         let _ = stream.set_nodelay(true);
         stream.set_read_timeout(Some(timeouts.io)).map_err(|e| connect_err(e.to_string()))?;

@@ -126,6 +126,9 @@ pub struct ReplicaInfo {
     /// Milliseconds since the Unix epoch; None when the leader does not know (or before v1).
     pub last_fetch_timestamp_ms: Option<i64>,
     pub last_caught_up_timestamp_ms: Option<i64>,
+    /// "LISTENER://host:port" of this replica as the leader knows it (DescribeQuorum v2, Kafka
+    /// 3.9+); empty when the broker answers an older version.
+    pub endpoints: Vec<String>,
 }
 
 /// Ask `target` once. Never fails: an unreachable node is a status too.
@@ -329,6 +332,12 @@ pub fn describe_quorum(client: &mut KafkaClient) -> Result<QuorumInfo> {
         lag: leader_end.map(|end| (end - r.log_end_offset).max(0)),
         last_fetch_timestamp_ms: (r.last_fetch_timestamp >= 0).then_some(r.last_fetch_timestamp),
         last_caught_up_timestamp_ms: (r.last_caught_up_timestamp >= 0).then_some(r.last_caught_up_timestamp),
+        endpoints: response
+            .nodes
+            .iter()
+            .filter(|n| n.node_id == r.replica_id)
+            .flat_map(|n| n.listeners.iter().map(|l| format!("{}://{}:{}", l.name, l.host, l.port)))
+            .collect(),
     };
     Ok(QuorumInfo {
         leader_id,
@@ -349,13 +358,14 @@ pub fn render_text(status: &NodeStatus) -> String {
     };
     let id = status.node.id.map(|i| format!("node {i}")).unwrap_or_else(|| "node ?".into());
     let roles = if status.node.roles.is_empty() { "role ?".to_string() } else { status.node.roles.join(",") };
-    let _ = writeln!(out, "{}", fit(&format!("{id} ({roles}) at {}: {verdict}", status.target)));
+    // The verdict first, so a cut line never hides it.
+    let _ = writeln!(out, "{}", fit(&format!("{verdict}: {id} ({roles}) at {}", status.target)));
     let row = |out: &mut String, label: &str, value: &str| {
         let _ = writeln!(out, "{}", fit(&format!("  {label:<14}{value}")));
     };
     row(&mut out, "advertised", &status.node.advertised_listeners.join(", "));
     if let Some(err) = &status.node.error {
-        row(&mut out, "error", err);
+        wrap(&mut out, "  error         ", err);
     }
     let registered = match status.node.registered {
         Some(true) => "yes (unfenced)",
@@ -394,12 +404,33 @@ pub fn render_text(status: &NodeStatus) -> String {
             }
         }
     } else if let Some(e) = &status.quorum_error {
-        row(&mut out, "quorum", &format!("unknown: {e}"));
+        wrap(&mut out, "  quorum        ", &format!("unknown: {e}"));
     }
     for p in &status.problems {
-        let _ = writeln!(out, "{}", fit(&format!("problem: {p}")));
+        wrap(&mut out, "problem: ", p);
     }
     out
+}
+
+/// Word-wrap `text` to 80 columns after `first` (continuation lines indented as deep), for
+/// messages that must be read whole.
+fn wrap(out: &mut String, first: &str, text: &str) {
+    let indent = " ".repeat(first.chars().count());
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > 80 {
+            let _ = writeln!(out, "{}", fit(&line));
+            line = indent.clone();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    let _ = writeln!(out, "{}", fit(&line));
 }
 
 /// Cut a line to 80 columns (…-marked) so the human form never wraps.
@@ -410,4 +441,62 @@ fn fit(line: &str) -> String {
     let mut cut: String = line.chars().take(79).collect();
     cut.push('…');
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(health: Health) -> NodeStatus {
+        NodeStatus {
+            schema_version: STATUS_SCHEMA_VERSION,
+            target: "broker-with-a-rather-long-host-name.example.internal:9092".into(),
+            health,
+            problems: vec!["the broker at broker-with-a-rather-long-host-name.example.internal:9092 is not reachable: Connection refused (os error 111): nothing listens there (is Kafka running?)".into()],
+            node: NodeInfo {
+                id: Some(1),
+                roles: vec!["broker".into(), "controller".into()],
+                advertised_listeners: vec!["PLAINTEXT://broker-with-a-rather-long-host-name.example.internal:9092".into()],
+                reachable: true,
+                registered: Some(true),
+                error: None,
+            },
+            cluster: Some(ClusterInfo {
+                id: Some("MkU3OEVBNTcwNTJENDM2Qg".into()),
+                brokers: (1..20).map(|id| BrokerInfo { id, host: format!("broker-{id}.example"), port: 9092, rack: None }).collect(),
+                topics: 3,
+                partitions: 10,
+                under_replicated_partitions: 0,
+                offline_partitions: 0,
+                problem_partitions: vec![],
+            }),
+            quorum: Some(QuorumInfo {
+                leader_id: 1,
+                leader_epoch: 7,
+                high_watermark: 123_456_789_012,
+                voters: vec![ReplicaInfo {
+                    id: 2_000_000_000,
+                    log_end_offset: 123_456_789_012,
+                    lag: Some(0),
+                    last_fetch_timestamp_ms: Some(0),
+                    last_caught_up_timestamp_ms: None,
+                    endpoints: vec![],
+                }],
+                observers: vec![],
+            }),
+            quorum_error: None,
+        }
+    }
+
+    #[test]
+    fn text_fits_80_columns_and_keeps_whole_problems() {
+        let text = render_text(&sample(Health::Degraded));
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{} columns: {line}", line.chars().count());
+        }
+        assert!(text.contains("DEGRADED"));
+        // The problem is wrapped, not cut: every word survives.
+        let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(joined.contains("nothing listens there (is Kafka running?)"), "{text}");
+    }
 }
