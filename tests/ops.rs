@@ -23,8 +23,17 @@ fn kraft_install_bin() -> PathBuf {
     assert!(status.success(), "cargo build -p kraft-install failed");
     // The test binary lives in <target>/debug/deps/; the installer in <target>/debug/.
     let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("kraft-install");
-    assert!(bin.is_file(), "kraft-install not found at {}", bin.display());
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("kraft-install");
+    assert!(
+        bin.is_file(),
+        "kraft-install not found at {}",
+        bin.display()
+    );
     bin
 }
 
@@ -49,7 +58,10 @@ impl Node {
 
 fn provision(version: &str) -> Node {
     let dist = dist_home(version);
-    let tmp = tempfile::Builder::new().prefix("kraftd-ops-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("kraftd-ops-")
+        .tempdir()
+        .unwrap();
     let prefix = tmp.path().join("node");
     let etc = prefix.join("etc/kafka");
     std::fs::create_dir_all(&etc).unwrap();
@@ -72,7 +84,14 @@ fn provision(version: &str) -> Node {
         .expect("run kraft-install");
     show("kraft-install", &out);
     assert!(out.status.success(), "kraft-install failed");
-    Node { _tmp: tmp, prefix, config, dist, broker_port, version: version.to_string() }
+    Node {
+        _tmp: tmp,
+        prefix,
+        config,
+        dist,
+        broker_port,
+        version: version.to_string(),
+    }
 }
 
 fn show(what: &str, out: &Output) {
@@ -85,7 +104,11 @@ fn show(what: &str, out: &Output) {
 }
 
 fn kraftd(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_kraftd")).args(args).stdin(Stdio::null()).output().expect("run kraftd");
+    let out = Command::new(env!("CARGO_BIN_EXE_kraftd"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kraftd");
     show(&format!("kraftd {}", args.join(" ")), &out);
     out
 }
@@ -125,10 +148,19 @@ fn quorum_field<'a>(text: &'a str, key: &str) -> &'a str {
 fn voter_ids(field: &str) -> Vec<i64> {
     if field.contains('{') {
         let parsed: Value = serde_json::from_str(field).expect("CurrentVoters is JSON");
-        parsed.as_array().unwrap().iter().map(|v| v["id"].as_i64().unwrap()).collect()
+        parsed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_i64().unwrap())
+            .collect()
     } else {
         let inner = field.trim_matches(['[', ']']);
-        inner.split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse().unwrap()).collect()
+        inner
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse().unwrap())
+            .collect()
     }
 }
 
@@ -146,9 +178,16 @@ fn assert_valid_against_schema(json: &str) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 is needed to validate the status JSON (apt-get install python3-jsonschema)");
+        .expect(
+            "python3 is needed to validate the status JSON (apt-get install python3-jsonschema)",
+        );
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(json.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(json.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -163,33 +202,67 @@ fn status_json(args: &[&str]) -> (Value, String, Option<i32>) {
     all.extend_from_slice(args);
     let out = kraftd(&all);
     let text = stdout(&out);
-    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
+    let json: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
     (json, text, out.status.code())
 }
 
 /// The node is stopped: status exit 2 with a clear message, smoke-test fails at "connect".
 fn assert_stopped_behaviour(node: &Node) {
     let out = kraftd(&["status", "--config", &node.config_arg()]);
-    assert_eq!(out.status.code(), Some(2), "status of a stopped node must exit 2");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "status of a stopped node must exit 2"
+    );
     let (o, e) = (stdout(&out), stderr(&out));
     assert!(o.starts_with("UNREACHABLE"), "{o}");
-    assert!(e.contains(&node.bootstrap()) && e.contains("unreachable") && e.contains("Connection refused"), "{e}");
+    assert!(
+        e.contains(&node.bootstrap())
+            && e.contains("unreachable")
+            && e.contains("Connection refused"),
+        "{e}"
+    );
 
     let (json, text, code) = status_json(&["--config", &node.config_arg()]);
     assert_eq!(code, Some(2));
     assert_valid_against_schema(&text);
     assert_eq!(json["health"], "unreachable");
     assert_eq!(json["node"]["reachable"], false);
-    assert!(json["node"]["error"].as_str().unwrap().contains("Connection refused"), "{text}");
+    assert!(
+        json["node"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Connection refused"),
+        "{text}"
+    );
 
-    let out = kraftd(&["status", "--config", &node.config_arg(), "--wait-healthy", "--timeout", "2"]);
+    let out = kraftd(&[
+        "status",
+        "--config",
+        &node.config_arg(),
+        "--wait-healthy",
+        "--timeout",
+        "2",
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not healthy after 2s"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not healthy after 2s"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = kraftd(&["smoke-test", "--config", &node.config_arg()]);
-    assert_eq!(out.status.code(), Some(1), "smoke-test on a stopped node must fail");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "smoke-test on a stopped node must fail"
+    );
     let e = stderr(&out);
-    assert!(e.contains("failed at step \"connect\"") && e.contains("Connection refused"), "{e}");
+    assert!(
+        e.contains("failed at step \"connect\"") && e.contains("Connection refused"),
+        "{e}"
+    );
 }
 
 fn scenario(version: &str) {
@@ -208,18 +281,52 @@ fn scenario(version: &str) {
     assert_stopped_behaviour(&node);
 
     let mut run: Kraftd = spawn_kraftd(&["run", "--config", &config], &RunEnv::default());
-    let out = kraftd(&["status", "--config", &config, "--wait-healthy", "--timeout", "240"]);
-    assert_eq!(out.status.code(), Some(0), "node did not become healthy; kraftd run said:\n{}", run.output());
+    let out = kraftd(&[
+        "status",
+        "--config",
+        &config,
+        "--wait-healthy",
+        "--timeout",
+        "240",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "node did not become healthy; kraftd run said:\n{}",
+        run.output()
+    );
     let text = stdout(&out);
-    assert!(text.starts_with("HEALTHY: node 1 (broker,controller)"), "{text}");
-    assert!(text.lines().all(|l| l.chars().count() <= 80), "human output wider than 80 columns:\n{text}");
+    assert!(
+        text.starts_with("HEALTHY: node 1 (broker,controller)"),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "human output wider than 80 columns:\n{text}"
+    );
 
     // Smoke test: one kept topic (so status and kafka-topics have something to compare), one deleted.
-    let out = kraftd(&["smoke-test", "--config", &config, "--partitions", "4", "--records", "200", "--keep"]);
-    assert_eq!(out.status.code(), Some(0), "smoke-test failed on a healthy node");
+    let out = kraftd(&[
+        "smoke-test",
+        "--config",
+        &config,
+        "--partitions",
+        "4",
+        "--records",
+        "200",
+        "--keep",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "smoke-test failed on a healthy node"
+    );
     let o = stdout(&out);
     for step in ["connect", "create topic", "produce", "consume", "verify"] {
-        assert!(o.contains(&format!("  {step:<13} ok")), "step {step} not reported:\n{o}");
+        assert!(
+            o.contains(&format!("  {step:<13} ok")),
+            "step {step} not reported:\n{o}"
+        );
     }
     let kept = o
         .lines()
@@ -229,7 +336,9 @@ fn scenario(version: &str) {
         .to_string();
     let out = kraftd(&["smoke-test", "--bootstrap", &bootstrap]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).contains("delete topic  ok") && stdout(&out).contains("smoke-test passed"));
+    assert!(
+        stdout(&out).contains("delete topic  ok") && stdout(&out).contains("smoke-test passed")
+    );
 
     // status --json: schema, and the same facts Kafka's own tools report.
     let (json, text, code) = status_json(&["--config", &config]);
@@ -238,7 +347,10 @@ fn scenario(version: &str) {
     assert_eq!(json["health"], "healthy");
     assert_eq!(json["node"]["id"], 1);
     assert_eq!(json["node"]["registered"], true);
-    assert_eq!(json["node"]["advertised_listeners"][0], format!("PLAINTEXT://{bootstrap}"));
+    assert_eq!(
+        json["node"]["advertised_listeners"][0],
+        format!("PLAINTEXT://{bootstrap}")
+    );
     assert_eq!(json["cluster"]["id"], cluster_id.as_str());
     assert_eq!(json["cluster"]["brokers"][0]["port"], node.broker_port);
 
@@ -249,56 +361,126 @@ fn scenario(version: &str) {
     );
     let q = &json["quorum"];
     assert_eq!(quorum_field(&quorum, "ClusterId"), cluster_id);
-    assert_eq!(quorum_field(&quorum, "LeaderId"), q["leader_id"].to_string());
-    assert_eq!(quorum_field(&quorum, "LeaderEpoch"), q["leader_epoch"].to_string());
+    assert_eq!(
+        quorum_field(&quorum, "LeaderId"),
+        q["leader_id"].to_string()
+    );
+    assert_eq!(
+        quorum_field(&quorum, "LeaderEpoch"),
+        q["leader_epoch"].to_string()
+    );
     // The high watermark grows (the controller appends no-op records): ours was read first.
     let their_hw: i64 = quorum_field(&quorum, "HighWatermark").parse().unwrap();
     let our_hw = q["high_watermark"].as_i64().unwrap();
-    assert!(our_hw > 0 && our_hw <= their_hw, "high watermark {our_hw} vs Kafka's {their_hw}");
-    let ours: Vec<i64> = q["voters"].as_array().unwrap().iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    assert!(
+        our_hw > 0 && our_hw <= their_hw,
+        "high watermark {our_hw} vs Kafka's {their_hw}"
+    );
+    let ours: Vec<i64> = q["voters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(voter_ids(quorum_field(&quorum, "CurrentVoters")), ours);
     assert_eq!(q["voters"][0]["lag"], 0);
     assert!(q["voters"][0]["last_fetch_timestamp_ms"].as_i64().unwrap() > 0);
     if node.version.starts_with('4') {
         // Kafka 4.x lists the voters' endpoints; so do we (DescribeQuorum v2).
         let endpoint = q["voters"][0]["endpoints"][0].as_str().unwrap().to_string();
-        assert!(quorum_field(&quorum, "CurrentVoters").contains(&endpoint), "{endpoint} vs\n{quorum}");
+        assert!(
+            quorum_field(&quorum, "CurrentVoters").contains(&endpoint),
+            "{endpoint} vs\n{quorum}"
+        );
     }
 
-    let topics = kafka_tool(&node.dist, "org.apache.kafka.tools.TopicCommand", &["--bootstrap-server", &bootstrap, "--describe"]);
-    let topic_lines: Vec<&str> = topics.lines().filter(|l| l.starts_with("Topic:") && l.contains("PartitionCount:")).collect();
+    let topics = kafka_tool(
+        &node.dist,
+        "org.apache.kafka.tools.TopicCommand",
+        &["--bootstrap-server", &bootstrap, "--describe"],
+    );
+    let topic_lines: Vec<&str> = topics
+        .lines()
+        .filter(|l| l.starts_with("Topic:") && l.contains("PartitionCount:"))
+        .collect();
     let partitions: usize = topic_lines
         .iter()
-        .map(|l| l.split("PartitionCount:").nth(1).unwrap().split_whitespace().next().unwrap().parse::<usize>().unwrap())
+        .map(|l| {
+            l.split("PartitionCount:")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
         .sum();
     let (ours_json, ours_text, _) = status_json(&["--bootstrap", &bootstrap]);
     let c = &ours_json["cluster"];
-    assert_eq!(c["topics"], topic_lines.len(), "topic count vs kafka-topics:\n{topics}\n{ours_text}");
-    assert_eq!(c["partitions"], partitions, "partition count vs kafka-topics:\n{topics}\n{ours_text}");
-    assert!(topics.contains(&format!("Topic: {kept}\t")) && topics.contains("PartitionCount: 4"), "{topics}");
+    assert_eq!(
+        c["topics"],
+        topic_lines.len(),
+        "topic count vs kafka-topics:\n{topics}\n{ours_text}"
+    );
+    assert_eq!(
+        c["partitions"], partitions,
+        "partition count vs kafka-topics:\n{topics}\n{ours_text}"
+    );
+    assert!(
+        topics.contains(&format!("Topic: {kept}\t")) && topics.contains("PartitionCount: 4"),
+        "{topics}"
+    );
     let under = kafka_tool(
         &node.dist,
         "org.apache.kafka.tools.TopicCommand",
-        &["--bootstrap-server", &bootstrap, "--describe", "--under-replicated-partitions"],
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--describe",
+            "--under-replicated-partitions",
+        ],
     );
     let unavailable = kafka_tool(
         &node.dist,
         "org.apache.kafka.tools.TopicCommand",
-        &["--bootstrap-server", &bootstrap, "--describe", "--unavailable-partitions"],
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--describe",
+            "--unavailable-partitions",
+        ],
     );
-    assert_eq!(c["under_replicated_partitions"], under.lines().filter(|l| l.contains("Partition:")).count());
-    assert_eq!(c["offline_partitions"], unavailable.lines().filter(|l| l.contains("Partition:")).count());
+    assert_eq!(
+        c["under_replicated_partitions"],
+        under.lines().filter(|l| l.contains("Partition:")).count()
+    );
+    assert_eq!(
+        c["offline_partitions"],
+        unavailable
+            .lines()
+            .filter(|l| l.contains("Partition:"))
+            .count()
+    );
 
     // --bootstrap finds the node by the address it advertises, and its roles from the cluster.
     assert_valid_against_schema(&ours_text);
     assert_eq!(ours_json["health"], "healthy");
     assert_eq!(ours_json["node"]["id"], 1);
-    assert_eq!(ours_json["node"]["roles"], serde_json::json!(["broker", "controller"]));
-    assert_eq!(ours_json["node"]["advertised_listeners"][0], bootstrap.as_str());
+    assert_eq!(
+        ours_json["node"]["roles"],
+        serde_json::json!(["broker", "controller"])
+    );
+    assert_eq!(
+        ours_json["node"]["advertised_listeners"][0],
+        bootstrap.as_str()
+    );
 
     // Degraded (exit 1): a config naming a node id that is not registered, and another cluster id.
     let other = node.prefix.join("etc/kafka/other.toml");
-    let wrong = toml.replace("id = 1\n", "id = 7\n").replace(&cluster_id, "MkU3OEVBNTcwNTJENDM2Qg");
+    let wrong = toml
+        .replace("id = 1\n", "id = 7\n")
+        .replace(&cluster_id, "MkU3OEVBNTcwNTJENDM2Qg");
     assert_ne!(wrong, toml, "kraftd.toml did not have `id = 1`:\n{toml}");
     std::fs::write(&other, wrong).unwrap();
     let (json, text, code) = status_json(&["--config", &other.display().to_string()]);
@@ -307,7 +489,10 @@ fn scenario(version: &str) {
     assert_eq!(json["health"], "degraded");
     assert_eq!(json["node"]["registered"], false);
     let problems = json["problems"].to_string();
-    assert!(problems.contains("node 7 is not among the live brokers"), "{problems}");
+    assert!(
+        problems.contains("node 7 is not among the live brokers"),
+        "{problems}"
+    );
     assert!(problems.contains("MkU3OEVBNTcwNTJENDM2Qg"), "{problems}");
 
     // Stopped again: exit 2 and step "connect".
@@ -340,5 +525,9 @@ fn config_errors_exit_78_and_point_to_bootstrap() {
     // A name that does not resolve is unreachable (2), not a crash.
     let out = kraftd(&["status", "--bootstrap", "no-such-host.invalid:9092"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no-such-host.invalid:9092"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no-such-host.invalid:9092"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -7,7 +7,9 @@
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader};
+use kafka_protocol::messages::{
+    ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
@@ -26,7 +28,10 @@ pub enum ClientError {
     #[error("cannot connect to {target}: {reason}")]
     Connect { target: String, reason: String },
     #[error("{target} does not answer the Kafka protocol: {reason:#}")]
-    Protocol { target: String, reason: anyhow::Error },
+    Protocol {
+        target: String,
+        reason: anyhow::Error,
+    },
 }
 
 /// Bounds for connecting and for each request/response round trip.
@@ -38,7 +43,10 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Timeouts {
-        Timeouts { connect: Duration::from_secs(3), io: Duration::from_secs(10) }
+        Timeouts {
+            connect: Duration::from_secs(3),
+            io: Duration::from_secs(10),
+        }
     }
 }
 
@@ -69,7 +77,10 @@ pub struct KafkaClient {
 impl KafkaClient {
     /// Connect to `target` ("host:port", any address it resolves to) and negotiate API versions.
     pub fn connect(target: &str, timeouts: Timeouts) -> Result<KafkaClient, ClientError> {
-        let connect_err = |reason: String| ClientError::Connect { target: target.to_string(), reason };
+        let connect_err = |reason: String| ClientError::Connect {
+            target: target.to_string(),
+            reason,
+        };
         let addrs: Vec<SocketAddr> = target
             .to_socket_addrs()
             .map_err(|e| connect_err(format!("cannot resolve it: {e} (expected HOST:PORT)")))?
@@ -85,9 +96,10 @@ impl KafkaClient {
                 Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
                     failures.push((addr, format!("no answer within {:?}", timeouts.connect)))
                 }
-                Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
-                    failures.push((addr, format!("{e}: nothing listens there (is Kafka running?)")))
-                }
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused => failures.push((
+                    addr,
+                    format!("{e}: nothing listens there (is Kafka running?)"),
+                )),
                 Err(e) => failures.push((addr, e.to_string())),
             }
         }
@@ -95,12 +107,20 @@ impl KafkaClient {
         let last = match failures.as_slice() {
             [] => "it resolves to no address".to_string(),
             [(_, reason)] => reason.clone(),
-            many => many.iter().map(|(a, r)| format!("{a}: {r}")).collect::<Vec<_>>().join("; "),
+            many => many
+                .iter()
+                .map(|(a, r)| format!("{a}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; "),
         };
         let (stream, addr) = connected.ok_or_else(|| connect_err(last))?;
         let _ = stream.set_nodelay(true);
-        stream.set_read_timeout(Some(timeouts.io)).map_err(|e| connect_err(e.to_string()))?;
-        stream.set_write_timeout(Some(timeouts.io)).map_err(|e| connect_err(e.to_string()))?;
+        stream
+            .set_read_timeout(Some(timeouts.io))
+            .map_err(|e| connect_err(e.to_string()))?;
+        stream
+            .set_write_timeout(Some(timeouts.io))
+            .map_err(|e| connect_err(e.to_string()))?;
         let mut client = KafkaClient {
             stream,
             target: target.to_string(),
@@ -108,9 +128,10 @@ impl KafkaClient {
             api_versions: HashMap::new(),
             next_correlation: 1,
         };
-        client
-            .negotiate()
-            .map_err(|reason| ClientError::Protocol { target: target.to_string(), reason })?;
+        client.negotiate().map_err(|reason| ClientError::Protocol {
+            target: target.to_string(),
+            reason,
+        })?;
         Ok(client)
     }
 
@@ -121,7 +142,9 @@ impl KafkaClient {
             .with_client_software_name(StrBytes::from_static_str("kraftd"))
             .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
         let body = self.round_trip(&request, 3).context("ApiVersions v3")?;
-        let response = if body.len() >= 2 && i16::from_be_bytes([body[0], body[1]]) == UNSUPPORTED_VERSION {
+        let response = if body.len() >= 2
+            && i16::from_be_bytes([body[0], body[1]]) == UNSUPPORTED_VERSION
+        {
             let body = self.round_trip(&request, 0).context("ApiVersions v0")?;
             ApiVersionsResponse::decode(&mut body.clone(), 0).context("decoding ApiVersions v0")?
         } else {
@@ -130,8 +153,11 @@ impl KafkaClient {
         if response.error_code != 0 {
             bail!("ApiVersions returned {}", error_name(response.error_code));
         }
-        self.api_versions =
-            response.api_keys.iter().map(|k| (k.api_key, (k.min_version, k.max_version))).collect();
+        self.api_versions = response
+            .api_keys
+            .iter()
+            .map(|k| (k.api_key, (k.min_version, k.max_version)))
+            .collect();
         Ok(())
     }
 
@@ -186,21 +212,30 @@ impl KafkaClient {
 
         let io_error = |e: std::io::Error, what: &str| match e.kind() {
             ErrorKind::UnexpectedEof => anyhow!("connection closed by {} while {what}", self.addr),
-            ErrorKind::WouldBlock | ErrorKind::TimedOut => anyhow!("no response from {} ({what} timed out)", self.addr),
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+                anyhow!("no response from {} ({what} timed out)", self.addr)
+            }
             _ => anyhow!("{what}: {e}"),
         };
-        self.stream.write_all(&frame).map_err(|e| io_error(e, "sending the request"))?;
+        self.stream
+            .write_all(&frame)
+            .map_err(|e| io_error(e, "sending the request"))?;
         let mut size = [0u8; 4];
-        self.stream.read_exact(&mut size).map_err(|e| io_error(e, "waiting for the response"))?;
+        self.stream
+            .read_exact(&mut size)
+            .map_err(|e| io_error(e, "waiting for the response"))?;
         let len = usize::try_from(i32::from_be_bytes(size))
             .ok()
             .filter(|&l| l <= MAX_RESPONSE_BYTES)
             .ok_or_else(|| anyhow!("implausible response size from {}", self.addr))?;
         let mut body = vec![0u8; len];
-        self.stream.read_exact(&mut body).map_err(|e| io_error(e, "reading the response"))?;
+        self.stream
+            .read_exact(&mut body)
+            .map_err(|e| io_error(e, "reading the response"))?;
         let mut body = Bytes::from(body);
-        let response_header = ResponseHeader::decode(&mut body, R::Response::header_version(version))
-            .context("decoding the response header")?;
+        let response_header =
+            ResponseHeader::decode(&mut body, R::Response::header_version(version))
+                .context("decoding the response header")?;
         if response_header.correlation_id != correlation_id {
             bail!(
                 "response correlation id {} does not match request {correlation_id}",

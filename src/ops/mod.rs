@@ -59,7 +59,12 @@ pub struct StatusArgs {
     #[arg(long)]
     pub wait_healthy: bool,
     /// Seconds --wait-healthy waits.
-    #[arg(long, value_name = "SECS", default_value_t = 120, requires = "wait_healthy")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 120,
+        requires = "wait_healthy"
+    )]
     pub timeout: u64,
 }
 
@@ -99,7 +104,9 @@ pub fn status_target(args: &TargetArgs) -> Result<StatusTarget, TargetError> {
         });
     }
     let settings = Settings::load(&args.config).map_err(|e| {
-        TargetError(format!("{e}\n(or give --bootstrap HOST:PORT to ask a broker directly)"))
+        TargetError(format!(
+            "{e}\n(or give --bootstrap HOST:PORT to ask a broker directly)"
+        ))
     })?;
     let advertised = format!("{}:{}", settings.advertised_host(), settings.broker_port);
     Ok(StatusTarget {
@@ -132,7 +139,10 @@ pub fn run_status(args: &StatusArgs) -> i32 {
             return exit::CONFIG;
         }
     };
-    let timeouts = Timeouts { connect: Duration::from_secs(2), io: Duration::from_secs(10) };
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(2),
+        io: Duration::from_secs(10),
+    };
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     let mut last_line = String::new();
     let status = loop {
@@ -153,7 +163,10 @@ pub fn run_status(args: &StatusArgs) -> i32 {
         std::thread::sleep(Duration::from_secs(1));
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&status).expect("status serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&status).expect("status serializes")
+        );
     } else {
         print!("{}", status::render_text(&status));
     }
@@ -165,7 +178,10 @@ pub fn run_status(args: &StatusArgs) -> i32 {
         );
     }
     if args.wait_healthy && status.health != Health::Healthy {
-        eprintln!("kraftd status: not healthy after {}s (--timeout)", args.timeout);
+        eprintln!(
+            "kraftd status: not healthy after {}s (--timeout)",
+            args.timeout
+        );
     }
     status.health.exit_code()
 }
@@ -188,9 +204,13 @@ pub fn run_smoke_test(args: &SmokeTestArgs) -> i32 {
         keep: args.keep,
         topic: None,
     };
-    let timeouts = Timeouts { connect: Duration::from_secs(3), io: Duration::from_secs(args.timeout + 10) };
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(3),
+        io: Duration::from_secs(args.timeout + 10),
+    };
     println!("smoke-test against {bootstrap}");
-    let mut progress = |step: smoke::Step, text: String| println!("  {:<13} ok: {text}", step.to_string());
+    let mut progress =
+        |step: smoke::Step, text: String| println!("  {:<13} ok: {text}", step.to_string());
     match smoke::run(&opts, timeouts, &mut progress) {
         Ok(report) => {
             if !report.deleted {

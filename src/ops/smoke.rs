@@ -9,11 +9,12 @@ use kafka_protocol::indexmap::IndexMap;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    CreateTopicsRequest, DeleteTopicsRequest, FetchRequest, MetadataRequest, ProduceRequest, TopicName,
+    CreateTopicsRequest, DeleteTopicsRequest, FetchRequest, MetadataRequest, ProduceRequest,
+    TopicName,
 };
-use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
@@ -57,7 +58,9 @@ pub struct SmokeError {
 
 fn topic_note(topic: &Option<String>) -> String {
     match topic {
-        Some(t) => format!("\n(topic {t} was left behind; delete it with kafka-topics --delete --topic {t})"),
+        Some(t) => format!(
+            "\n(topic {t} was left behind; delete it with kafka-topics --delete --topic {t})"
+        ),
         None => String::new(),
     }
 }
@@ -95,41 +98,88 @@ impl fmt::Display for SmokeReport {
         writeln!(
             f,
             "  create       {} partitions, replication factor {} ({} broker(s)): {}",
-            self.partitions, self.replication_factor, self.brokers, ms(self.create)
+            self.partitions,
+            self.replication_factor,
+            self.brokers,
+            ms(self.create)
         )?;
-        writeln!(f, "  produce      {} records, acks=all: {}", self.records, ms(self.produce))?;
-        writeln!(f, "  consume      {} records from offset 0: {}", self.records, ms(self.consume))?;
-        writeln!(f, "  verify       count, content and order per partition: ok")?;
-        writeln!(f, "  delete       {}", if self.deleted { "done" } else { "skipped (--keep)" })
+        writeln!(
+            f,
+            "  produce      {} records, acks=all: {}",
+            self.records,
+            ms(self.produce)
+        )?;
+        writeln!(
+            f,
+            "  consume      {} records from offset 0: {}",
+            self.records,
+            ms(self.consume)
+        )?;
+        writeln!(
+            f,
+            "  verify       count, content and order per partition: ok"
+        )?;
+        writeln!(
+            f,
+            "  delete       {}",
+            if self.deleted {
+                "done"
+            } else {
+                "skipped (--keep)"
+            }
+        )
     }
 }
-
 
 /// Progress lines as steps finish (the CLI prints them).
 pub type Progress<'a> = &'a mut dyn FnMut(Step, String);
 
 fn fail(step: Step) -> impl Fn(anyhow::Error) -> SmokeError {
-    move |reason| SmokeError { step, reason, topic_left: None }
+    move |reason| SmokeError {
+        step,
+        reason,
+        topic_left: None,
+    }
 }
 
 /// Run the smoke test. On a failure after the topic was created, the topic is still deleted
 /// (unless `keep`), and the error says if that failed too.
-pub fn run(opts: &SmokeOptions, timeouts: Timeouts, progress: Progress) -> Result<SmokeReport, SmokeError> {
+pub fn run(
+    opts: &SmokeOptions,
+    timeouts: Timeouts,
+    progress: Progress,
+) -> Result<SmokeReport, SmokeError> {
     let started = Instant::now();
-    let mut bootstrap = KafkaClient::connect(&opts.bootstrap, timeouts).map_err(|e| fail(Step::Connect)(e.into()))?;
+    let mut bootstrap = KafkaClient::connect(&opts.bootstrap, timeouts)
+        .map_err(|e| fail(Step::Connect)(e.into()))?;
     let brokers = live_brokers(&mut bootstrap).map_err(fail(Step::Connect))?;
-    progress(Step::Connect, format!("{} live broker(s) via {}", brokers.len(), opts.bootstrap));
+    progress(
+        Step::Connect,
+        format!("{} live broker(s) via {}", brokers.len(), opts.bootstrap),
+    );
 
     let topic = opts.topic.clone().unwrap_or_else(unique_topic_name);
     let rf = brokers.len().min(3) as i16;
-    let mut session = Session { opts, timeouts, topic: topic.clone(), brokers, connections: HashMap::new() };
+    let mut session = Session {
+        opts,
+        timeouts,
+        topic: topic.clone(),
+        brokers,
+        connections: HashMap::new(),
+    };
 
     let t = Instant::now();
-    let layout = session.create(&mut bootstrap, rf).map_err(fail(Step::CreateTopic))?;
+    let layout = session
+        .create(&mut bootstrap, rf)
+        .map_err(fail(Step::CreateTopic))?;
     let create = t.elapsed();
     progress(
         Step::CreateTopic,
-        format!("{topic}: {} partitions, replication factor {rf}, {}", opts.partitions, ms(create)),
+        format!(
+            "{topic}: {} partitions, replication factor {rf}, {}",
+            opts.partitions,
+            ms(create)
+        ),
     );
 
     let result = session.exercise(&mut bootstrap, layout, progress);
@@ -148,7 +198,11 @@ pub fn run(opts: &SmokeOptions, timeouts: Timeouts, progress: Progress) -> Resul
                         e.topic_left = Some(topic);
                         e
                     }
-                    Ok(_) => SmokeError { step: Step::Delete, reason, topic_left: Some(topic) },
+                    Ok(_) => SmokeError {
+                        step: Step::Delete,
+                        reason,
+                        topic_left: Some(topic),
+                    },
                 });
             }
         }
@@ -179,18 +233,29 @@ fn ms(d: Duration) -> String {
 
 /// `kraftd-smoke-<unix millis>-<8 hex>`: unique across runs and nodes, a legal topic name.
 pub fn unique_topic_name() -> String {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
     format!("kraftd-smoke-{millis}-{:08x}", rand::random::<u32>())
 }
 
 /// Live brokers: id → "host:port".
 fn live_brokers(client: &mut KafkaClient) -> Result<BTreeMap<i32, String>> {
-    let request = MetadataRequest::default().with_topics(Some(Vec::new())).with_allow_auto_topic_creation(false);
+    let request = MetadataRequest::default()
+        .with_topics(Some(Vec::new()))
+        .with_allow_auto_topic_creation(false);
     let (metadata, _) = client.call(&request).context("Metadata")?;
-    let brokers: BTreeMap<i32, String> =
-        metadata.brokers.iter().map(|b| (b.node_id.0, format!("{}:{}", b.host, b.port))).collect();
+    let brokers: BTreeMap<i32, String> = metadata
+        .brokers
+        .iter()
+        .map(|b| (b.node_id.0, format!("{}:{}", b.host, b.port)))
+        .collect();
     if brokers.is_empty() {
-        bail!("{} answers but lists no live brokers (all fenced or still starting)", client.target);
+        bail!(
+            "{} answers but lists no live brokers (all fenced or still starting)",
+            client.target
+        );
     }
     Ok(brokers)
 }
@@ -233,12 +298,24 @@ impl Session<'_> {
             ])
             .with_timeout_ms(self.opts.step_timeout.as_millis() as i32);
         let (response, _) = client.call(&request).context("CreateTopics")?;
-        let result = response.topics.first().ok_or_else(|| anyhow!("CreateTopics answered without the topic"))?;
+        let result = response
+            .topics
+            .first()
+            .ok_or_else(|| anyhow!("CreateTopics answered without the topic"))?;
         if result.error_code != 0 {
-            let msg = result.error_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default();
-            bail!("creating {} with replication factor {rf}: {}{msg}", self.topic, error_name(result.error_code));
+            let msg = result
+                .error_message
+                .as_ref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            bail!(
+                "creating {} with replication factor {rf}: {}{msg}",
+                self.topic,
+                error_name(result.error_code)
+            );
         }
-        self.wait_for_leaders(client).context("waiting for partition leaders")
+        self.wait_for_leaders(client)
+            .context("waiting for partition leaders")
     }
 
     /// Poll Metadata until every partition has a live leader (creation is asynchronous).
@@ -247,13 +324,22 @@ impl Session<'_> {
         let mut last = String::from("no answer yet");
         loop {
             let request = MetadataRequest::default()
-                .with_topics(Some(vec![MetadataRequestTopic::default().with_name(Some(self.topic_name()))]))
+                .with_topics(Some(vec![
+                    MetadataRequestTopic::default().with_name(Some(self.topic_name())),
+                ]))
                 .with_allow_auto_topic_creation(false);
             let (metadata, _) = client.call(&request).context("Metadata")?;
-            self.brokers = metadata.brokers.iter().map(|b| (b.node_id.0, format!("{}:{}", b.host, b.port))).collect();
+            self.brokers = metadata
+                .brokers
+                .iter()
+                .map(|b| (b.node_id.0, format!("{}:{}", b.host, b.port)))
+                .collect();
             if let Some(entry) = metadata.topics.into_iter().next() {
-                let leaders: BTreeMap<i32, i32> =
-                    entry.partitions.iter().map(|p| (p.partition_index, p.leader_id.0)).collect();
+                let leaders: BTreeMap<i32, i32> = entry
+                    .partitions
+                    .iter()
+                    .map(|p| (p.partition_index, p.leader_id.0))
+                    .collect();
                 let all_led = leaders.len() == self.opts.partitions as usize
                     && leaders.values().all(|l| self.brokers.contains_key(l));
                 if entry.error_code == 0 && all_led {
@@ -262,24 +348,38 @@ impl Session<'_> {
                 last = if entry.error_code != 0 {
                     error_name(entry.error_code)
                 } else {
-                    format!("partition leaders {leaders:?}, live brokers {:?}", self.brokers.keys().collect::<Vec<_>>())
+                    format!(
+                        "partition leaders {leaders:?}, live brokers {:?}",
+                        self.brokers.keys().collect::<Vec<_>>()
+                    )
                 };
             }
             if Instant::now() >= deadline {
-                bail!("not every partition has a live leader after {:?}: {last}", self.opts.step_timeout);
+                bail!(
+                    "not every partition has a live leader after {:?}: {last}",
+                    self.opts.step_timeout
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     /// A connection to broker `id` (reusing the bootstrap one when it is that broker).
-    fn connection<'c>(&'c mut self, id: i32, bootstrap: &'c mut KafkaClient) -> Result<&'c mut KafkaClient> {
-        let endpoint = self.brokers.get(&id).ok_or_else(|| anyhow!("broker {id} is not among the live brokers"))?;
+    fn connection<'c>(
+        &'c mut self,
+        id: i32,
+        bootstrap: &'c mut KafkaClient,
+    ) -> Result<&'c mut KafkaClient> {
+        let endpoint = self
+            .brokers
+            .get(&id)
+            .ok_or_else(|| anyhow!("broker {id} is not among the live brokers"))?;
         if *endpoint == bootstrap.target {
             return Ok(bootstrap);
         }
         if !self.connections.contains_key(&id) {
-            let client = KafkaClient::connect(endpoint, self.timeouts).with_context(|| format!("broker {id}"))?;
+            let client = KafkaClient::connect(endpoint, self.timeouts)
+                .with_context(|| format!("broker {id}"))?;
             self.connections.insert(id, client);
         }
         Ok(self.connections.get_mut(&id).expect("inserted above"))
@@ -293,17 +393,36 @@ impl Session<'_> {
     ) -> Result<(Duration, Duration), SmokeError> {
         let expected = self.expected_records();
         let t = Instant::now();
-        self.produce(bootstrap, &mut layout, &expected).map_err(fail(Step::Produce))?;
+        self.produce(bootstrap, &mut layout, &expected)
+            .map_err(fail(Step::Produce))?;
         let produce = t.elapsed();
-        progress(Step::Produce, format!("{} records, acks=all, {}", self.opts.records, ms(produce)));
+        progress(
+            Step::Produce,
+            format!("{} records, acks=all, {}", self.opts.records, ms(produce)),
+        );
 
         let t = Instant::now();
-        let fetched = self.consume(bootstrap, &mut layout, &expected).map_err(fail(Step::Consume))?;
+        let fetched = self
+            .consume(bootstrap, &mut layout, &expected)
+            .map_err(fail(Step::Consume))?;
         let consume = t.elapsed();
-        progress(Step::Consume, format!("{} records from offset 0, {}", self.opts.records, ms(consume)));
+        progress(
+            Step::Consume,
+            format!(
+                "{} records from offset 0, {}",
+                self.opts.records,
+                ms(consume)
+            ),
+        );
 
         verify(&expected, &fetched).map_err(fail(Step::Verify))?;
-        progress(Step::Verify, format!("count, content and order in {} partition(s) ok", expected.len()));
+        progress(
+            Step::Verify,
+            format!(
+                "count, content and order in {} partition(s) ok",
+                expected.len()
+            ),
+        );
         Ok((produce, consume))
     }
 
@@ -314,7 +433,10 @@ impl Session<'_> {
             let partition = (i % self.opts.partitions) as i32;
             by_partition.entry(partition).or_default().push(Expected {
                 key: Bytes::from(format!("{i}")),
-                value: Bytes::from(format!("kraftd smoke-test record {i} of {} in {}", self.opts.records, self.topic)),
+                value: Bytes::from(format!(
+                    "kraftd smoke-test record {i} of {} in {}",
+                    self.opts.records, self.topic
+                )),
             });
         }
         by_partition
@@ -338,7 +460,10 @@ impl Session<'_> {
             let mut retry = Vec::new();
             let mut last_error = String::new();
             for (leader, partitions) in by_leader {
-                let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+                let timestamp = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0);
                 let mut partition_data = Vec::new();
                 for p in &partitions {
                     let records: Vec<Record> = expected[p]
@@ -347,9 +472,20 @@ impl Session<'_> {
                         .map(|(i, e)| new_record(i as i64, timestamp, e))
                         .collect();
                     let mut buf = BytesMut::new();
-                    RecordBatchEncoder::encode(&mut buf, &records, &RecordEncodeOptions { version: 2, compression: Compression::None })
-                        .context("encoding the record batch")?;
-                    partition_data.push(PartitionProduceData::default().with_index(*p).with_records(Some(buf.freeze())));
+                    RecordBatchEncoder::encode(
+                        &mut buf,
+                        &records,
+                        &RecordEncodeOptions {
+                            version: 2,
+                            compression: Compression::None,
+                        },
+                    )
+                    .context("encoding the record batch")?;
+                    partition_data.push(
+                        PartitionProduceData::default()
+                            .with_index(*p)
+                            .with_records(Some(buf.freeze())),
+                    );
                 }
                 let request = ProduceRequest::default()
                     .with_acks(-1)
@@ -362,22 +498,38 @@ impl Session<'_> {
                     ]);
                 let client = self.connection(leader, bootstrap)?;
                 let target = client.target.clone();
-                let (response, _) = client.call(&request).with_context(|| format!("Produce to broker {leader} ({target})"))?;
-                let answered: Vec<_> = response.responses.iter().flat_map(|t| t.partition_responses.iter()).collect();
+                let (response, _) = client
+                    .call(&request)
+                    .with_context(|| format!("Produce to broker {leader} ({target})"))?;
+                let answered: Vec<_> = response
+                    .responses
+                    .iter()
+                    .flat_map(|t| t.partition_responses.iter())
+                    .collect();
                 for p in &partitions {
-                    let r = answered
-                        .iter()
-                        .find(|r| r.index == *p)
-                        .ok_or_else(|| anyhow!("broker {leader} did not answer for partition {p}"))?;
+                    let r = answered.iter().find(|r| r.index == *p).ok_or_else(|| {
+                        anyhow!("broker {leader} did not answer for partition {p}")
+                    })?;
                     if r.error_code == 0 {
                         continue;
                     }
-                    let mut msg = r.error_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default();
+                    let mut msg = r
+                        .error_message
+                        .as_ref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default();
                     for e in &r.record_errors {
-                        let detail = e.batch_index_error_message.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                        let detail = e
+                            .batch_index_error_message
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or_default();
                         msg.push_str(&format!("; record {}: {detail}", e.batch_index));
                     }
-                    let text = format!("partition {p} on broker {leader}: {}{msg}", error_name(r.error_code));
+                    let text = format!(
+                        "partition {p} on broker {leader}: {}{msg}",
+                        error_name(r.error_code)
+                    );
                     if !is_retriable(r.error_code) {
                         bail!("{text}");
                     }
@@ -387,7 +539,10 @@ impl Session<'_> {
             }
             if !retry.is_empty() {
                 if Instant::now() >= deadline {
-                    bail!("still failing after {:?}: {last_error}", self.opts.step_timeout);
+                    bail!(
+                        "still failing after {:?}: {last_error}",
+                        self.opts.step_timeout
+                    );
                 }
                 std::thread::sleep(Duration::from_millis(200));
                 *layout = self.wait_for_leaders(bootstrap)?;
@@ -405,18 +560,34 @@ impl Session<'_> {
         expected: &BTreeMap<i32, Vec<Expected>>,
     ) -> Result<BTreeMap<i32, Vec<Record>>> {
         let deadline = Instant::now() + self.opts.step_timeout;
-        let mut fetched: BTreeMap<i32, Vec<Record>> = expected.keys().map(|p| (*p, Vec::new())).collect();
+        let mut fetched: BTreeMap<i32, Vec<Record>> =
+            expected.keys().map(|p| (*p, Vec::new())).collect();
         let mut last_error = String::from("no records yet");
         loop {
-            let missing: Vec<i32> =
-                fetched.iter().filter(|(p, got)| got.len() < expected[p].len()).map(|(p, _)| *p).collect();
+            let missing: Vec<i32> = fetched
+                .iter()
+                .filter(|(p, got)| got.len() < expected[p].len())
+                .map(|(p, _)| *p)
+                .collect();
             if missing.is_empty() {
                 return Ok(fetched);
             }
             if Instant::now() >= deadline {
-                let counts: Vec<String> =
-                    missing.iter().map(|p| format!("partition {p}: {} of {}", fetched[p].len(), expected[p].len())).collect();
-                bail!("records missing after {:?} ({}); last: {last_error}", self.opts.step_timeout, counts.join(", "));
+                let counts: Vec<String> = missing
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "partition {p}: {} of {}",
+                            fetched[p].len(),
+                            expected[p].len()
+                        )
+                    })
+                    .collect();
+                bail!(
+                    "records missing after {:?} ({}); last: {last_error}",
+                    self.opts.step_timeout,
+                    counts.join(", ")
+                );
             }
             let mut by_leader: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
             for p in &missing {
@@ -426,9 +597,9 @@ impl Session<'_> {
             let topic_name = self.topic_name();
             for (leader, partitions) in by_leader {
                 let client = self.connection(leader, bootstrap)?;
-                let version = client
-                    .version_of::<FetchRequest>()
-                    .ok_or_else(|| anyhow!("broker {leader} offers no Fetch version kraftd speaks"))?;
+                let version = client.version_of::<FetchRequest>().ok_or_else(|| {
+                    anyhow!("broker {leader} offers no Fetch version kraftd speaks")
+                })?;
                 let mut topic = FetchTopic::default().with_partitions(
                     partitions
                         .iter()
@@ -455,12 +626,18 @@ impl Session<'_> {
                     .call_version(&request, version)
                     .with_context(|| format!("Fetch from broker {leader} ({target})"))?;
                 if response.error_code != 0 {
-                    bail!("Fetch from broker {leader}: {}", error_name(response.error_code));
+                    bail!(
+                        "Fetch from broker {leader}: {}",
+                        error_name(response.error_code)
+                    );
                 }
                 for data in response.responses.iter().flat_map(|t| t.partitions.iter()) {
                     let p = data.partition_index;
                     if data.error_code != 0 {
-                        let text = format!("partition {p} on broker {leader}: {}", error_name(data.error_code));
+                        let text = format!(
+                            "partition {p} on broker {leader}: {}",
+                            error_name(data.error_code)
+                        );
                         if !is_retriable(data.error_code) {
                             bail!("{text}");
                         }
@@ -472,7 +649,11 @@ impl Session<'_> {
                         .with_context(|| format!("decoding records of partition {p}"))?;
                     if let Some(got) = fetched.get_mut(&p) {
                         let from = next_offset(got);
-                        got.extend(records.into_iter().filter(|r| !r.control && r.offset >= from));
+                        got.extend(
+                            records
+                                .into_iter()
+                                .filter(|r| !r.control && r.offset >= from),
+                        );
                     }
                 }
             }
@@ -484,20 +665,37 @@ impl Session<'_> {
     }
 
     fn delete(&mut self, client: &mut KafkaClient) -> Result<()> {
-        let version = client
-            .version_of::<DeleteTopicsRequest>()
-            .ok_or_else(|| anyhow!("{} offers no DeleteTopics version kraftd speaks", client.target))?;
-        let mut request = DeleteTopicsRequest::default().with_timeout_ms(self.opts.step_timeout.as_millis() as i32);
+        let version = client.version_of::<DeleteTopicsRequest>().ok_or_else(|| {
+            anyhow!(
+                "{} offers no DeleteTopics version kraftd speaks",
+                client.target
+            )
+        })?;
+        let mut request = DeleteTopicsRequest::default()
+            .with_timeout_ms(self.opts.step_timeout.as_millis() as i32);
         if version >= 6 {
             request.topics = vec![DeleteTopicState::default().with_name(Some(self.topic_name()))];
         } else {
             request.topic_names = vec![self.topic_name()];
         }
-        let response = client.call_version(&request, version).context("DeleteTopics")?;
-        let result = response.responses.first().ok_or_else(|| anyhow!("DeleteTopics answered without the topic"))?;
+        let response = client
+            .call_version(&request, version)
+            .context("DeleteTopics")?;
+        let result = response
+            .responses
+            .first()
+            .ok_or_else(|| anyhow!("DeleteTopics answered without the topic"))?;
         if result.error_code != 0 {
-            let msg = result.error_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default();
-            bail!("deleting {}: {}{msg}", self.topic, error_name(result.error_code));
+            let msg = result
+                .error_message
+                .as_ref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            bail!(
+                "deleting {}: {}{msg}",
+                self.topic,
+                error_name(result.error_code)
+            );
         }
         Ok(())
     }
@@ -536,7 +734,8 @@ fn decode_records(mut data: Bytes) -> Result<Vec<Record>> {
     // Batch header: base offset (8 bytes), then the batch length (4) counting what follows.
     while data.len() >= 12 {
         let batch_len = i32::from_be_bytes(data[8..12].try_into().expect("4 bytes"));
-        let total = 12 + usize::try_from(batch_len).map_err(|_| anyhow!("negative batch length"))?;
+        let total =
+            12 + usize::try_from(batch_len).map_err(|_| anyhow!("negative batch length"))?;
         if data.len() < total {
             break;
         }
@@ -549,17 +748,30 @@ fn decode_records(mut data: Bytes) -> Result<Vec<Record>> {
 }
 
 /// Every partition holds exactly its expected records, in produce order, at offsets 0, 1, 2, …
-fn verify(expected: &BTreeMap<i32, Vec<Expected>>, fetched: &BTreeMap<i32, Vec<Record>>) -> Result<()> {
+fn verify(
+    expected: &BTreeMap<i32, Vec<Expected>>,
+    fetched: &BTreeMap<i32, Vec<Record>>,
+) -> Result<()> {
     for (p, want) in expected {
         let got = fetched.get(p).map(Vec::as_slice).unwrap_or_default();
         if got.len() != want.len() {
-            bail!("partition {p}: expected {} records, got {}", want.len(), got.len());
+            bail!(
+                "partition {p}: expected {} records, got {}",
+                want.len(),
+                got.len()
+            );
         }
         for (i, (w, g)) in want.iter().zip(got).enumerate() {
             if g.offset != i as i64 {
-                bail!("partition {p}: record {i} is at offset {}, expected {i} (gap or reorder)", g.offset);
+                bail!(
+                    "partition {p}: record {i} is at offset {}, expected {i} (gap or reorder)",
+                    g.offset
+                );
             }
-            let (key, value) = (g.key.clone().unwrap_or_default(), g.value.clone().unwrap_or_default());
+            let (key, value) = (
+                g.key.clone().unwrap_or_default(),
+                g.value.clone().unwrap_or_default(),
+            );
             if key != w.key || value != w.value {
                 bail!(
                     "partition {p}, offset {i}: expected key {:?} value {:?}, got key {:?} value {:?}",
@@ -580,15 +792,34 @@ mod tests {
 
     fn expected(n: u32) -> BTreeMap<i32, Vec<Expected>> {
         let mut m = BTreeMap::new();
-        m.insert(0, (0..n).map(|i| Expected { key: format!("{i}").into(), value: format!("v{i}").into() }).collect());
+        m.insert(
+            0,
+            (0..n)
+                .map(|i| Expected {
+                    key: format!("{i}").into(),
+                    value: format!("v{i}").into(),
+                })
+                .collect(),
+        );
         m
     }
 
     fn encoded(exp: &[Expected], base: i64) -> Bytes {
-        let records: Vec<Record> = exp.iter().enumerate().map(|(i, e)| new_record(base + i as i64, 0, e)).collect();
+        let records: Vec<Record> = exp
+            .iter()
+            .enumerate()
+            .map(|(i, e)| new_record(base + i as i64, 0, e))
+            .collect();
         let mut buf = BytesMut::new();
-        RecordBatchEncoder::encode(&mut buf, &records, &RecordEncodeOptions { version: 2, compression: Compression::None })
-            .unwrap();
+        RecordBatchEncoder::encode(
+            &mut buf,
+            &records,
+            &RecordEncodeOptions {
+                version: 2,
+                compression: Compression::None,
+            },
+        )
+        .unwrap();
         buf.freeze()
     }
 
@@ -602,7 +833,11 @@ mod tests {
         let extra = encoded(&exp[&0][..1], 5);
         data.extend_from_slice(&extra[..extra.len() - 3]);
         let batches = RecordBatchDecoder::decode_batch_info(&mut encoded(&exp[&0], 0)).unwrap();
-        assert_eq!(batches.len(), 1, "a Produce request may carry one batch per partition");
+        assert_eq!(
+            batches.len(),
+            1,
+            "a Produce request may carry one batch per partition"
+        );
         assert_eq!(batches[0].base_sequence, -1);
         let got = decode_records(data.freeze()).unwrap();
         assert_eq!(got.len(), 5);
@@ -623,13 +858,22 @@ mod tests {
         assert!(err.contains("offset 4") && err.contains("other"), "{err}");
 
         fetched.insert(0, got[..4].to_vec());
-        assert!(verify(&exp, &fetched).unwrap_err().to_string().contains("expected 5 records, got 4"));
+        assert!(
+            verify(&exp, &fetched)
+                .unwrap_err()
+                .to_string()
+                .contains("expected 5 records, got 4")
+        );
     }
 
     #[test]
     fn topic_names_are_unique_and_legal() {
         let (a, b) = (unique_topic_name(), unique_topic_name());
         assert_ne!(a, b);
-        assert!(a.len() < 249 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'));
+        assert!(
+            a.len() < 249
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        );
     }
 }

@@ -8,7 +8,9 @@ use super::client::{ClientError, KafkaClient, Timeouts, error_name};
 use anyhow::{Result, anyhow};
 use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
 use kafka_protocol::messages::describe_quorum_response::ReplicaState;
-use kafka_protocol::messages::{DescribeQuorumRequest, MetadataRequest, MetadataResponse, TopicName};
+use kafka_protocol::messages::{
+    DescribeQuorumRequest, MetadataRequest, MetadataResponse, TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -151,7 +153,10 @@ pub fn collect(target: &StatusTarget, timeouts: Timeouts) -> NodeStatus {
         quorum_error: None,
     };
     let unreachable = |mut status: NodeStatus, reason: String| {
-        status.problems.push(format!("the broker at {} is not reachable: {reason}", target.bootstrap));
+        status.problems.push(format!(
+            "the broker at {} is not reachable: {reason}",
+            target.bootstrap
+        ));
         status.node.error = Some(reason);
         status
     };
@@ -176,10 +181,15 @@ pub fn collect(target: &StatusTarget, timeouts: Timeouts) -> NodeStatus {
             .find(|b| same_endpoint(&target.bootstrap, &b.host, b.port, client.addr))
             .map(|b| b.id);
     }
-    let own = status.node.id.and_then(|id| cluster.brokers.iter().find(|b| b.id == id));
+    let own = status
+        .node
+        .id
+        .and_then(|id| cluster.brokers.iter().find(|b| b.id == id));
     status.node.registered = status.node.id.map(|_| own.is_some());
     if target.advertised_listeners.is_none() {
-        status.node.advertised_listeners = own.map(|b| vec![format!("{}:{}", b.host, b.port)]).unwrap_or_default();
+        status.node.advertised_listeners = own
+            .map(|b| vec![format!("{}:{}", b.host, b.port)])
+            .unwrap_or_default();
     }
 
     match describe_quorum(&mut client) {
@@ -216,17 +226,27 @@ fn judge(status: &mut NodeStatus, target: &StatusTarget) {
         if let (Some(expected), Some(actual)) = (&target.expected_cluster_id, &cluster.id)
             && expected != actual
         {
-            problems.push(format!("cluster id is {actual}, but kraftd.toml records {expected}"));
+            problems.push(format!(
+                "cluster id is {actual}, but kraftd.toml records {expected}"
+            ));
         }
         if cluster.offline_partitions > 0 {
-            problems.push(format!("{} partition(s) have no leader (offline)", cluster.offline_partitions));
+            problems.push(format!(
+                "{} partition(s) have no leader (offline)",
+                cluster.offline_partitions
+            ));
         }
         if cluster.under_replicated_partitions > 0 {
-            problems.push(format!("{} partition(s) are under-replicated", cluster.under_replicated_partitions));
+            problems.push(format!(
+                "{} partition(s) are under-replicated",
+                cluster.under_replicated_partitions
+            ));
         }
     }
     match (&status.quorum, &status.quorum_error) {
-        (Some(q), _) if q.leader_id < 0 => problems.push("the controller quorum has no leader".to_string()),
+        (Some(q), _) if q.leader_id < 0 => {
+            problems.push("the controller quorum has no leader".to_string())
+        }
         (None, Some(e)) => problems.push(format!("controller quorum unknown: {e}")),
         _ => {}
     }
@@ -244,16 +264,25 @@ fn same_endpoint(dialled: &str, host: &str, port: i32, connected: std::net::Sock
     if i32::from(connected.port()) != port {
         return false;
     }
-    let dialled_host = dialled.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']'])).unwrap_or(dialled);
-    host.eq_ignore_ascii_case(dialled_host) || host.trim_matches(['[', ']']).parse() == Ok(connected.ip())
+    let dialled_host = dialled
+        .rsplit_once(':')
+        .map(|(h, _)| h.trim_matches(['[', ']']))
+        .unwrap_or(dialled);
+    host.eq_ignore_ascii_case(dialled_host)
+        || host.trim_matches(['[', ']']).parse() == Ok(connected.ip())
 }
 
 /// Metadata for every topic (`topics: null`), never creating any.
 pub fn all_topics_metadata(client: &mut KafkaClient) -> Result<MetadataResponse> {
-    let request = MetadataRequest::default().with_topics(None).with_allow_auto_topic_creation(false);
+    let request = MetadataRequest::default()
+        .with_topics(None)
+        .with_allow_auto_topic_creation(false);
     let (response, version) = client.call(&request)?;
     if version >= 13 && response.error_code != 0 {
-        return Err(anyhow!("Metadata returned {}", error_name(response.error_code)));
+        return Err(anyhow!(
+            "Metadata returned {}",
+            error_name(response.error_code)
+        ));
     }
     Ok(response)
 }
@@ -273,7 +302,11 @@ fn cluster_info(metadata: &MetadataResponse) -> ClusterInfo {
     let live: Vec<i32> = brokers.iter().map(|b| b.id).collect();
     let (mut partitions, mut under, mut offline, mut listed) = (0, 0, 0, Vec::new());
     for topic in &metadata.topics {
-        let name = topic.name.as_ref().map(|n| n.0.to_string()).unwrap_or_else(|| "?".into());
+        let name = topic
+            .name
+            .as_ref()
+            .map(|n| n.0.to_string())
+            .unwrap_or_else(|| "?".into());
         for p in &topic.partitions {
             partitions += 1;
             // As Kafka's TopicCommand: offline = no leader, or a leader that is not a live broker.
@@ -307,8 +340,15 @@ pub fn describe_quorum(client: &mut KafkaClient) -> Result<QuorumInfo> {
     ]);
     let (response, _) = client.call(&request)?;
     if response.error_code != 0 {
-        let msg = response.error_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default();
-        return Err(anyhow!("DescribeQuorum returned {}{msg}", error_name(response.error_code)));
+        let msg = response
+            .error_message
+            .as_ref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        return Err(anyhow!(
+            "DescribeQuorum returned {}{msg}",
+            error_name(response.error_code)
+        ));
     }
     let partition = response
         .topics
@@ -317,8 +357,15 @@ pub fn describe_quorum(client: &mut KafkaClient) -> Result<QuorumInfo> {
         .next()
         .ok_or_else(|| anyhow!("DescribeQuorum answered without the {METADATA_TOPIC} partition"))?;
     if partition.error_code != 0 {
-        let msg = partition.error_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default();
-        return Err(anyhow!("DescribeQuorum returned {}{msg}", error_name(partition.error_code)));
+        let msg = partition
+            .error_message
+            .as_ref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        return Err(anyhow!(
+            "DescribeQuorum returned {}{msg}",
+            error_name(partition.error_code)
+        ));
     }
     let leader_id = partition.leader_id.0;
     let leader_end = partition
@@ -331,12 +378,17 @@ pub fn describe_quorum(client: &mut KafkaClient) -> Result<QuorumInfo> {
         log_end_offset: r.log_end_offset,
         lag: leader_end.map(|end| (end - r.log_end_offset).max(0)),
         last_fetch_timestamp_ms: (r.last_fetch_timestamp >= 0).then_some(r.last_fetch_timestamp),
-        last_caught_up_timestamp_ms: (r.last_caught_up_timestamp >= 0).then_some(r.last_caught_up_timestamp),
+        last_caught_up_timestamp_ms: (r.last_caught_up_timestamp >= 0)
+            .then_some(r.last_caught_up_timestamp),
         endpoints: response
             .nodes
             .iter()
             .filter(|n| n.node_id == r.replica_id)
-            .flat_map(|n| n.listeners.iter().map(|l| format!("{}://{}:{}", l.name, l.host, l.port)))
+            .flat_map(|n| {
+                n.listeners
+                    .iter()
+                    .map(|l| format!("{}://{}:{}", l.name, l.host, l.port))
+            })
             .collect(),
     };
     Ok(QuorumInfo {
@@ -356,14 +408,30 @@ pub fn render_text(status: &NodeStatus) -> String {
         Health::Degraded => "DEGRADED",
         Health::Unreachable => "UNREACHABLE",
     };
-    let id = status.node.id.map(|i| format!("node {i}")).unwrap_or_else(|| "node ?".into());
-    let roles = if status.node.roles.is_empty() { "role ?".to_string() } else { status.node.roles.join(",") };
+    let id = status
+        .node
+        .id
+        .map(|i| format!("node {i}"))
+        .unwrap_or_else(|| "node ?".into());
+    let roles = if status.node.roles.is_empty() {
+        "role ?".to_string()
+    } else {
+        status.node.roles.join(",")
+    };
     // The verdict first, so a cut line never hides it.
-    let _ = writeln!(out, "{}", fit(&format!("{verdict}: {id} ({roles}) at {}", status.target)));
+    let _ = writeln!(
+        out,
+        "{}",
+        fit(&format!("{verdict}: {id} ({roles}) at {}", status.target))
+    );
     let row = |out: &mut String, label: &str, value: &str| {
         let _ = writeln!(out, "{}", fit(&format!("  {label:<14}{value}")));
     };
-    row(&mut out, "advertised", &status.node.advertised_listeners.join(", "));
+    row(
+        &mut out,
+        "advertised",
+        &status.node.advertised_listeners.join(", "),
+    );
     if let Some(err) = &status.node.error {
         wrap(&mut out, "  error         ", err);
     }
@@ -372,12 +440,24 @@ pub fn render_text(status: &NodeStatus) -> String {
         Some(false) => "NO (not among the live brokers)",
         None => "unknown",
     };
-    row(&mut out, "reachable", if status.node.reachable { "yes" } else { "NO" });
+    row(
+        &mut out,
+        "reachable",
+        if status.node.reachable { "yes" } else { "NO" },
+    );
     row(&mut out, "registered", registered);
     if let Some(c) = &status.cluster {
         row(&mut out, "cluster id", c.id.as_deref().unwrap_or("?"));
-        let brokers: Vec<String> = c.brokers.iter().map(|b| format!("{}@{}:{}", b.id, b.host, b.port)).collect();
-        row(&mut out, "brokers", &format!("{}: {}", c.brokers.len(), brokers.join(" ")));
+        let brokers: Vec<String> = c
+            .brokers
+            .iter()
+            .map(|b| format!("{}@{}:{}", b.id, b.host, b.port))
+            .collect();
+        row(
+            &mut out,
+            "brokers",
+            &format!("{}: {}", c.brokers.len(), brokers.join(" ")),
+        );
         row(
             &mut out,
             "topics",
@@ -388,10 +468,28 @@ pub fn render_text(status: &NodeStatus) -> String {
         );
     }
     if let Some(q) = &status.quorum {
-        let leader = if q.leader_id < 0 { "none".to_string() } else { q.leader_id.to_string() };
-        row(&mut out, "quorum", &format!("leader {leader}, epoch {}, high watermark {}", q.leader_epoch, q.high_watermark));
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-        let _ = writeln!(out, "    {:<10}{:>8}  {:>16}  {:>8}  {}", "replica", "id", "log end offset", "lag", "last fetch");
+        let leader = if q.leader_id < 0 {
+            "none".to_string()
+        } else {
+            q.leader_id.to_string()
+        };
+        row(
+            &mut out,
+            "quorum",
+            &format!(
+                "leader {leader}, epoch {}, high watermark {}",
+                q.leader_epoch, q.high_watermark
+            ),
+        );
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "    {:<10}{:>8}  {:>16}  {:>8}  {}",
+            "replica", "id", "log end offset", "lag", "last fetch"
+        );
         for (kind, replicas) in [("voter", &q.voters), ("observer", &q.observers)] {
             for r in replicas {
                 let lag = r.lag.map(|l| l.to_string()).unwrap_or_else(|| "?".into());
@@ -399,7 +497,10 @@ pub fn render_text(status: &NodeStatus) -> String {
                     .last_fetch_timestamp_ms
                     .map(|t| format!("{:.1}s ago", (now - t).max(0) as f64 / 1000.0))
                     .unwrap_or_else(|| "?".into());
-                let line = format!("    {kind:<10}{:>8}  {:>16}  {lag:>8}  {fetch}", r.id, r.log_end_offset);
+                let line = format!(
+                    "    {kind:<10}{:>8}  {:>16}  {lag:>8}  {fetch}",
+                    r.id, r.log_end_offset
+                );
                 let _ = writeln!(out, "{}", fit(&line));
             }
         }
@@ -492,11 +593,18 @@ mod tests {
     fn text_fits_80_columns_and_keeps_whole_problems() {
         let text = render_text(&sample(Health::Degraded));
         for line in text.lines() {
-            assert!(line.chars().count() <= 80, "{} columns: {line}", line.chars().count());
+            assert!(
+                line.chars().count() <= 80,
+                "{} columns: {line}",
+                line.chars().count()
+            );
         }
         assert!(text.contains("DEGRADED"));
         // The problem is wrapped, not cut: every word survives.
         let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(joined.contains("nothing listens there (is Kafka running?)"), "{text}");
+        assert!(
+            joined.contains("nothing listens there (is Kafka running?)"),
+            "{text}"
+        );
     }
 }
