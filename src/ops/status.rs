@@ -487,8 +487,8 @@ pub fn render_text(status: &NodeStatus) -> String {
             .unwrap_or(0);
         let _ = writeln!(
             out,
-            "    {:<10}{:>8}  {:>16}  {:>8}  {}",
-            "replica", "id", "log end offset", "lag", "last fetch"
+            "    {:<10}{:>8}  {:>16}  {:>8}  last fetch",
+            "replica", "id", "log end offset", "lag"
         );
         for (kind, replicas) in [("voter", &q.voters), ("observer", &q.observers)] {
             for r in replicas {
