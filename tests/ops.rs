@@ -57,6 +57,11 @@ impl Node {
 }
 
 fn provision(version: &str) -> Node {
+    provision_with(version, "")
+}
+
+/// `extra` is appended to the pre-placed kraftd.toml (e.g. a `[kafka]` table).
+fn provision_with(version: &str, extra: &str) -> Node {
     let dist = dist_home(version);
     let tmp = tempfile::Builder::new()
         .prefix("kraftd-ops-")
@@ -69,7 +74,7 @@ fn provision(version: &str) -> Node {
     let config = etc.join("kraftd.toml");
     std::fs::write(
         &config,
-        format!("[node]\nbroker_port = {broker_port}\ncontroller_port = {controller_port}\n\n[java]\nheap = \"512M\"\n"),
+        format!("[node]\nbroker_port = {broker_port}\ncontroller_port = {controller_port}\n\n[java]\nheap = \"512M\"\n{extra}"),
     )
     .unwrap();
     let out = Command::new(kraft_install_bin())
@@ -530,4 +535,54 @@ fn config_errors_exit_78_and_point_to_bootstrap() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A failure after "connect" names its own step: with message.max.bytes=200 the broker refuses
+/// the record batches, so the produce step fails (MESSAGE_TOO_LARGE, not retriable) and the topic
+/// is still deleted. (min.insync.replicas > replication factor would not do: Kafka caps the
+/// effective min ISR at the replica count since KIP-966, on 3.7.1 and 4.1.1 alike — tried.)
+#[test]
+fn smoke_test_names_the_produce_step_when_the_broker_refuses_records() {
+    let _serial = common::serial();
+    let node = provision_with("3.7.1", "\n[kafka]\n\"message.max.bytes\" = 200\n");
+    let config = node.config_arg();
+    let run: Kraftd = spawn_kraftd(&["run", "--config", &config], &RunEnv::default());
+    let out = kraftd(&[
+        "status",
+        "--config",
+        &config,
+        "--wait-healthy",
+        "--timeout",
+        "240",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "node did not become healthy; kraftd run said:\n{}",
+        run.output()
+    );
+
+    let out = kraftd(&["smoke-test", "--config", &config]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("failed at step \"produce\"") && e.contains("MessageTooLarge"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("left behind"),
+        "the topic should have been deleted: {e}"
+    );
+    let o = stdout(&out);
+    assert!(
+        o.contains("create topic  ok") && o.contains("delete topic  ok"),
+        "{o}"
+    );
+    // Deleted: no topic is left (kafka-topics lists none).
+    let topics = kafka_tool(
+        &node.dist,
+        "org.apache.kafka.tools.TopicCommand",
+        &["--bootstrap-server", &node.bootstrap(), "--list"],
+    );
+    assert!(!topics.contains("kraftd-smoke-"), "{topics}");
 }
