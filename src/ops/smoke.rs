@@ -91,46 +91,6 @@ pub struct SmokeReport {
     pub deleted: bool,
 }
 
-impl fmt::Display for SmokeReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
-        writeln!(f, "  topic        {}", self.topic)?;
-        writeln!(
-            f,
-            "  create       {} partitions, replication factor {} ({} broker(s)): {}",
-            self.partitions,
-            self.replication_factor,
-            self.brokers,
-            ms(self.create)
-        )?;
-        writeln!(
-            f,
-            "  produce      {} records, acks=all: {}",
-            self.records,
-            ms(self.produce)
-        )?;
-        writeln!(
-            f,
-            "  consume      {} records from offset 0: {}",
-            self.records,
-            ms(self.consume)
-        )?;
-        writeln!(
-            f,
-            "  verify       count, content and order per partition: ok"
-        )?;
-        writeln!(
-            f,
-            "  delete       {}",
-            if self.deleted {
-                "done"
-            } else {
-                "skipped (--keep)"
-            }
-        )
-    }
-}
-
 /// Progress lines as steps finish (the CLI prints them).
 pub type Progress<'a> = &'a mut dyn FnMut(Step, String);
 

@@ -223,6 +223,25 @@ fn judge(status: &mut NodeStatus, target: &StatusTarget) {
         ));
     }
     if let Some(cluster) = &status.cluster {
+        // A config changed but not applied (or another node on this address): the cluster lists
+        // this node at an endpoint kraftd.toml does not advertise.
+        let own = status
+            .node
+            .id
+            .and_then(|id| cluster.brokers.iter().find(|b| b.id == id));
+        if let (Some(own), Some(configured)) = (own, &target.advertised_listeners) {
+            let listed = format!("{}:{}", own.host, own.port);
+            let matches = configured
+                .iter()
+                .any(|l| l.rsplit("://").next() == Some(listed.as_str()));
+            if !matches {
+                problems.push(format!(
+                    "the cluster lists node {} at {listed}, but kraftd.toml advertises {}",
+                    own.id,
+                    configured.join(", ")
+                ));
+            }
+        }
         if let (Some(expected), Some(actual)) = (&target.expected_cluster_id, &cluster.id)
             && expected != actual
         {
@@ -606,5 +625,33 @@ mod tests {
             joined.contains("nothing listens there (is Kafka running?)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn judge_flags_a_stale_advertised_address_and_cluster_id() {
+        let target = StatusTarget {
+            bootstrap: "127.0.0.1:9092".into(),
+            node_id: Some(1),
+            roles: None,
+            advertised_listeners: Some(vec!["PLAINTEXT://broker-1.example:9092".into()]),
+            expected_cluster_id: Some("MkU3OEVBNTcwNTJENDM2Qg".into()),
+        };
+        let mut status = sample(Health::Unreachable);
+        status.problems.clear();
+        judge(&mut status, &target);
+        assert_eq!(status.health, Health::Healthy, "{:?}", status.problems);
+
+        let mut status = sample(Health::Unreachable);
+        status.problems.clear();
+        status.cluster.as_mut().unwrap().brokers[0].port = 9094;
+        status.cluster.as_mut().unwrap().id = Some("AAAAAAAAAAAAAAAAAAAAAB".into());
+        judge(&mut status, &target);
+        assert_eq!(status.health, Health::Degraded);
+        let all = status.problems.join("\n");
+        assert!(
+            all.contains("lists node 1 at broker-1.example:9094"),
+            "{all}"
+        );
+        assert!(all.contains("AAAAAAAAAAAAAAAAAAAAAB"), "{all}");
     }
 }
