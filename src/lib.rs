@@ -10,6 +10,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod java;
 pub mod net;
+pub mod ops;
 pub mod render;
 pub mod storage;
 
