@@ -87,6 +87,12 @@ if [ "$got" != $'hello\nfrom\nkraftd' ]; then
   exit 1
 fi
 
+step "kraftd status (native Kafka protocol, no JVM)"
+"$bin/kraftd" status --config "$prefix/etc/kafka/kraftd.toml"
+
+step "kraftd smoke-test (create topic, produce 100 acks=all, consume, verify, delete)"
+"$bin/kraftd" smoke-test --config "$prefix/etc/kafka/kraftd.toml"
+
 cat <<EOM
 
 OK: Kafka $version serves on $bootstrap under kraftd (log: $root/kraftd.log).

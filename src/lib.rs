@@ -12,6 +12,7 @@ pub mod fsutil;
 pub mod install_cli;
 pub mod java;
 pub mod net;
+pub mod ops;
 pub mod render;
 pub mod storage;
 pub mod tools;

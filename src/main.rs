@@ -94,6 +94,12 @@ enum Command {
         #[arg(long, value_name = "SECS")]
         timeout: Option<u64>,
     },
+    /// Show the health of the local node (or any broker) over the Kafka protocol, no JVM needed.
+    #[command(after_long_help = kraftd::ops::STATUS_HELP)]
+    Status(kraftd::ops::StatusArgs),
+    /// Create a topic, produce, consume back, verify and delete it: an end-to-end check.
+    #[command(after_long_help = kraftd::ops::SMOKE_HELP)]
+    SmokeTest(kraftd::ops::SmokeTestArgs),
 }
 
 fn main() {
@@ -127,6 +133,9 @@ fn main() {
                 }
             }
         }
+        // The operator commands print their own output and have their own exit codes.
+        Command::Status(args) => std::process::exit(kraftd::ops::run_status(args)),
+        Command::SmokeTest(args) => std::process::exit(kraftd::ops::run_smoke_test(args)),
         _ => {}
     }
     let sink = Arc::new(LogSink::detect());
@@ -145,6 +154,7 @@ fn main() {
             timeout,
         } => stop_daemon(&config, pid, timeout),
         Command::Tool { .. } | Command::GenerateDocs { .. } => unreachable!("handled above"),
+        Command::Status(_) | Command::SmokeTest(_) => unreachable!("dispatched above"),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),
