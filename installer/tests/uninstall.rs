@@ -224,3 +224,79 @@ fn reconfigure_changes_the_advertised_address_and_keeps_the_identity() {
         "meta.properties changed"
     );
 }
+
+/// Run `kraft-install args…` on a pseudo-terminal (util-linux `script`), typing `answer`.
+fn kraft_install_on_tty(args: &[&str], answer: &str) -> std::process::Output {
+    use std::io::Write;
+    let script = std::process::Command::new("script")
+        .arg("--version")
+        .output();
+    assert!(
+        script.is_ok_and(|o| o.status.success()),
+        "this test needs util-linux `script` for a terminal: apt-get install bsdutils"
+    );
+    let line = std::iter::once(env!("CARGO_BIN_EXE_kraft-install"))
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    eprintln!(
+        "$ (tty) {line} <<< {answer}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    out
+}
+
+#[test]
+fn purge_on_a_terminal_asks_and_only_the_right_word_confirms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = tmp.path().join("node");
+    install(&prefix, V4, false);
+    let p = prefix.display().to_string();
+    let meta = prefix.join("var/lib/kafka/data/meta.properties");
+    let cluster_id = std::fs::read_to_string(&meta)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("cluster.id=").map(str::to_string))
+        .unwrap();
+
+    let before = snapshot(&prefix);
+    let out = kraft_install_on_tty(&["--prefix", &p, "--uninstall", "--purge"], "yes");
+    assert!(!out.status.success(), "`yes` is not the confirmation word");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Type `purge`") && text.contains(&cluster_id),
+        "the prompt must name the words: {text}"
+    );
+    assert!(text.contains("nothing was removed"), "{text}");
+    assert_eq!(
+        before,
+        snapshot(&prefix),
+        "an unconfirmed purge changed files"
+    );
+
+    let out = kraft_install_on_tty(&["--prefix", &p, "--uninstall", "--purge"], &cluster_id);
+    assert!(
+        out.status.success(),
+        "the cluster id confirms: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !prefix.exists() || relative_paths(&prefix) == [""],
+        "purge left files: {:?}",
+        relative_paths(&prefix)
+    );
+}
