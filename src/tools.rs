@@ -234,9 +234,13 @@ fn has_flag(args: &[OsString], names: &[&str]) -> bool {
     })
 }
 
-/// The user asked for usage or version text: no defaults, so Kafka's output is unchanged.
-fn wants_help(args: &[OsString]) -> bool {
-    args.is_empty() || has_flag(args, &["--help", "--version"]) || args.iter().any(|a| a == "-h")
+/// The user asked for usage or version text (or gave no arguments, which makes Kafka's tools print
+/// their usage): no defaults, so Kafka's output is unchanged. The metadata shell is the exception:
+/// with no arguments it is the interactive shell, which gets the local metadata log.
+fn wants_help(tool: Tool, args: &[OsString]) -> bool {
+    (args.is_empty() && tool != Tool::MetadataShell)
+        || has_flag(args, &["--help", "--version"])
+        || args.iter().any(|a| a == "-h")
 }
 
 /// Build the launch for `tool` with the user's `args` on `node`. Reads `KAFKA_HEAP_OPTS` and
@@ -277,7 +281,7 @@ pub fn build(
     jvm.push(node.dist.classpath().into());
     jvm.push(tool.main_class(&version).into());
 
-    let tool_args = if wants_help(&args) {
+    let tool_args = if wants_help(tool, &args) {
         args
     } else {
         with_defaults(tool, node, args, &mut fds, &mut notes)?
@@ -514,7 +518,11 @@ mod tests {
             &a(&["--bootstrap-servers"]),
             &["--bootstrap-server"]
         ));
-        assert!(wants_help(&a(&[])));
-        assert!(wants_help(&a(&["--list", "-h"])));
+        assert!(wants_help(Tool::Topics, &a(&[])));
+        assert!(
+            !wants_help(Tool::MetadataShell, &a(&[])),
+            "the bare shell is interactive, not usage"
+        );
+        assert!(wants_help(Tool::Topics, &a(&["--list", "-h"])));
     }
 }

@@ -323,6 +323,16 @@ fn every_launcher_against_a_real_node(version: &str) {
         listed.lines().any(|l| l.trim() == topic),
         "the metadata shell never listed {topic}: {listed:?}"
     );
+    // With no arguments it is the interactive shell, on the same local copy (commands on stdin).
+    let out = node.ok(
+        "kafka-metadata-shell",
+        &[],
+        Some("ls /image/topics/byName\nexit\n"),
+    );
+    assert!(
+        out.contains(topic),
+        "the interactive shell did not list {topic}: {out:?}"
+    );
 
     // kafka-storage info gets the node's server.properties; format is never defaulted and Kafka
     // still refuses an already formatted directory.
@@ -462,7 +472,9 @@ fn generate_docs_writes_man_pages_and_completions() {
         "kraft-install.1 lacks the new modes"
     );
     assert!(
-        !std::fs::read_to_string(man.join("kraftd.1")).unwrap().contains("generate-docs"),
+        !std::fs::read_to_string(man.join("kraftd.1"))
+            .unwrap()
+            .contains("generate-docs"),
         "hidden command leaked into the man page"
     );
 
