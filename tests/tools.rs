@@ -107,6 +107,18 @@ fn install(version: &str) -> Installed {
 impl Installed {
     /// Run a tool through its link, like an operator with KRAFTD_CONFIG set.
     fn tool(&self, name: &str, args: &[&str], stdin: Option<&str>) -> Output {
+        self.tool_limited(name, args, stdin, Duration::from_secs(240))
+    }
+
+    /// Like `tool`, but SIGKILLed after `limit` (a hung tool fails the test instead of hanging it;
+    /// the status then shows the signal).
+    fn tool_limited(
+        &self,
+        name: &str,
+        args: &[&str],
+        stdin: Option<&str>,
+        limit: Duration,
+    ) -> Output {
         let mut cmd = Command::new(self.bin.path().join(name));
         cmd.args(args)
             .env("KRAFTD_CONFIG", &self.config)
@@ -128,7 +140,24 @@ impl Installed {
                 .write_all(text.as_bytes())
                 .unwrap();
         }
+        let pid = child.id() as i32;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watchdog = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + limit;
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    if Instant::now() >= deadline {
+                        unsafe { libc::kill(pid, libc::SIGKILL) };
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        };
         let out = child.wait_with_output().unwrap();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        watchdog.join().unwrap();
         eprintln!(
             "$ {name} {}\nexit {:?}\n--- stdout\n{}--- stderr\n{}",
             args.join(" "),
@@ -309,11 +338,14 @@ fn every_launcher_against_a_real_node(version: &str) {
     // 4.1.1: empty output): a few attempts, each a complete run of the launcher.
     let mut listed = String::new();
     for _ in 0..5 {
-        listed = node.ok(
+        // 3.7.1's shell was also seen to hang once in the same situation: killed and retried.
+        let out = node.tool_limited(
             "kafka-metadata-shell",
             &["ls", "/image/topics/byName"],
             None,
+            Duration::from_secs(60),
         );
+        listed = String::from_utf8_lossy(&out.stdout).into_owned();
         if listed.lines().any(|l| l.trim() == topic) {
             break;
         }
@@ -324,14 +356,22 @@ fn every_launcher_against_a_real_node(version: &str) {
         "the metadata shell never listed {topic}: {listed:?}"
     );
     // With no arguments it is the interactive shell, on the same local copy (commands on stdin).
-    let out = node.ok(
-        "kafka-metadata-shell",
-        &[],
-        Some("ls /image/topics/byName\nexit\n"),
-    );
+    let mut interactive = String::new();
+    for _ in 0..5 {
+        let out = node.tool_limited(
+            "kafka-metadata-shell",
+            &[],
+            Some("ls /image/topics/byName\nexit\n"),
+            Duration::from_secs(60),
+        );
+        interactive = String::from_utf8_lossy(&out.stdout).into_owned();
+        if interactive.contains(topic) {
+            break;
+        }
+    }
     assert!(
-        out.contains(topic),
-        "the interactive shell did not list {topic}: {out:?}"
+        interactive.contains(topic),
+        "the interactive shell did not list {topic}: {interactive:?}"
     );
 
     // kafka-storage info gets the node's server.properties; format is never defaulted and Kafka
