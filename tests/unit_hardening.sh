@@ -104,7 +104,7 @@ e2e_step "a real Kafka $kafka_version broker JVM under the same hardening, under
 dist=$(e2e_kafka_dist_dir "$kafka_version")
 hardening=$(sed -n '/^# --- hardening begin/,/^# --- hardening end/p' "$unit_src")
 [[ -n "$hardening" ]] || e2e_fail "no '# --- hardening begin/end' block in $unit_src"
-trap 'e2e_teardown; cleanup_work' EXIT
+trap 'rc=$?; e2e_teardown; cleanup_work; exit $rc' EXIT
 e2e_boot hard
 
 # JRE from the rootfs' cached Debian archives (offline: the container has a private network).

@@ -38,7 +38,7 @@ case "$kv" in
     *)   producer_cls=org.apache.kafka.tools.ConsoleProducer consumer_cls=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
 esac
 work=$(mktemp -d /tmp/kraftd-e2e-package.XXXXXX)
-trap 'e2e_teardown; rm -rf "$work"' EXIT
+trap 'rc=$?; e2e_teardown; rm -rf "$work"; exit $rc' EXIT
 
 # ---------------------------------------------------------------------------------------------------
 e2e_step "0. build the packages (revision 1, and revision 2 for the upgrade)"
