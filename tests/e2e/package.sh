@@ -50,9 +50,9 @@ if [[ -z "$packages" ]]; then
         --no-lintian --fast >"$work/build2.out" || e2e_fail "packaging/build-packages.sh (revision 2) failed"
     e2e_check "built both packages with one command each (lintian: no errors)"
 fi
-deb1=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1)
-deb2=$(ls "$packages"/rev2/kraftd_*-2_*.deb 2>/dev/null | head -n1)
-rpm1=$(ls "$packages"/rev1/kraftd-*-1.*.rpm 2>/dev/null | head -n1)
+deb1=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1 || true
+deb2=$(ls "$packages"/rev2/kraftd_*-2_*.deb 2>/dev/null | head -n1 || true
+rpm1=$(ls "$packages"/rev1/kraftd-*-1.*.rpm 2>/dev/null | head -n1 || true
 [[ -f "$deb1" && -f "$deb2" && -f "$rpm1" ]] || e2e_fail "packages missing under $packages (rev1 deb+rpm, rev2 deb)"
 e2e_check "packages: $(basename "$deb1"), $(basename "$deb2"), $(basename "$rpm1")"
 
