@@ -206,7 +206,7 @@ e2e_in systemctl start kafka.service ||
 bash -c "exec 3<>/dev/tcp/$E2E_IP/9092" 2>/dev/null ||
     { e2e_in journalctl -u kafka --no-pager -n 60 >&2 || true; e2e_fail "systemctl start returned but $E2E_IP:9092 refuses: READY before serving"; }
 e2e_check "shipped kafka.service with kraftd: 'systemctl start' returned and $E2E_IP:9092 accepts at once"
-jpid=$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1)
+jpid=$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1 || true)
 [[ -n "$jpid" ]] || e2e_fail "no kafka.Kafka JVM under kraftd"
 status=$(e2e_in cat "/proc/$jpid/status")
 grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $jpid: NoNewPrivs is not set"
