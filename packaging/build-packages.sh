@@ -150,7 +150,8 @@ rpm_args=(-o "$out" --payload-compress gzip
     # rpm has one description string (the summary): it names the bundled Kafka, as does Provides.
     -s "summary = \"Apache Kafka (KRaft) as a systemd service, bundles Apache Kafka $kv\"")
 (cd "$repo" && cargo generate-rpm "${rpm_args[@]}") >&2
-rpm=$(ls -t "$out"/kraftd-*"-$revision".*.rpm | head -n1)
+rpm=$(ls -t "$out"/kraftd-*"-$revision".*.rpm 2>/dev/null | head -n1 || true)
+[[ -f "$rpm" ]] || { echo "build-packages.sh: cargo generate-rpm did not produce a package in $out" >&2; exit 1; }
 
 # ---- checks: lintian without errors; rpm contents and scriptlets
 if ((lintian)); then

@@ -104,7 +104,7 @@ e2e_step "a real Kafka $kafka_version broker JVM under the same hardening, under
 dist=$(e2e_kafka_dist_dir "$kafka_version")
 hardening=$(sed -n '/^# --- hardening begin/,/^# --- hardening end/p' "$unit_src")
 [[ -n "$hardening" ]] || e2e_fail "no '# --- hardening begin/end' block in $unit_src"
-trap 'e2e_teardown; cleanup_work' EXIT
+trap 'rc=$?; e2e_teardown; cleanup_work; exit $rc' EXIT
 e2e_boot hard
 
 # JRE from the rootfs' cached Debian archives (offline: the container has a private network).
@@ -206,7 +206,7 @@ e2e_in systemctl start kafka.service ||
 bash -c "exec 3<>/dev/tcp/$E2E_IP/9092" 2>/dev/null ||
     { e2e_in journalctl -u kafka --no-pager -n 60 >&2 || true; e2e_fail "systemctl start returned but $E2E_IP:9092 refuses: READY before serving"; }
 e2e_check "shipped kafka.service with kraftd: 'systemctl start' returned and $E2E_IP:9092 accepts at once"
-jpid=$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1)
+jpid=$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1 || true)
 [[ -n "$jpid" ]] || e2e_fail "no kafka.Kafka JVM under kraftd"
 status=$(e2e_in cat "/proc/$jpid/status")
 grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $jpid: NoNewPrivs is not set"

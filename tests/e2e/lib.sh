@@ -9,7 +9,7 @@
 #                                       E2E_HOST_IP (host end of the veth)
 #   e2e_in CMD…                         run CMD inside the container (all namespaces of its PID 1)
 #   e2e_teardown                        power off + kill nspawn + delete the copy; callers register it:
-#                                       trap 'e2e_teardown; …' EXIT  (before e2e_boot)
+#                                       trap 'rc=$?; e2e_teardown; …; exit $rc' EXIT  (before e2e_boot)
 #   e2e_check / e2e_fail / e2e_step     print what was checked; fail loudly
 #
 # Design notes (why):
@@ -198,7 +198,6 @@ e2e_boot() {
 
 # Power off and clean up; safe to call twice.
 e2e_teardown() {
-    local rc=$?
     if [[ -n "$E2E_NSPAWN_PID" ]] && kill -0 "$E2E_NSPAWN_PID" 2>/dev/null; then
         [[ -n "$E2E_PID" ]] && e2e_in systemctl poweroff --no-block >/dev/null 2>&1 || true
         for _ in $(seq 1 300); do kill -0 "$E2E_NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
@@ -222,7 +221,7 @@ e2e_teardown() {
         fi
     fi
     E2E_NSPAWN_PID="" E2E_PID="" E2E_ROOT=""
-    return $rc
+    return 0
 }
 
 # e2e_wait_tcp HOST PORT SECONDS [ns-pid] — wait until a TCP connect succeeds (from the host or inside).

@@ -38,7 +38,7 @@ case "$kv" in
     *)   producer_cls=org.apache.kafka.tools.ConsoleProducer consumer_cls=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
 esac
 work=$(mktemp -d /tmp/kraftd-e2e-package.XXXXXX)
-trap 'e2e_teardown; rm -rf "$work"' EXIT
+trap 'rc=$?; e2e_teardown; rm -rf "$work"; exit $rc' EXIT
 
 # ---------------------------------------------------------------------------------------------------
 e2e_step "0. build the packages (revision 1, and revision 2 for the upgrade)"
@@ -50,9 +50,9 @@ if [[ -z "$packages" ]]; then
         --no-lintian --fast >"$work/build2.out" || e2e_fail "packaging/build-packages.sh (revision 2) failed"
     e2e_check "built both packages with one command each (lintian: no errors)"
 fi
-deb1=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1)
-deb2=$(ls "$packages"/rev2/kraftd_*-2_*.deb 2>/dev/null | head -n1)
-rpm1=$(ls "$packages"/rev1/kraftd-*-1.*.rpm 2>/dev/null | head -n1)
+deb1=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1 || true)
+deb2=$(ls "$packages"/rev2/kraftd_*-2_*.deb 2>/dev/null | head -n1 || true)
+rpm1=$(ls "$packages"/rev1/kraftd-*-1.*.rpm 2>/dev/null | head -n1 || true)
 [[ -f "$deb1" && -f "$deb2" && -f "$rpm1" ]] || e2e_fail "packages missing under $packages (rev1 deb+rpm, rev2 deb)"
 e2e_check "packages: $(basename "$deb1"), $(basename "$deb2"), $(basename "$rpm1")"
 
@@ -166,7 +166,7 @@ if grep -E 'Kafka Server started|\] INFO |^INFO ' "$work/journal-warn.txt" >&2; 
 fi
 sed 's/^/    | /' "$work/journal-warn.txt" | head -n 10 >&2
 e2e_check "journalctl -u kafka -p warning: no INFO lines ($(wc -l <"$work/journal-warn.txt") lines at warning or worse, first ones above)"
-prio=$(e2e_in journalctl -u kafka.service -o verbose --no-pager --grep 'Kafka Server started' 2>/dev/null | sed -n 's/^ *PRIORITY=//p' | head -n1)
+prio=$(e2e_in journalctl -u kafka.service -o verbose --no-pager --grep 'Kafka Server started' 2>/dev/null | sed -n 's/^ *PRIORITY=//p' | head -n1 || true)
 [[ "$prio" == 6 ]] || e2e_fail "'Kafka Server started' logged with PRIORITY=$prio, expected 6 (info)"
 e2e_check "'Kafka Server started' has PRIORITY=6"
 
