@@ -1,6 +1,141 @@
 //! kraftd: parses the command line, sets up logging, dispatches, maps errors to exit codes.
 
+use clap::{Parser, Subcommand};
+use kraftd::config::DEFAULT_CONFIG_PATH;
+use kraftd::daemon::logs::{LogSink, install_own_logger};
+use kraftd::daemon::stop::{StopOutcome, StopTarget};
+use kraftd::daemon::{DaemonError, preflight, stop, supervisor};
+use kraftd::exit;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   success (run: the broker was asked to stop and stopped cleanly, JVM status 0 or 143)
+  1   failure: the Kafka JVM died without being asked to, a stop timed out, or another runtime error
+  2   command-line usage error
+  69  Java or the Kafka distribution is missing or unusable (install it, fix java.home)
+  75  a listener port is already in use by another process (systemd may retry)
+  78  invalid or missing configuration, rendered files or unformatted storage (restarting cannot help;
+      listed in the unit's RestartPreventExitStatus=)
+
+Environment:
+  NOTIFY_SOCKET, WATCHDOG_USEC  set by systemd (Type=notify, WatchdogSec=) for `kraftd run`
+  KRAFTD_JOURNAL_SOCKET         send logs in journald's native protocol to this socket path
+  KRAFTD_LOG                    kraftd's own log level: error, warn, info (default), debug";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kraftd",
+    version,
+    about = "Run Apache Kafka in KRaft mode as a systemd service",
+    long_about = "Run Apache Kafka in KRaft mode as a systemd service.\n\n\
+`kraftd run` supervises one Kafka JVM and tells systemd the truth about it: READY=1 only once the broker \
+answers the Kafka protocol and lists its own node id, STATUS= phases, WATCHDOG=1 after each successful \
+probe, and JVM log lines in the journal with their priority.",
+    after_long_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the Kafka broker in the foreground until it is stopped (the unit's ExecStart).
+    #[command(after_long_help = EXIT_CODES)]
+    Run {
+        /// kraftd.toml to use.
+        #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+    },
+    /// Check config, rendered files, Kafka, Java and formatted storage without changing anything
+    /// (the unit's ExecStartPre).
+    #[command(after_long_help = EXIT_CODES)]
+    Validate {
+        #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+    },
+    /// Stop one running `kraftd run` and wait until Kafka has exited (the unit's ExecStop).
+    #[command(after_long_help = EXIT_CODES)]
+    Stop {
+        /// kraftd.toml (for the pid file location and the default timeout).
+        #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+        /// The kraftd process to stop (systemd: $MAINPID); default: the pid file under the run dir.
+        #[arg(long, value_name = "PID")]
+        pid: Option<i32>,
+        /// Seconds to wait for the stop; default: daemon.stop_timeout_sec from the config (180).
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+    },
+}
+
 fn main() {
-    eprintln!("kraftd: not implemented yet");
-    std::process::exit(kraftd::exit::FAILURE);
+    let cli = Cli::parse();
+    let sink = Arc::new(LogSink::detect());
+    let level = std::env::var("KRAFTD_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(log::LevelFilter::Info);
+    install_own_logger(sink.clone(), level);
+
+    let result = match cli.command {
+        Command::Run { config } => supervisor::run(&config, sink),
+        Command::Validate { config } => validate(&config),
+        Command::Stop { config, pid, timeout } => stop_daemon(&config, pid, timeout),
+    };
+    match result {
+        Ok(()) => std::process::exit(exit::OK),
+        Err(e) => {
+            log::error!("{e}");
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
+fn validate(config: &std::path::Path) -> Result<(), DaemonError> {
+    let settings = preflight::load_settings(config)?;
+    let node = preflight::check_node(&settings)?;
+    println!(
+        "{}: ok — Kafka {} at {}, java {}, storage {} formatted for node {}",
+        config.display(),
+        node.dist.version,
+        node.dist.home.display(),
+        node.java.display(),
+        settings.layout.data_dir.display(),
+        settings.node_id.0
+    );
+    Ok(())
+}
+
+fn stop_daemon(config: &std::path::Path, pid: Option<i32>, timeout: Option<u64>) -> Result<(), DaemonError> {
+    // The config is only needed for what the flags do not give. With --pid (systemd's ExecStop) a
+    // config broken since start must not prevent the stop: fall back to the default timeout.
+    let settings = match (pid, timeout) {
+        (Some(_), Some(_)) => None,
+        (Some(_), None) => match preflight::load_settings(config) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                log::warn!("{e}; stopping anyway with the default timeout of 180 s");
+                None
+            }
+        },
+        (None, _) => Some(preflight::load_settings(config)?),
+    };
+    let timeout = timeout
+        .map(Duration::from_secs)
+        .or(settings.as_ref().map(|s| s.stop_timeout))
+        .unwrap_or(Duration::from_secs(180));
+    let pid_file = settings.as_ref().map(|s| s.layout.pid_file());
+    let target = match (pid, &pid_file) {
+        (Some(pid), _) => StopTarget::Pid(pid),
+        (None, Some(path)) => StopTarget::PidFile(path),
+        (None, None) => unreachable!("settings are loaded when --pid is missing"),
+    };
+    match stop::stop(target, timeout)? {
+        StopOutcome::Stopped { pid, waited } => {
+            eprintln!("kraftd stop: kraftd (pid {pid}) stopped after {:.1}s", waited.as_secs_f64());
+        }
+        StopOutcome::NotRunning { reason } => eprintln!("kraftd stop: {reason}"),
+    }
+    Ok(())
 }

@@ -1,1 +1,51 @@
 //! The `kraftd run` supervisor: JVM launch, readiness probe, sd_notify, journald logs, signals.
+//!
+//! - `preflight`: the checks `kraftd validate` runs and `kraftd run` repeats before spawning anything.
+//! - `jvm`: the exact `java … kafka.Kafka server.properties` command and how it is spawned.
+//! - `probe`: the Kafka-protocol readiness probe (ApiVersions + Metadata, own node id).
+//! - `logs`: JVM output → journald (native protocol) or stderr, priorities, phases for STATUS=.
+//! - `notify`: the only module that talks to systemd's notify socket.
+//! - `supervisor`: the `kraftd run` loop; `stop`: the `kraftd stop` hook.
+
+pub mod jvm;
+pub mod logs;
+pub mod notify;
+pub mod preflight;
+pub mod probe;
+pub mod stop;
+pub mod supervisor;
+
+use crate::exit;
+
+/// A failure of a daemon command, classified by what the operator must do about it; each maps to one
+/// process exit code (see `exit_code`), documented in `kraftd --help`.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// Config, rendered files or storage are wrong: restarting cannot help (exit 78).
+    #[error("{0:#}")]
+    Config(anyhow::Error),
+    /// Java or the Kafka distribution is missing or unusable (exit 69).
+    #[error("{0:#}")]
+    Unavailable(anyhow::Error),
+    /// A listener port is taken by another process: may clear up, so a restart is worth it (exit 75).
+    #[error("{0:#}")]
+    PortInUse(anyhow::Error),
+    /// The JVM exited without being asked to, or anything else failed at run time (exit 1).
+    #[error("{0:#}")]
+    Failure(anyhow::Error),
+}
+
+/// Exit code for a listener port already in use: EX_TEMPFAIL from sysexits.h (not in
+/// `RestartPreventExitStatus=`, because the port may be freed by the time systemd restarts us).
+pub const EXIT_PORT_IN_USE: i32 = 75;
+
+impl DaemonError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            DaemonError::Config(_) => exit::CONFIG,
+            DaemonError::Unavailable(_) => exit::UNAVAILABLE,
+            DaemonError::PortInUse(_) => EXIT_PORT_IN_USE,
+            DaemonError::Failure(_) => exit::FAILURE,
+        }
+    }
+}

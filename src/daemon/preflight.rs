@@ -1,0 +1,153 @@
+//! Pre-start checks shared by `kraftd validate` and `kraftd run`: config, rendered files, the Kafka
+//! distribution, Java, formatted storage, free listener ports. Read-only: nothing here changes a file.
+
+use super::DaemonError;
+use crate::{KafkaDist, Settings};
+use anyhow::anyhow;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything `kraftd run` needs to launch the JVM, found and checked.
+#[derive(Debug, Clone)]
+pub struct PreparedNode {
+    pub settings: Settings,
+    pub dist: KafkaDist,
+    /// The `java` executable to run.
+    pub java: PathBuf,
+    pub server_properties: PathBuf,
+    pub log_config: PathBuf,
+}
+
+/// Load and validate the config file (exit 78 on any problem; the config module's messages already
+/// name the file, line and fix).
+pub fn load_settings(config: &Path) -> Result<Settings, DaemonError> {
+    Settings::load(config).map_err(|e| DaemonError::Config(anyhow!(e)))
+}
+
+/// All read-only checks, in the order an operator would fix them.
+pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
+    let layout = &settings.layout;
+    let server_properties = layout.server_properties();
+    let log_config = layout.log_config(&settings.kafka_version);
+    for (what, path) in [("server.properties", &server_properties), ("log config", &log_config)] {
+        if !path.is_file() {
+            return Err(DaemonError::Config(anyhow!(
+                "{what} {} is missing: run kraft-install to render it",
+                path.display()
+            )));
+        }
+    }
+
+    let dist_home = layout.dist_current();
+    if !dist_home.join("libs").is_dir() {
+        return Err(DaemonError::Unavailable(anyhow!(
+            "no Kafka distribution at {} (expected {}/libs/*.jar): run kraft-install to install Kafka {}",
+            dist_home.display(),
+            dist_home.display(),
+            settings.kafka_version
+        )));
+    }
+    let dist = KafkaDist::open(&dist_home).map_err(|e| {
+        DaemonError::Unavailable(e.context(format!("cannot use the Kafka distribution at {}", dist_home.display())))
+    })?;
+    if dist.version != settings.kafka_version {
+        return Err(DaemonError::Config(anyhow!(
+            "{} holds Kafka {}, but the config asks for {}: set dist.kafka_version = \"{}\" or re-run kraft-install",
+            dist_home.display(),
+            dist.version,
+            settings.kafka_version,
+            dist.version
+        )));
+    }
+
+    let java = find_java(settings)?;
+    check_storage(settings)?;
+    Ok(PreparedNode { settings: settings.clone(), dist, java, server_properties, log_config })
+}
+
+/// The `java` to run (config `java.home`, else JAVA_HOME, PATH, /usr/lib/jvm — see `crate::java`),
+/// checked to be new enough for the configured Kafka version.
+pub fn find_java(settings: &Settings) -> Result<PathBuf, DaemonError> {
+    let runtime = crate::java::find_java_default(settings.java_home.as_deref())
+        .and_then(|rt| rt.check_for(&settings.kafka_version).map(|_| rt))
+        .map_err(|e| DaemonError::Unavailable(anyhow!(e).context("no usable Java (set java.home in the config)")))?;
+    Ok(runtime.java)
+}
+
+/// The data dir must be formatted for this node and cluster (`meta.properties`); kraftd never
+/// formats or touches it.
+pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
+    let data_dir = &settings.layout.data_dir;
+    let meta_path = data_dir.join("meta.properties");
+    let text = std::fs::read_to_string(&meta_path).map_err(|e| {
+        DaemonError::Config(anyhow!(
+            "storage {} is not formatted ({}: {e}): run kraft-install to format it",
+            data_dir.display(),
+            meta_path.display()
+        ))
+    })?;
+    let prop = |key: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let node_id = prop("node.id");
+    if node_id.as_deref() != Some(settings.node_id.0.to_string().as_str()) {
+        return Err(DaemonError::Config(anyhow!(
+            "{} has node.id={}, but the config says node.id {}: this data belongs to another node; fix node.id in the config",
+            meta_path.display(),
+            node_id.as_deref().unwrap_or("<none>"),
+            settings.node_id.0
+        )));
+    }
+    if let Some(cluster) = &settings.cluster_id {
+        let found = prop("cluster.id");
+        if found.as_deref() != Some(cluster.as_str()) {
+            return Err(DaemonError::Config(anyhow!(
+                "{} has cluster.id={}, but the config says {}: this data belongs to another cluster; fix node.cluster_id in the config",
+                meta_path.display(),
+                found.as_deref().unwrap_or("<none>"),
+                cluster
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The broker and controller listener addresses this node binds.
+pub fn listener_addrs(settings: &Settings) -> [(&'static str, SocketAddr); 2] {
+    [
+        ("broker", SocketAddr::new(settings.advertise, settings.broker_port)),
+        ("controller", SocketAddr::new(settings.advertise, settings.controller_port)),
+    ]
+}
+
+/// Fail early when a listener port is already taken, instead of letting the JVM die with a stack
+/// trace after seconds of startup. Uses SO_REUSEADDR like Kafka, so TIME_WAIT leftovers do not count.
+/// Must run inside a tokio runtime.
+pub fn check_ports_free(settings: &Settings) -> Result<(), DaemonError> {
+    for (name, addr) in listener_addrs(settings) {
+        let socket = match addr {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+        }
+        .and_then(|s| s.set_reuseaddr(true).map(|_| s))
+        .map_err(|e| DaemonError::Failure(anyhow!("cannot create a socket to check {addr}: {e}")))?;
+        match socket.bind(addr).and_then(|_| socket.listen(1).map(drop)) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                return Err(DaemonError::PortInUse(anyhow!(
+                    "the {name} listener {addr} is already in use by another process: stop it (see `ss -ltnp 'sport = :{}'`) or change the port in the config",
+                    addr.port()
+                )));
+            }
+            Err(e) => {
+                return Err(DaemonError::Config(anyhow!(
+                    "cannot bind the {name} listener {addr}: {e}: is node.advertise an address of this host?"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! The `kraftd run` loop: preflight, pid file, JVM spawn, log pumps, readiness/watchdog probing,
+//! sd_notify, signal forwarding and the exit status systemd acts on.
+//!
+//! One current-thread tokio runtime: the JVM is forked from the main thread, which lives as long as
+//! kraftd, so the JVM's parent-death signal fires exactly when kraftd dies.
+
+use super::jvm::JvmCommand;
+use super::logs::{self, LogSink, PhaseEvent};
+use super::notify;
+use super::preflight::{self, PreparedNode};
+use super::probe::{ProbeOutcome, ReadinessProbe};
+use super::stop::process_is_kraftd;
+use super::DaemonError;
+use crate::fsutil::write_atomic;
+use anyhow::{Context, anyhow};
+use std::net::SocketAddr;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+
+/// How often the probe runs until the broker is ready (a refused connect costs next to nothing).
+pub const STARTUP_PROBE_INTERVAL: Duration = Duration::from_millis(50);
+/// Each EXTEND_TIMEOUT_USEC asks for this much more time; sent only while progress lines arrive.
+pub const PROGRESS_EXTENSION: Duration = Duration::from_secs(90);
+/// At most one EXTEND_TIMEOUT_USEC per this interval.
+const EXTEND_EVERY: Duration = Duration::from_secs(10);
+/// After the JVM exits, how long to wait for its last output lines to be logged.
+const DRAIN_OUTPUT: Duration = Duration::from_secs(5);
+
+/// Run the daemon for the config at `config` until the JVM exits; Ok means a requested, clean stop.
+pub fn run(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DaemonError::Failure(anyhow!("cannot start the tokio runtime: {e}")))?;
+    runtime.block_on(run_node(config, sink))
+}
+
+async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> {
+    let settings = preflight::load_settings(config)?;
+    let node = preflight::check_node(&settings)?;
+    preflight::check_ports_free(&settings)?;
+    let _pid_file = PidFile::create(&settings.layout.pid_file()).map_err(DaemonError::Failure)?;
+    Supervisor::start(node, sink)?.supervise().await
+}
+
+/// Messages from the probe task to the supervisor loop.
+#[derive(Debug)]
+enum ProbeEvent {
+    /// Startup probe that did not (yet) see the broker ready.
+    NotYet(ProbeOutcome),
+    /// The first successful probe.
+    Ready(ProbeOutcome),
+    /// A periodic (watchdog) probe after READY.
+    Health(ProbeOutcome),
+}
+
+struct Supervisor {
+    node: PreparedNode,
+    child: tokio::process::Child,
+    jvm_pid: i32,
+    broker_addr: SocketAddr,
+    pumps: Vec<tokio::task::JoinHandle<()>>,
+    phases: mpsc::UnboundedReceiver<PhaseEvent>,
+    probes: mpsc::Receiver<ProbeEvent>,
+    shutdown: watch::Sender<bool>,
+    ready: bool,
+    stopping: bool,
+    healthy: bool,
+    last_not_ready: Option<String>,
+    /// The last STATUS= sent for a startup phase (Kafka repeats some milestone lines).
+    last_phase: Option<String>,
+    last_extend: Option<Instant>,
+    watchdog: Option<Duration>,
+}
+
+impl Supervisor {
+    fn start(node: PreparedNode, sink: Arc<LogSink>) -> Result<Supervisor, DaemonError> {
+        let settings = &node.settings;
+        let command = JvmCommand::for_node(&node);
+        let version = node.dist.version;
+        notify::status(&format!("starting JVM (Kafka {version})"));
+        log::info!("starting Kafka {version}: {}", command.display());
+        let mut child = command.spawn().map_err(|e| {
+            DaemonError::Unavailable(anyhow!("cannot run {}: {e}", command.java.display()))
+        })?;
+        let jvm_pid = child.id().map(|p| p as i32).unwrap_or(0);
+        log::info!("Kafka JVM started with pid {jvm_pid}");
+
+        let (phase_tx, phases) = mpsc::unbounded_channel();
+        let mut pumps = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            pumps.push(tokio::spawn(logs::pump_jvm_output(out, logs::priority::INFO, sink.clone(), phase_tx.clone())));
+        }
+        if let Some(err) = child.stderr.take() {
+            pumps.push(tokio::spawn(logs::pump_jvm_output(err, logs::priority::WARNING, sink, phase_tx)));
+        }
+
+        let broker_addr = SocketAddr::new(settings.advertise, settings.broker_port);
+        let probe = ReadinessProbe::new(broker_addr, settings.node_id.0 as i32);
+        let watchdog = notify::watchdog_interval();
+        let (probe_tx, probes) = mpsc::channel(8);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        tokio::spawn(probe_loop(probe, watchdog.map(|w| w / 3), probe_tx, shutdown_rx));
+
+        Ok(Supervisor {
+            node,
+            child,
+            jvm_pid,
+            broker_addr,
+            pumps,
+            phases,
+            probes,
+            shutdown,
+            ready: false,
+            stopping: false,
+            healthy: true,
+            last_not_ready: None,
+            last_phase: None,
+            last_extend: None,
+            watchdog,
+        })
+    }
+
+    async fn supervise(mut self) -> Result<(), DaemonError> {
+        let sig = |kind| signal(kind).map_err(|e| DaemonError::Failure(anyhow!("cannot install a signal handler: {e}")));
+        let (mut sigterm, mut sigint, mut sighup) =
+            (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?, sig(SignalKind::hangup())?);
+        // While stopping, systemd's watchdog may still be armed: keep it fed while the JVM shuts
+        // down (TimeoutStopSec bounds the stop, not the watchdog).
+        let mut stop_ping = tokio::time::interval(self.watchdog.map(|w| w / 3).unwrap_or(Duration::from_secs(3600)));
+
+        let status = loop {
+            tokio::select! {
+                status = self.child.wait() => break status,
+                _ = sigterm.recv() => self.on_signal("SIGTERM"),
+                _ = sigint.recv() => self.on_signal("SIGINT"),
+                _ = sighup.recv() => self.on_signal("SIGHUP"),
+                Some(event) = self.phases.recv() => self.on_phase(event),
+                Some(event) = self.probes.recv() => self.on_probe(event),
+                _ = stop_ping.tick(), if self.stopping && self.watchdog.is_some() => notify::watchdog(),
+            }
+        };
+        let _ = self.shutdown.send(true);
+        // Let the pumps log the JVM's last words (the reason it died) before we decide and exit.
+        let drain = futures_join(std::mem::take(&mut self.pumps));
+        if tokio::time::timeout(DRAIN_OUTPUT, drain).await.is_err() {
+            log::warn!("the JVM's output did not end within {DRAIN_OUTPUT:?} after it exited");
+        }
+        self.outcome(status.map_err(|e| DaemonError::Failure(anyhow!("cannot wait for the JVM: {e}")))?)
+    }
+
+    fn on_signal(&mut self, name: &str) {
+        if self.stopping {
+            log::info!("{name} received again: already stopping Kafka (pid {}), still waiting", self.jvm_pid);
+            return;
+        }
+        self.stopping = true;
+        let _ = self.shutdown.send(true);
+        notify::stopping("stopping");
+        log::info!("{name} received: stopping Kafka (SIGTERM to JVM pid {})", self.jvm_pid);
+        if self.jvm_pid > 0 {
+            if let Err(e) = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.jvm_pid), nix::sys::signal::Signal::SIGTERM) {
+                log::warn!("cannot send SIGTERM to the JVM (pid {}): {e}", self.jvm_pid);
+            }
+        }
+    }
+
+    fn on_phase(&mut self, event: PhaseEvent) {
+        if self.ready || self.stopping {
+            return;
+        }
+        if let Some(status) = event.status {
+            if self.last_phase.as_ref() != Some(&status) {
+                notify::status(&status);
+                self.last_phase = Some(status);
+            }
+        }
+        if event.progress && self.last_extend.is_none_or(|t| t.elapsed() >= EXTEND_EVERY) {
+            self.last_extend = Some(Instant::now());
+            notify::extend_timeout(PROGRESS_EXTENSION);
+        }
+    }
+
+    fn on_probe(&mut self, event: ProbeEvent) {
+        if self.stopping {
+            return;
+        }
+        match event {
+            ProbeEvent::NotYet(outcome) => {
+                // Say once per kind of answer what we are waiting for, not every 50 ms.
+                let kind = std::mem::discriminant(&outcome);
+                let key = format!("{kind:?}");
+                if self.last_not_ready.as_deref() != Some(&key) {
+                    self.last_not_ready = Some(key);
+                    log::debug!("readiness probe {}: {outcome}", self.broker_addr);
+                    if let ProbeOutcome::NotRegistered { .. } = outcome {
+                        notify::status("broker answers, waiting for this node to be listed");
+                    }
+                }
+            }
+            ProbeEvent::Ready(outcome) => {
+                self.ready = true;
+                let status = format!("serving on {}", self.broker_addr);
+                notify::ready(&status);
+                if self.watchdog.is_some() {
+                    notify::watchdog();
+                }
+                log::info!(
+                    "Kafka {} node {} is ready: {status} ({outcome})",
+                    self.node.dist.version,
+                    self.node.settings.node_id.0
+                );
+            }
+            ProbeEvent::Health(outcome) => {
+                if outcome.is_ready() {
+                    notify::watchdog();
+                    if !self.healthy {
+                        self.healthy = true;
+                        log::info!("broker answers the probe again: {outcome}");
+                        notify::status(&format!("serving on {}", self.broker_addr));
+                    }
+                } else if self.healthy {
+                    self.healthy = false;
+                    log::warn!("broker failed the watchdog probe, not pinging the watchdog: {outcome}");
+                    notify::status(&format!("not answering on {}: {outcome}", self.broker_addr));
+                }
+            }
+        }
+    }
+
+    fn outcome(&self, status: ExitStatus) -> Result<(), DaemonError> {
+        let clean = status.code() == Some(0)
+            || status.code() == Some(143)
+            || status.signal() == Some(libc::SIGTERM);
+        if self.stopping && clean {
+            log::info!("Kafka stopped ({})", describe(status));
+            return Ok(());
+        }
+        if self.stopping {
+            return Err(DaemonError::Failure(anyhow!(
+                "Kafka JVM (pid {}) {} while stopping: see its log lines above",
+                self.jvm_pid,
+                describe(status)
+            )));
+        }
+        Err(DaemonError::Failure(anyhow!(
+            "Kafka JVM (pid {}) {} without being asked to stop{}: see its log lines above",
+            self.jvm_pid,
+            describe(status),
+            if self.ready { "" } else { " before it became ready" }
+        )))
+    }
+}
+
+fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(sig)) => format!(
+            "was killed by signal {}",
+            nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or(sig.to_string())
+        ),
+        _ => format!("ended ({status})"),
+    }
+}
+
+async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {
+    for h in handles {
+        let _ = h.await;
+    }
+}
+
+/// Startup probing every `STARTUP_PROBE_INTERVAL` until ready; then, with a watchdog, one probe per
+/// `watchdog_period`. Ends when `shutdown` turns true or the supervisor is gone.
+async fn probe_loop(
+    mut probe: ReadinessProbe,
+    watchdog_period: Option<Duration>,
+    events: mpsc::Sender<ProbeEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let outcome = tokio::select! {
+            o = probe.probe() => o,
+            _ = shutdown.changed() => return,
+        };
+        if outcome.is_ready() {
+            if events.send(ProbeEvent::Ready(outcome)).await.is_err() {
+                return;
+            }
+            break;
+        }
+        if events.send(ProbeEvent::NotYet(outcome)).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(STARTUP_PROBE_INTERVAL) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+    let Some(period) = watchdog_period else { return };
+    // A probe that takes longer than the ping period is as good as failed.
+    probe.io_timeout = probe.io_timeout.min(period);
+    probe.connect_timeout = probe.connect_timeout.min(period);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = shutdown.changed() => return,
+        }
+        let outcome = tokio::select! {
+            o = probe.probe() => o,
+            _ = shutdown.changed() => return,
+        };
+        if events.send(ProbeEvent::Health(outcome)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// `<run dir>/kraftd.pid`: written atomically at start, removed at exit (if still ours).
+struct PidFile {
+    path: PathBuf,
+    pid: u32,
+}
+
+impl PidFile {
+    fn create(path: &Path) -> anyhow::Result<PidFile> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("cannot create the run directory {} (systemd's RuntimeDirectory=kafka normally does)", dir.display())
+            })?;
+        }
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if let Ok(other) = text.trim().parse::<i32>() {
+                if other as u32 != std::process::id() && process_is_kraftd(other) {
+                    anyhow::bail!(
+                        "another kraftd (pid {other}, pid file {}) already runs this node: stop it with `kraftd stop`",
+                        path.display()
+                    );
+                }
+            }
+        }
+        let pid = std::process::id();
+        write_atomic(path, format!("{pid}\n").as_bytes(), 0o644)
+            .with_context(|| format!("cannot write the pid file {}", path.display()))?;
+        Ok(PidFile { path: path.to_path_buf(), pid })
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let ours = std::fs::read_to_string(&self.path)
+            .map(|t| t.trim() == self.pid.to_string())
+            .unwrap_or(false);
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! `kraftd run`/`stop`/`validate` against the real Kafka fixture (4.1.1 and 3.7.1) with a real
+//! notify socket and a captured journald native-protocol socket.
+
+mod common;
+
+use common::*;
+use kraftd::daemon::probe::ReadinessProbe;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+const START_LIMIT: Duration = Duration::from_secs(180);
+const STOP_LIMIT: Duration = Duration::from_secs(150);
+
+fn has_line(lines: &[String], want: &str) -> bool {
+    lines.iter().any(|l| l == want)
+}
+
+fn count(lines: &[String], want: &str) -> usize {
+    lines.iter().filter(|l| *l == want).count()
+}
+
+/// A notify socket whose collector probes the broker independently the instant READY=1 arrives.
+fn notify_socket_checking_ready(broker: SocketAddr) -> DatagramCollector {
+    DatagramCollector::bind_with_hook(
+        "notify",
+        Some(Box::new(move |d: &[u8]| {
+            notify_lines(d).iter().any(|l| l == "READY=1").then(|| {
+                format!("probe-at-ready={}", broker_answers_api_versions(broker))
+            })
+        })),
+    )
+}
+
+fn wait_ready(k: &Kraftd, notify: &DatagramCollector) {
+    let ok = notify.wait_until(START_LIMIT, |items| {
+        items.iter().any(|d| notify_lines(d).iter().any(|l| l == "READY=1"))
+    });
+    assert!(ok, "no READY=1 within {START_LIMIT:?}; notify: {:?}\noutput:\n{}", notify.notify_lines(), k.output());
+    let lines = notify.notify_lines();
+    assert!(
+        has_line(&lines, "HOOK:probe-at-ready=true"),
+        "READY=1 arrived while an independent ApiVersions probe failed: {lines:?}"
+    );
+}
+
+fn run_args(node: &TestNode) -> Vec<String> {
+    vec!["run".into(), "--config".into(), node.config.display().to_string()]
+}
+
+fn spawn_run(node: &TestNode, env: &RunEnv) -> Kraftd {
+    let args = run_args(node);
+    spawn_kraftd(&args.iter().map(String::as_str).collect::<Vec<_>>(), env)
+}
+
+/// A request with an unknown API key: Kafka logs ERROR "Closing socket … because of error" with a
+/// stack trace (kafka.network.Processor).
+fn send_unknown_api_key(addr: SocketAddr) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut body = Vec::new();
+    body.extend_from_slice(&9999i16.to_be_bytes());
+    body.extend_from_slice(&0i16.to_be_bytes());
+    body.extend_from_slice(&1i32.to_be_bytes());
+    body.extend_from_slice(&(-1i16).to_be_bytes());
+    s.write_all(&(body.len() as i32).to_be_bytes()).unwrap();
+    s.write_all(&body).unwrap();
+    let _ = s.flush();
+}
+
+/// HTTP on the Kafka port: Kafka logs WARN "Unexpected error from …; closing connection" with an
+/// InvalidReceiveException stack trace (org.apache.kafka.common.network.Selector).
+fn send_http(addr: SocketAddr) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+}
+
+fn journal_entries(journal: &DatagramCollector) -> Vec<Vec<(String, Vec<u8>)>> {
+    journal.snapshot().iter().map(|d| journal_fields(d)).collect()
+}
+
+fn find_entry(
+    entries: &[Vec<(String, Vec<u8>)>],
+    pred: impl Fn(&[(String, Vec<u8>)]) -> bool,
+) -> Option<Vec<(String, Vec<u8>)>> {
+    entries.iter().find(|e| pred(e)).cloned()
+}
+
+/// Readiness, STATUS, watchdog (and its stop on a SIGSTOPped JVM), journald priorities on real JVM
+/// output, SIGTERM → STOPPING=1 and a clean shutdown.
+fn lifecycle(version: &str) {
+    let _serial = serial();
+    let node = provision_node(version);
+    let notify = notify_socket_checking_ready(node.broker_addr);
+    let journal = DatagramCollector::bind("journal");
+    let mut k = spawn_run(
+        &node,
+        &RunEnv {
+            notify_socket: Some(&notify.path),
+            watchdog_usec: Some(3_000_000),
+            journal_socket: Some(&journal.path),
+        },
+    );
+    let jvm = k.jvm_pid();
+    let _jvm_guard = KillOnDrop(jvm);
+    wait_ready(&k, &notify);
+
+    let lines = notify.notify_lines();
+    let ready_at = lines.iter().position(|l| l == "READY=1").unwrap();
+    let before: Vec<&String> = lines[..ready_at].iter().collect();
+    assert!(
+        before.iter().any(|l| **l == format!("STATUS=starting JVM (Kafka {version})")),
+        "no 'starting JVM' status before READY: {lines:?}"
+    );
+    assert!(
+        before.iter().any(|l| *l == "STATUS=registered, waiting to be unfenced"),
+        "no 'waiting to be unfenced' status before READY: {lines:?}"
+    );
+    assert!(!before.iter().any(|l| l.starts_with("WATCHDOG=")), "watchdog ping before READY: {lines:?}");
+    assert!(
+        has_line(&lines, &format!("STATUS=serving on {}", node.broker_addr)),
+        "no 'serving on' status: {lines:?}"
+    );
+    // Our own probe agrees with the independent one.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let outcome = rt.block_on(ReadinessProbe::new(node.broker_addr, node.node_id as i32).probe());
+    assert!(outcome.is_ready(), "probe after READY: {outcome}");
+
+    // Watchdog pings follow successful probes.
+    assert!(
+        notify.wait_until(Duration::from_secs(30), |_| count(&notify.notify_lines(), "WATCHDOG=1") >= 3),
+        "fewer than 3 WATCHDOG=1 within 30 s: {:?}",
+        notify.notify_lines()
+    );
+
+    // Real JVM output with a WARN and an ERROR, each with its stack trace in one journal entry.
+    send_unknown_api_key(node.broker_addr);
+    send_http(node.broker_addr);
+    let got = journal.wait_until(Duration::from_secs(30), |_| {
+        let entries = journal_entries(&journal);
+        let error = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Closing socket for")));
+        let warn = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Unexpected error from")));
+        error.is_some() && warn.is_some()
+    });
+    let entries = journal_entries(&journal);
+    assert!(got, "no ERROR/WARN entries from the garbage requests; {} entries", entries.len());
+    let error = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Closing socket for"))).unwrap();
+    assert_eq!(field(&error, "PRIORITY").as_deref(), Some("3"), "{error:?}");
+    assert_eq!(field(&error, "KAFKA_LOGGER").as_deref(), Some("kafka.network.Processor"));
+    assert_eq!(field(&error, "SYSLOG_IDENTIFIER").as_deref(), Some("kafka"));
+    let message = field(&error, "MESSAGE").unwrap();
+    assert!(message.contains("InvalidRequestException") && message.contains("\n\tat "), "stack trace not in the entry: {message}");
+    let warn = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Unexpected error from"))).unwrap();
+    assert_eq!(field(&warn, "PRIORITY").as_deref(), Some("4"), "{warn:?}");
+    assert_eq!(field(&warn, "KAFKA_LOGGER").as_deref(), Some("org.apache.kafka.common.network.Selector"));
+    let message = field(&warn, "MESSAGE").unwrap();
+    assert!(message.contains("InvalidReceiveException") && message.contains("\n\tat "), "stack trace not in the entry: {message}");
+    // No stack-trace line became an entry of its own.
+    assert!(
+        !entries.iter().any(|e| field(e, "MESSAGE").is_some_and(|m| m.starts_with("\tat "))),
+        "a continuation line was sent as its own entry"
+    );
+    let started = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Kafka Server started"))).unwrap();
+    assert_eq!(field(&started, "PRIORITY").as_deref(), Some("6"));
+    let own = find_entry(&entries, |e| {
+        field(e, "SYSLOG_IDENTIFIER").as_deref() == Some("kraftd") && field(e, "MESSAGE").is_some_and(|m| m.contains("is ready"))
+    });
+    assert!(own.is_some_and(|e| field(&e, "PRIORITY").as_deref() == Some("6")), "kraftd's own ready line missing");
+
+    // A hung broker (SIGSTOPped JVM) gets no more watchdog pings; they resume after SIGCONT.
+    unsafe { libc::kill(jvm, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_secs(2)); // a probe in flight at SIGSTOP may still succeed
+    let pings = count(&notify.notify_lines(), "WATCHDOG=1");
+    std::thread::sleep(Duration::from_secs(5)); // > 4 probe periods (WATCHDOG_USEC/3 = 1 s)
+    let lines = notify.notify_lines();
+    assert_eq!(count(&lines, "WATCHDOG=1"), pings, "WATCHDOG=1 sent while the JVM was stopped: {lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("STATUS=not answering on")), "no 'not answering' status: {lines:?}");
+    unsafe { libc::kill(jvm, libc::SIGCONT) };
+    assert!(
+        notify.wait_until(Duration::from_secs(60), |_| count(&notify.notify_lines(), "WATCHDOG=1") > pings),
+        "watchdog pings did not resume after SIGCONT"
+    );
+
+    // SIGTERM: STOPPING=1, controlled shutdown, clean-shutdown marker, exit 0, pid file gone.
+    assert!(node.run_dir.join("kraftd.pid").is_file(), "no pid file");
+    k.signal(libc::SIGTERM);
+    let status = k.wait(STOP_LIMIT);
+    assert_eq!(status.code(), Some(0), "kraftd exit after SIGTERM; output:\n{}", k.output());
+    let lines = notify.notify_lines();
+    assert!(has_line(&lines, "STOPPING=1") && has_line(&lines, "STATUS=stopping"), "{lines:?}");
+    assert!(node.data_dir.join(".kafka_cleanshutdown").is_file(), "no .kafka_cleanshutdown after SIGTERM");
+    assert!(!process_alive(jvm), "JVM still running after kraftd exited");
+    assert!(!node.run_dir.join("kraftd.pid").exists(), "pid file left behind");
+}
+
+#[test]
+fn lifecycle_kafka_4_1_1() {
+    lifecycle("4.1.1");
+}
+
+#[test]
+fn lifecycle_kafka_3_7_1() {
+    lifecycle("3.7.1");
+}
+
+#[test]
+fn jvm_killed_makes_kraftd_fail() {
+    let _serial = serial();
+    let node = provision_node("4.1.1");
+    let notify = notify_socket_checking_ready(node.broker_addr);
+    let mut k = spawn_run(&node, &RunEnv { notify_socket: Some(&notify.path), ..Default::default() });
+    let jvm = k.jvm_pid();
+    let _guard = KillOnDrop(jvm);
+    wait_ready(&k, &notify);
+    unsafe { libc::kill(jvm, libc::SIGKILL) };
+    let status = k.wait(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "kraftd must fail when its JVM dies; output:\n{}", k.output());
+    assert!(k.output().contains("killed by signal SIGKILL"), "JVM status not logged:\n{}", k.output());
+    assert!(!has_line(&notify.notify_lines(), "STOPPING=1"));
+}
+
+#[test]
+fn kraftd_killed_leaves_no_jvm() {
+    let _serial = serial();
+    let node = provision_node("3.7.1");
+    let notify = notify_socket_checking_ready(node.broker_addr);
+    let mut k = spawn_run(&node, &RunEnv { notify_socket: Some(&notify.path), ..Default::default() });
+    let jvm = k.jvm_pid();
+    let _guard = KillOnDrop(jvm);
+    wait_ready(&k, &notify);
+    k.signal(libc::SIGKILL);
+    let _ = k.wait(Duration::from_secs(10));
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while process_alive(jvm) {
+        assert!(std::time::Instant::now() < deadline, "JVM {jvm} still alive 120 s after kraftd was SIGKILLed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The parent-death signal is SIGTERM: Kafka still shut down cleanly.
+    assert!(node.data_dir.join(".kafka_cleanshutdown").is_file(), "orphaned JVM did not shut down cleanly");
+}
+
+fn kraftd(args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(kraftd_bin());
+    cmd.args(args);
+    for var in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "KRAFTD_JOURNAL_SOCKET", "JOURNAL_STREAM"] {
+        cmd.env_remove(var);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn stop_stops_exactly_one_of_two_nodes() {
+    let _serial = serial();
+    let a = provision_node("4.1.1");
+    let b = provision_node("4.1.1");
+    let notify_a = notify_socket_checking_ready(a.broker_addr);
+    let notify_b = notify_socket_checking_ready(b.broker_addr);
+    let mut ka = spawn_run(&a, &RunEnv { notify_socket: Some(&notify_a.path), ..Default::default() });
+    let jvm_a = ka.jvm_pid();
+    let _ga = KillOnDrop(jvm_a);
+    let mut kb = spawn_run(&b, &RunEnv { notify_socket: Some(&notify_b.path), ..Default::default() });
+    let jvm_b = kb.jvm_pid();
+    let _gb = KillOnDrop(jvm_b);
+    wait_ready(&ka, &notify_a);
+    wait_ready(&kb, &notify_b);
+
+    // A pid that is not kraftd (B's JVM) is refused and left alone.
+    let out = kraftd(&["stop", "--pid", &jvm_b.to_string(), "--timeout", "5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("not a `kraftd run` process"), "{}", text(&out));
+    assert!(process_alive(jvm_b));
+
+    // Stop A through its pid file.
+    let out = kraftd(&["stop", "--config", &a.config.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("stopped after"), "{}", text(&out));
+    assert_eq!(ka.wait(Duration::from_secs(10)).code(), Some(0), "{}", ka.output());
+    assert!(!process_alive(jvm_a));
+    assert!(a.data_dir.join(".kafka_cleanshutdown").is_file());
+    // B keeps serving.
+    assert!(process_alive(kb.pid()) && process_alive(jvm_b));
+    assert!(broker_answers_api_versions(b.broker_addr), "B stopped answering");
+    // Stopping A again: nothing to do, success.
+    let out = kraftd(&["stop", "--config", &a.config.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("not running"), "{}", text(&out));
+
+    // Stop B by pid, as systemd's ExecStop does with $MAINPID.
+    let out = kraftd(&["stop", "--pid", &kb.pid().to_string(), "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(kb.wait(Duration::from_secs(10)).code(), Some(0), "{}", kb.output());
+    assert!(!process_alive(jvm_b));
+}
+
+/// Run `kraftd run` and `kraftd validate` on a broken node: both must fail with `code` and a message
+/// containing `needle`, start no JVM and leave the data dir as it was.
+fn assert_refused(node: &TestNode, code: i32, needle: &str) {
+    let before = list_dir(&node.data_dir);
+    for cmd in ["validate", "run"] {
+        let out = kraftd(&[cmd, "--config", &node.config.display().to_string()]);
+        assert_eq!(out.status.code(), Some(code), "kraftd {cmd}: {}", text(&out));
+        assert!(text(&out).contains(needle), "kraftd {cmd}: want {needle:?} in: {}", text(&out));
+    }
+    assert_eq!(list_dir(&node.data_dir), before, "the data dir changed");
+    assert!(!node.run_dir.join("kraftd.pid").exists());
+}
+
+fn list_dir(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn bad_input_gets_distinct_exit_codes() {
+    let _serial = serial();
+    // Missing and invalid config → 78.
+    let out = kraftd(&["run", "--config", "/nonexistent/kraftd.toml"]);
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+    assert!(text(&out).contains("/nonexistent/kraftd.toml"), "{}", text(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("kraftd.toml");
+    std::fs::write(&bad, "[node]\nid = \"one\"\nbogus = 1\n").unwrap();
+    for cmd in ["run", "validate"] {
+        let out = kraftd(&[cmd, "--config", &bad.display().to_string()]);
+        assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+        assert!(text(&out).contains(&bad.display().to_string()), "{}", text(&out));
+    }
+
+    // A good node validates.
+    let node = provision_node("4.1.1");
+    let out = kraftd(&["validate", "--config", &node.config.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Unformatted storage → 78.
+    let unformatted = provision_node_with("4.1.1", NodeOptions { unformatted: true, ..Default::default() });
+    assert_refused(&unformatted, 78, "not formatted");
+
+    // Missing distribution → 69.
+    let no_dist = provision_node("3.7.1");
+    std::fs::remove_file(no_dist.prefix.path().join("opt/kafka/current")).unwrap();
+    assert_refused(&no_dist, 69, "no Kafka distribution");
+
+    // java.home pointing at an empty directory → 69.
+    let empty_java = tempfile::tempdir().unwrap();
+    let no_java = provision_node_with("4.1.1", NodeOptions { java_home: Some(empty_java.path().into()), ..Default::default() });
+    assert_refused(&no_java, 69, "bin/java");
+
+    // Broker port taken by another process → 75 (run only: validate does not bind).
+    let taken = TcpListener::bind(node.broker_addr).unwrap();
+    let out = kraftd(&["run", "--config", &node.config.display().to_string()]);
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out));
+    assert!(text(&out).contains("already in use"), "{}", text(&out));
+    drop(taken);
+}
