@@ -271,6 +271,9 @@ fn plan_text(s: &Settings, source: &DistSource, java: &JavaRuntime, formatted: b
     let _ = writeln!(t, "  Java {} at {}", java.major, java.java.display());
     let _ = writeln!(t, "  node.id {}, cluster {}", s.node_id.0, s.cluster_id.as_ref().map(|c| c.to_string()).unwrap_or_default());
     let _ = writeln!(t, "  advertised {}:{} (controller {})", s.advertise, s.broker_port, s.controller_port);
+    if let Some(voters) = &s.voters {
+        let _ = writeln!(t, "  role {} in the quorum {}", s.role, kraftd::config::voters_text(voters));
+    }
     let _ = writeln!(t, "  config {}", l.config_file().display());
     let _ = writeln!(t, "  render {} and {}", l.server_properties().display(), l.log_config(&s.kafka_version).display());
     let _ = writeln!(
@@ -302,7 +305,11 @@ fn summary(s: &Settings, report: &Report, no_systemd: bool) -> String {
     let _ = writeln!(t, "Kafka      {} ({})", kafka.version, kafka.home.display());
     let _ = writeln!(t, "node.id    {}", s.node_id.0);
     let _ = writeln!(t, "cluster.id {cluster}");
-    let _ = writeln!(t, "advertised {}:{}", s.advertise, s.broker_port);
+    if s.role.is_broker() {
+        let _ = writeln!(t, "advertised {}:{}", s.advertise, s.broker_port);
+    } else {
+        let _ = writeln!(t, "controller {}:{}", s.advertise, s.controller_port);
+    }
     let _ = writeln!(t, "config     {}", l.config_file().display());
     let _ = writeln!(t, "data       {}", l.data_dir.display());
     if l.is_system() && !no_systemd {
