@@ -63,9 +63,11 @@ enum Command {
         /// kraftd.toml (for the pid file location and the default timeout).
         #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
         config: PathBuf,
-        /// The kraftd process to stop (systemd: $MAINPID); default: the pid file under the run dir.
-        #[arg(long, value_name = "PID")]
-        pid: Option<i32>,
+        /// The kraftd process to stop (systemd: `--pid $MAINPID`); default: the pid file under the
+        /// run dir. An empty or missing value (systemd leaves $MAINPID unset when the main process
+        /// already exited) means there is nothing to stop.
+        #[arg(long, value_name = "PID", num_args = 0..=1, default_missing_value = "", value_parser = parse_main_pid)]
+        pid: Option<MainPid>,
         /// Seconds to wait for the stop; default: daemon.stop_timeout_sec from the config (180).
         #[arg(long, value_name = "SECS")]
         timeout: Option<u64>,
@@ -75,13 +77,20 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let sink = Arc::new(LogSink::detect());
-    let level = std::env::var("KRAFTD_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(log::LevelFilter::Info);
+    let level = std::env::var("KRAFTD_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(log::LevelFilter::Info);
     install_own_logger(sink.clone(), level);
 
     let result = match cli.command {
         Command::Run { config } => supervisor::run(&config, sink),
         Command::Validate { config } => validate(&config),
-        Command::Stop { config, pid, timeout } => stop_daemon(&config, pid, timeout),
+        Command::Stop {
+            config,
+            pid,
+            timeout,
+        } => stop_daemon(&config, pid, timeout),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),
@@ -107,7 +116,39 @@ fn validate(config: &std::path::Path) -> Result<(), DaemonError> {
     Ok(())
 }
 
-fn stop_daemon(config: &std::path::Path, pid: Option<i32>, timeout: Option<u64>) -> Result<(), DaemonError> {
+/// The value of `--pid`.
+#[derive(Debug, Clone, Copy)]
+enum MainPid {
+    Pid(i32),
+    /// Empty: systemd had no main process any more.
+    Gone,
+}
+
+fn parse_main_pid(value: &str) -> Result<MainPid, String> {
+    if value.trim().is_empty() {
+        return Ok(MainPid::Gone);
+    }
+    match value.trim().parse::<i32>() {
+        Ok(pid) if pid > 0 => Ok(MainPid::Pid(pid)),
+        _ => Err(format!("{value:?} is not a process id (a positive number)")),
+    }
+}
+
+fn stop_daemon(
+    config: &std::path::Path,
+    pid: Option<MainPid>,
+    timeout: Option<u64>,
+) -> Result<(), DaemonError> {
+    let pid = match pid {
+        Some(MainPid::Gone) => {
+            eprintln!(
+                "kraftd stop: no main process (empty --pid): kraftd already exited, nothing to stop"
+            );
+            return Ok(());
+        }
+        Some(MainPid::Pid(pid)) => Some(pid),
+        None => None,
+    };
     // The config is only needed for what the flags do not give. With --pid (systemd's ExecStop) a
     // config broken since start must not prevent the stop: fall back to the default timeout.
     let settings = match (pid, timeout) {
@@ -133,7 +174,10 @@ fn stop_daemon(config: &std::path::Path, pid: Option<i32>, timeout: Option<u64>)
     };
     match stop::stop(target, timeout)? {
         StopOutcome::Stopped { pid, waited } => {
-            eprintln!("kraftd stop: kraftd (pid {pid}) stopped after {:.1}s", waited.as_secs_f64());
+            eprintln!(
+                "kraftd stop: kraftd (pid {pid}) stopped after {:.1}s",
+                waited.as_secs_f64()
+            );
         }
         StopOutcome::NotRunning { reason } => eprintln!("kraftd stop: {reason}"),
     }

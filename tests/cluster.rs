@@ -446,6 +446,17 @@ fn leader_from_status(nodes: &[Node]) -> Option<u32> {
     })
 }
 
+/// The voter lags in a controller STATUS ("… voter lag 1:0, 2:3, 3:?").
+fn voter_lags(status: &str) -> Option<Vec<(u32, Option<u64>)>> {
+    let list = status.split("voter lag ").nth(1)?;
+    list.split(", ")
+        .map(|entry| {
+            let (id, lag) = entry.trim().split_once(':')?;
+            Some((id.parse().ok()?, lag.parse().ok()))
+        })
+        .collect()
+}
+
 struct Acked(BTreeMap<u32, Vec<String>>);
 
 impl Acked {
@@ -559,6 +570,21 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     assert_eq!(digest(&all), digest(&read), "acked (count, checksum) != consumed");
     assert_eq!(want, got);
     eprintln!("{} acked records all read back; test took {:?}", all.len(), started.elapsed());
+
+    // Every controller's STATUS (re-probed every 5 s) comes to show all three voters caught up.
+    for id in CONTROLLERS {
+        let n = node(&mut nodes, id);
+        let caught_up = |statuses: &[String]| {
+            statuses.last().and_then(|s| voter_lags(s)).is_some_and(|lags| {
+                lags.len() == 3 && lags.iter().all(|(_, lag)| lag.is_some_and(|l| l < 100))
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !caught_up(&n.statuses()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        assert!(caught_up(&n.statuses()), "controller {id} STATUS: {:?}", n.statuses().last());
+    }
 
     stop_all(&mut nodes);
 }

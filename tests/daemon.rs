@@ -26,18 +26,26 @@ fn notify_socket_checking_ready(broker: SocketAddr) -> DatagramCollector {
     DatagramCollector::bind_with_hook(
         "notify",
         Some(Box::new(move |d: &[u8]| {
-            notify_lines(d).iter().any(|l| l == "READY=1").then(|| {
-                format!("probe-at-ready={}", broker_answers_api_versions(broker))
-            })
+            notify_lines(d)
+                .iter()
+                .any(|l| l == "READY=1")
+                .then(|| format!("probe-at-ready={}", broker_answers_api_versions(broker)))
         })),
     )
 }
 
 fn wait_ready(k: &Kraftd, notify: &DatagramCollector) {
     let ok = notify.wait_until(START_LIMIT, |items| {
-        items.iter().any(|d| notify_lines(d).iter().any(|l| l == "READY=1"))
+        items
+            .iter()
+            .any(|d| notify_lines(d).iter().any(|l| l == "READY=1"))
     });
-    assert!(ok, "no READY=1 within {START_LIMIT:?}; notify: {:?}\noutput:\n{}", notify.notify_lines(), k.output());
+    assert!(
+        ok,
+        "no READY=1 within {START_LIMIT:?}; notify: {:?}\noutput:\n{}",
+        notify.notify_lines(),
+        k.output()
+    );
     let lines = notify.notify_lines();
     assert!(
         has_line(&lines, "HOOK:probe-at-ready=true"),
@@ -46,7 +54,11 @@ fn wait_ready(k: &Kraftd, notify: &DatagramCollector) {
 }
 
 fn run_args(node: &TestNode) -> Vec<String> {
-    vec!["run".into(), "--config".into(), node.config.display().to_string()]
+    vec![
+        "run".into(),
+        "--config".into(),
+        node.config.display().to_string(),
+    ]
 }
 
 fn spawn_run(node: &TestNode, env: &RunEnv) -> Kraftd {
@@ -76,7 +88,11 @@ fn send_http(addr: SocketAddr) {
 }
 
 fn journal_entries(journal: &DatagramCollector) -> Vec<Vec<(String, Vec<u8>)>> {
-    journal.snapshot().iter().map(|d| journal_fields(d)).collect()
+    journal
+        .snapshot()
+        .iter()
+        .map(|d| journal_fields(d))
+        .collect()
 }
 
 fn find_entry(
@@ -109,26 +125,39 @@ fn lifecycle(version: &str) {
     let ready_at = lines.iter().position(|l| l == "READY=1").unwrap();
     let before: Vec<&String> = lines[..ready_at].iter().collect();
     assert!(
-        before.iter().any(|l| **l == format!("STATUS=starting JVM (Kafka {version})")),
+        before
+            .iter()
+            .any(|l| **l == format!("STATUS=starting JVM (Kafka {version})")),
         "no 'starting JVM' status before READY: {lines:?}"
     );
     assert!(
-        before.iter().any(|l| *l == "STATUS=registered, waiting to be unfenced"),
+        before
+            .iter()
+            .any(|l| *l == "STATUS=registered, waiting to be unfenced"),
         "no 'waiting to be unfenced' status before READY: {lines:?}"
     );
-    assert!(!before.iter().any(|l| l.starts_with("WATCHDOG=")), "watchdog ping before READY: {lines:?}");
+    assert!(
+        !before.iter().any(|l| l.starts_with("WATCHDOG=")),
+        "watchdog ping before READY: {lines:?}"
+    );
     assert!(
         has_line(&lines, &format!("STATUS=serving on {}", node.broker_addr)),
         "no 'serving on' status: {lines:?}"
     );
     // Our own probe agrees with the independent one.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let outcome = rt.block_on(ReadinessProbe::new(node.broker_addr, node.node_id as i32).probe());
     assert!(outcome.is_ready(), "probe after READY: {outcome}");
 
     // Watchdog pings follow successful probes.
     assert!(
-        notify.wait_until(Duration::from_secs(30), |_| count(&notify.notify_lines(), "WATCHDOG=1") >= 3),
+        notify.wait_until(Duration::from_secs(30), |_| count(
+            &notify.notify_lines(),
+            "WATCHDOG=1"
+        ) >= 3),
         "fewer than 3 WATCHDOG=1 within 30 s: {:?}",
         notify.notify_lines()
     );
@@ -138,34 +167,69 @@ fn lifecycle(version: &str) {
     send_http(node.broker_addr);
     let got = journal.wait_until(Duration::from_secs(30), |_| {
         let entries = journal_entries(&journal);
-        let error = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Closing socket for")));
-        let warn = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Unexpected error from")));
+        let error = find_entry(&entries, |e| {
+            field(e, "MESSAGE").is_some_and(|m| m.contains("Closing socket for"))
+        });
+        let warn = find_entry(&entries, |e| {
+            field(e, "MESSAGE").is_some_and(|m| m.contains("Unexpected error from"))
+        });
         error.is_some() && warn.is_some()
     });
     let entries = journal_entries(&journal);
-    assert!(got, "no ERROR/WARN entries from the garbage requests; {} entries", entries.len());
-    let error = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Closing socket for"))).unwrap();
+    assert!(
+        got,
+        "no ERROR/WARN entries from the garbage requests; {} entries",
+        entries.len()
+    );
+    let error = find_entry(&entries, |e| {
+        field(e, "MESSAGE").is_some_and(|m| m.contains("Closing socket for"))
+    })
+    .unwrap();
     assert_eq!(field(&error, "PRIORITY").as_deref(), Some("3"), "{error:?}");
-    assert_eq!(field(&error, "KAFKA_LOGGER").as_deref(), Some("kafka.network.Processor"));
+    assert_eq!(
+        field(&error, "KAFKA_LOGGER").as_deref(),
+        Some("kafka.network.Processor")
+    );
     assert_eq!(field(&error, "SYSLOG_IDENTIFIER").as_deref(), Some("kafka"));
     let message = field(&error, "MESSAGE").unwrap();
-    assert!(message.contains("InvalidRequestException") && message.contains("\n\tat "), "stack trace not in the entry: {message}");
-    let warn = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Unexpected error from"))).unwrap();
+    assert!(
+        message.contains("InvalidRequestException") && message.contains("\n\tat "),
+        "stack trace not in the entry: {message}"
+    );
+    let warn = find_entry(&entries, |e| {
+        field(e, "MESSAGE").is_some_and(|m| m.contains("Unexpected error from"))
+    })
+    .unwrap();
     assert_eq!(field(&warn, "PRIORITY").as_deref(), Some("4"), "{warn:?}");
-    assert_eq!(field(&warn, "KAFKA_LOGGER").as_deref(), Some("org.apache.kafka.common.network.Selector"));
+    assert_eq!(
+        field(&warn, "KAFKA_LOGGER").as_deref(),
+        Some("org.apache.kafka.common.network.Selector")
+    );
     let message = field(&warn, "MESSAGE").unwrap();
-    assert!(message.contains("InvalidReceiveException") && message.contains("\n\tat "), "stack trace not in the entry: {message}");
+    assert!(
+        message.contains("InvalidReceiveException") && message.contains("\n\tat "),
+        "stack trace not in the entry: {message}"
+    );
     // No stack-trace line became an entry of its own.
     assert!(
-        !entries.iter().any(|e| field(e, "MESSAGE").is_some_and(|m| m.starts_with("\tat "))),
+        !entries
+            .iter()
+            .any(|e| field(e, "MESSAGE").is_some_and(|m| m.starts_with("\tat "))),
         "a continuation line was sent as its own entry"
     );
-    let started = find_entry(&entries, |e| field(e, "MESSAGE").is_some_and(|m| m.contains("Kafka Server started"))).unwrap();
+    let started = find_entry(&entries, |e| {
+        field(e, "MESSAGE").is_some_and(|m| m.contains("Kafka Server started"))
+    })
+    .unwrap();
     assert_eq!(field(&started, "PRIORITY").as_deref(), Some("6"));
     let own = find_entry(&entries, |e| {
-        field(e, "SYSLOG_IDENTIFIER").as_deref() == Some("kraftd") && field(e, "MESSAGE").is_some_and(|m| m.contains("is ready"))
+        field(e, "SYSLOG_IDENTIFIER").as_deref() == Some("kraftd")
+            && field(e, "MESSAGE").is_some_and(|m| m.contains("is ready"))
     });
-    assert!(own.is_some_and(|e| field(&e, "PRIORITY").as_deref() == Some("6")), "kraftd's own ready line missing");
+    assert!(
+        own.is_some_and(|e| field(&e, "PRIORITY").as_deref() == Some("6")),
+        "kraftd's own ready line missing"
+    );
 
     // A hung broker (SIGSTOPped JVM) gets no more watchdog pings; they resume after SIGCONT.
     unsafe { libc::kill(jvm, libc::SIGSTOP) };
@@ -173,11 +237,23 @@ fn lifecycle(version: &str) {
     let pings = count(&notify.notify_lines(), "WATCHDOG=1");
     std::thread::sleep(Duration::from_secs(5)); // > 4 probe periods (WATCHDOG_USEC/3 = 1 s)
     let lines = notify.notify_lines();
-    assert_eq!(count(&lines, "WATCHDOG=1"), pings, "WATCHDOG=1 sent while the JVM was stopped: {lines:?}");
-    assert!(lines.iter().any(|l| l.starts_with("STATUS=not answering on")), "no 'not answering' status: {lines:?}");
+    assert_eq!(
+        count(&lines, "WATCHDOG=1"),
+        pings,
+        "WATCHDOG=1 sent while the JVM was stopped: {lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("STATUS=not answering on")),
+        "no 'not answering' status: {lines:?}"
+    );
     unsafe { libc::kill(jvm, libc::SIGCONT) };
     assert!(
-        notify.wait_until(Duration::from_secs(60), |_| count(&notify.notify_lines(), "WATCHDOG=1") > pings),
+        notify.wait_until(Duration::from_secs(60), |_| count(
+            &notify.notify_lines(),
+            "WATCHDOG=1"
+        ) > pings),
         "watchdog pings did not resume after SIGCONT"
     );
 
@@ -185,12 +261,26 @@ fn lifecycle(version: &str) {
     assert!(node.run_dir.join("kraftd.pid").is_file(), "no pid file");
     k.signal(libc::SIGTERM);
     let status = k.wait(STOP_LIMIT);
-    assert_eq!(status.code(), Some(0), "kraftd exit after SIGTERM; output:\n{}", k.output());
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "kraftd exit after SIGTERM; output:\n{}",
+        k.output()
+    );
     let lines = notify.notify_lines();
-    assert!(has_line(&lines, "STOPPING=1") && has_line(&lines, "STATUS=stopping"), "{lines:?}");
-    assert!(node.data_dir.join(".kafka_cleanshutdown").is_file(), "no .kafka_cleanshutdown after SIGTERM");
+    assert!(
+        has_line(&lines, "STOPPING=1") && has_line(&lines, "STATUS=stopping"),
+        "{lines:?}"
+    );
+    assert!(
+        node.data_dir.join(".kafka_cleanshutdown").is_file(),
+        "no .kafka_cleanshutdown after SIGTERM"
+    );
     assert!(!process_alive(jvm), "JVM still running after kraftd exited");
-    assert!(!node.run_dir.join("kraftd.pid").exists(), "pid file left behind");
+    assert!(
+        !node.run_dir.join("kraftd.pid").exists(),
+        "pid file left behind"
+    );
 }
 
 #[test]
@@ -208,15 +298,60 @@ fn jvm_killed_makes_kraftd_fail() {
     let _serial = serial();
     let node = provision_node("4.1.1");
     let notify = notify_socket_checking_ready(node.broker_addr);
-    let mut k = spawn_run(&node, &RunEnv { notify_socket: Some(&notify.path), ..Default::default() });
+    let mut k = spawn_run(
+        &node,
+        &RunEnv {
+            notify_socket: Some(&notify.path),
+            ..Default::default()
+        },
+    );
     let jvm = k.jvm_pid();
     let _guard = KillOnDrop(jvm);
     wait_ready(&k, &notify);
     unsafe { libc::kill(jvm, libc::SIGKILL) };
     let status = k.wait(Duration::from_secs(60));
-    assert_eq!(status.code(), Some(1), "kraftd must fail when its JVM dies; output:\n{}", k.output());
-    assert!(k.output().contains("killed by signal SIGKILL"), "JVM status not logged:\n{}", k.output());
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "kraftd must fail when its JVM dies; output:\n{}",
+        k.output()
+    );
+    assert!(
+        k.output().contains("killed by signal SIGKILL"),
+        "JVM status not logged:\n{}",
+        k.output()
+    );
     assert!(!has_line(&notify.notify_lines(), "STOPPING=1"));
+
+    // Restart on the uncleanly stopped data: Kafka recovers its logs, kraftd extends the start
+    // timeout while recovery reports progress, and READY still comes only from the probe.
+    assert!(!node.data_dir.join(".kafka_cleanshutdown").exists());
+    let notify = notify_socket_checking_ready(node.broker_addr);
+    let mut k = spawn_run(
+        &node,
+        &RunEnv {
+            notify_socket: Some(&notify.path),
+            ..Default::default()
+        },
+    );
+    let _guard2 = KillOnDrop(k.jvm_pid());
+    wait_ready(&k, &notify);
+    let lines = notify.notify_lines();
+    let ready_at = lines.iter().position(|l| l == "READY=1").unwrap();
+    assert!(
+        lines[..ready_at]
+            .iter()
+            .any(|l| l.starts_with("EXTEND_TIMEOUT_USEC=")),
+        "no EXTEND_TIMEOUT_USEC during recovery: {lines:?}"
+    );
+    assert!(
+        lines[..ready_at]
+            .iter()
+            .any(|l| l.starts_with("STATUS=recovering logs")),
+        "no recovery status: {lines:?}"
+    );
+    k.signal(libc::SIGTERM);
+    assert_eq!(k.wait(STOP_LIMIT).code(), Some(0), "{}", k.output());
 }
 
 #[test]
@@ -224,7 +359,13 @@ fn kraftd_killed_leaves_no_jvm() {
     let _serial = serial();
     let node = provision_node("3.7.1");
     let notify = notify_socket_checking_ready(node.broker_addr);
-    let mut k = spawn_run(&node, &RunEnv { notify_socket: Some(&notify.path), ..Default::default() });
+    let mut k = spawn_run(
+        &node,
+        &RunEnv {
+            notify_socket: Some(&notify.path),
+            ..Default::default()
+        },
+    );
     let jvm = k.jvm_pid();
     let _guard = KillOnDrop(jvm);
     wait_ready(&k, &notify);
@@ -232,24 +373,39 @@ fn kraftd_killed_leaves_no_jvm() {
     let _ = k.wait(Duration::from_secs(10));
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while process_alive(jvm) {
-        assert!(std::time::Instant::now() < deadline, "JVM {jvm} still alive 120 s after kraftd was SIGKILLed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "JVM {jvm} still alive 120 s after kraftd was SIGKILLed"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // The parent-death signal is SIGTERM: Kafka still shut down cleanly.
-    assert!(node.data_dir.join(".kafka_cleanshutdown").is_file(), "orphaned JVM did not shut down cleanly");
+    assert!(
+        node.data_dir.join(".kafka_cleanshutdown").is_file(),
+        "orphaned JVM did not shut down cleanly"
+    );
 }
 
 fn kraftd(args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(kraftd_bin());
     cmd.args(args);
-    for var in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "KRAFTD_JOURNAL_SOCKET", "JOURNAL_STREAM"] {
+    for var in [
+        "NOTIFY_SOCKET",
+        "WATCHDOG_USEC",
+        "KRAFTD_JOURNAL_SOCKET",
+        "JOURNAL_STREAM",
+    ] {
         cmd.env_remove(var);
     }
     cmd.output().unwrap()
 }
 
 fn text(out: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
@@ -259,10 +415,22 @@ fn stop_stops_exactly_one_of_two_nodes() {
     let b = provision_node("4.1.1");
     let notify_a = notify_socket_checking_ready(a.broker_addr);
     let notify_b = notify_socket_checking_ready(b.broker_addr);
-    let mut ka = spawn_run(&a, &RunEnv { notify_socket: Some(&notify_a.path), ..Default::default() });
+    let mut ka = spawn_run(
+        &a,
+        &RunEnv {
+            notify_socket: Some(&notify_a.path),
+            ..Default::default()
+        },
+    );
     let jvm_a = ka.jvm_pid();
     let _ga = KillOnDrop(jvm_a);
-    let mut kb = spawn_run(&b, &RunEnv { notify_socket: Some(&notify_b.path), ..Default::default() });
+    let mut kb = spawn_run(
+        &b,
+        &RunEnv {
+            notify_socket: Some(&notify_b.path),
+            ..Default::default()
+        },
+    );
     let jvm_b = kb.jvm_pid();
     let _gb = KillOnDrop(jvm_b);
     wait_ready(&ka, &notify_a);
@@ -271,19 +439,31 @@ fn stop_stops_exactly_one_of_two_nodes() {
     // A pid that is not kraftd (B's JVM) is refused and left alone.
     let out = kraftd(&["stop", "--pid", &jvm_b.to_string(), "--timeout", "5"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("not a `kraftd run` process"), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a `kraftd run` process"),
+        "{}",
+        text(&out)
+    );
     assert!(process_alive(jvm_b));
 
     // Stop A through its pid file.
     let out = kraftd(&["stop", "--config", &a.config.display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("stopped after"), "{}", text(&out));
-    assert_eq!(ka.wait(Duration::from_secs(10)).code(), Some(0), "{}", ka.output());
+    assert_eq!(
+        ka.wait(Duration::from_secs(10)).code(),
+        Some(0),
+        "{}",
+        ka.output()
+    );
     assert!(!process_alive(jvm_a));
     assert!(a.data_dir.join(".kafka_cleanshutdown").is_file());
     // B keeps serving.
     assert!(process_alive(kb.pid()) && process_alive(jvm_b));
-    assert!(broker_answers_api_versions(b.broker_addr), "B stopped answering");
+    assert!(
+        broker_answers_api_versions(b.broker_addr),
+        "B stopped answering"
+    );
     // Stopping A again: nothing to do, success.
     let out = kraftd(&["stop", "--config", &a.config.display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -292,8 +472,37 @@ fn stop_stops_exactly_one_of_two_nodes() {
     // Stop B by pid, as systemd's ExecStop does with $MAINPID.
     let out = kraftd(&["stop", "--pid", &kb.pid().to_string(), "--timeout", "120"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(kb.wait(Duration::from_secs(10)).code(), Some(0), "{}", kb.output());
+    assert_eq!(
+        kb.wait(Duration::from_secs(10)).code(),
+        Some(0),
+        "{}",
+        kb.output()
+    );
     assert!(!process_alive(jvm_b));
+
+    // A broker that cannot stop in time (JVM frozen) is killed once --timeout passes.
+    let notify_a = notify_socket_checking_ready(a.broker_addr);
+    let mut ka = spawn_run(
+        &a,
+        &RunEnv {
+            notify_socket: Some(&notify_a.path),
+            ..Default::default()
+        },
+    );
+    let jvm_a = ka.jvm_pid();
+    let _ga2 = KillOnDrop(jvm_a);
+    wait_ready(&ka, &notify_a);
+    unsafe { libc::kill(jvm_a, libc::SIGSTOP) };
+    let out = kraftd(&["stop", "--pid", &ka.pid().to_string(), "--timeout", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("killed its JVM"), "{}", text(&out));
+    assert_eq!(
+        ka.wait(Duration::from_secs(30)).code(),
+        Some(1),
+        "{}",
+        ka.output()
+    );
+    assert!(!process_alive(jvm_a));
 }
 
 /// Run `kraftd run` and `kraftd validate` on a broken node: both must fail with `code` and a message
@@ -302,8 +511,17 @@ fn assert_refused(node: &TestNode, code: i32, needle: &str) {
     let before = list_dir(&node.data_dir);
     for cmd in ["validate", "run"] {
         let out = kraftd(&[cmd, "--config", &node.config.display().to_string()]);
-        assert_eq!(out.status.code(), Some(code), "kraftd {cmd}: {}", text(&out));
-        assert!(text(&out).contains(needle), "kraftd {cmd}: want {needle:?} in: {}", text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "kraftd {cmd}: {}",
+            text(&out)
+        );
+        assert!(
+            text(&out).contains(needle),
+            "kraftd {cmd}: want {needle:?} in: {}",
+            text(&out)
+        );
     }
     assert_eq!(list_dir(&node.data_dir), before, "the data dir changed");
     assert!(!node.run_dir.join("kraftd.pid").exists());
@@ -311,7 +529,11 @@ fn assert_refused(node: &TestNode, code: i32, needle: &str) {
 
 fn list_dir(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
@@ -323,15 +545,35 @@ fn bad_input_gets_distinct_exit_codes() {
     // Missing and invalid config → 78.
     let out = kraftd(&["run", "--config", "/nonexistent/kraftd.toml"]);
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
-    assert!(text(&out).contains("/nonexistent/kraftd.toml"), "{}", text(&out));
+    assert!(
+        text(&out).contains("/nonexistent/kraftd.toml"),
+        "{}",
+        text(&out)
+    );
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("kraftd.toml");
     std::fs::write(&bad, "[node]\nid = \"one\"\nbogus = 1\n").unwrap();
     for cmd in ["run", "validate"] {
         let out = kraftd(&[cmd, "--config", &bad.display().to_string()]);
         assert_eq!(out.status.code(), Some(78), "{}", text(&out));
-        assert!(text(&out).contains(&bad.display().to_string()), "{}", text(&out));
+        assert!(
+            text(&out).contains(&bad.display().to_string()),
+            "{}",
+            text(&out)
+        );
     }
+
+    // ExecStop after the main process exited on its own: systemd leaves $MAINPID unset.
+    for args in [
+        &["stop", "--config", "/nonexistent/kraftd.toml", "--pid"][..],
+        &["stop", "--pid="][..],
+    ] {
+        let out = kraftd(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains("nothing to stop"), "{}", text(&out));
+    }
+    let out = kraftd(&["stop", "--pid", "abc"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 
     // A good node validates.
     let node = provision_node("4.1.1");
@@ -339,7 +581,13 @@ fn bad_input_gets_distinct_exit_codes() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
     // Unformatted storage → 78.
-    let unformatted = provision_node_with("4.1.1", NodeOptions { unformatted: true, ..Default::default() });
+    let unformatted = provision_node_with(
+        "4.1.1",
+        NodeOptions {
+            unformatted: true,
+            ..Default::default()
+        },
+    );
     assert_refused(&unformatted, 78, "not formatted");
 
     // Missing distribution → 69.
@@ -349,7 +597,13 @@ fn bad_input_gets_distinct_exit_codes() {
 
     // java.home pointing at an empty directory → 69.
     let empty_java = tempfile::tempdir().unwrap();
-    let no_java = provision_node_with("4.1.1", NodeOptions { java_home: Some(empty_java.path().into()), ..Default::default() });
+    let no_java = provision_node_with(
+        "4.1.1",
+        NodeOptions {
+            java_home: Some(empty_java.path().into()),
+            ..Default::default()
+        },
+    );
     assert_refused(&no_java, 69, "bin/java");
 
     // Broker port taken by another process → 75 (run only: validate does not bind).

@@ -19,7 +19,13 @@ pub const PERF_OPTS: &[&str] = &[
 
 /// Environment variables that belong to kraftd and must not leak into the JVM (systemd's notify and
 /// watchdog contract is with kraftd, the unit's main process).
-const ENV_NOT_FOR_JVM: &[&str] = &["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"];
+const ENV_NOT_FOR_JVM: &[&str] = &[
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
+    "LISTEN_FDS",
+    "LISTEN_PID",
+];
 
 /// A fully built JVM invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +61,10 @@ impl JvmCommand {
         args.push(node.dist.classpath().into());
         args.push("kafka.Kafka".into());
         args.push(node.server_properties.clone().into());
-        JvmCommand { java: node.java.clone(), args }
+        JvmCommand {
+            java: node.java.clone(),
+            args,
+        }
     }
 
     /// Spawn the JVM with stdout/stderr piped, in its own process group (a terminal's Ctrl-C reaches
@@ -69,23 +78,31 @@ impl JvmCommand {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
-            // If kraftd is gone the JVM must stop too; tokio's own kill-on-drop is not enough for a
-            // SIGKILLed kraftd, the kernel's pdeathsig is.
-            .kill_on_drop(false);
+            .process_group(0);
         for var in ENV_NOT_FOR_JVM {
             cmd.env_remove(var);
         }
+        // If kraftd is gone the JVM must stop too. tokio's kill-on-drop cannot help a SIGKILLed
+        // kraftd; the kernel's parent-death signal can (SIGTERM: Kafka still shuts down cleanly).
         let parent = std::process::id() as libc::pid_t;
         // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong, 0, 0, 0) != 0 {
+                if libc::prctl(
+                    libc::PR_SET_PDEATHSIG,
+                    libc::SIGTERM as libc::c_ulong,
+                    0,
+                    0,
+                    0,
+                ) != 0
+                {
                     return Err(std::io::Error::last_os_error());
                 }
                 // kraftd may have died between fork and prctl: then nobody would signal us.
                 if libc::getppid() != parent {
-                    return Err(std::io::Error::other("kraftd exited while starting the JVM"));
+                    return Err(std::io::Error::other(
+                        "kraftd exited while starting the JVM",
+                    ));
                 }
                 Ok(())
             });

@@ -89,7 +89,9 @@ fn split_logger(line: &str) -> Option<(&str, &str)> {
     let open = body.rfind(" (")?;
     let name = &body[open + 2..];
     let valid = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '$' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '$' | '-'));
     valid.then(|| (&body[..open], name))
 }
 
@@ -103,7 +105,10 @@ pub struct EntryAssembler {
 
 impl EntryAssembler {
     pub fn new(orphan_priority: u8) -> EntryAssembler {
-        EntryAssembler { orphan_priority, pending: None }
+        EntryAssembler {
+            orphan_priority,
+            pending: None,
+        }
     }
 
     pub fn has_pending(&self) -> bool {
@@ -185,7 +190,10 @@ impl LogSink {
             None => LogSink::Stderr,
             Some(Ok(sender)) => LogSink::Journal(sender),
             Some(Err((p, e))) => {
-                eprintln!("kraftd: WARN cannot use the journal socket {}: {e}; logging to stderr", p.display());
+                eprintln!(
+                    "kraftd: WARN cannot use the journal socket {}: {e}; logging to stderr",
+                    p.display()
+                );
                 LogSink::Stderr
             }
         }
@@ -247,9 +255,15 @@ fn own_priority(level: log::Level) -> u8 {
 
 /// True when `JOURNAL_STREAM=<dev>:<ino>` names our stderr (systemd connected it to journald).
 pub fn stderr_is_journal() -> bool {
-    let Some(value) = std::env::var_os("JOURNAL_STREAM") else { return false };
-    let Some((dev, ino)) = value.to_str().and_then(|v| v.split_once(':')) else { return false };
-    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else { return false };
+    let Some(value) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Some((dev, ino)) = value.to_str().and_then(|v| v.split_once(':')) else {
+        return false;
+    };
+    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
+        return false;
+    };
     match std::fs::metadata("/proc/self/fd/2") {
         Ok(meta) => meta.dev() == dev && meta.ino() == ino,
         Err(_) => false,
@@ -270,7 +284,10 @@ impl JournalSender {
         // A stalled journald must not stall the supervisor for long: drop the entry instead.
         socket.set_write_timeout(Some(Duration::from_secs(1)))?;
         socket.connect(path)?;
-        Ok(JournalSender { socket, path: path.to_path_buf() })
+        Ok(JournalSender {
+            socket,
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -280,7 +297,10 @@ impl JournalSender {
     /// Send an entry; on failure say so on stderr (nothing else can take the message).
     pub fn send_or_report(&self, fields: &[(&str, &[u8])]) {
         if let Err(e) = self.send(fields) {
-            eprintln!("kraftd: WARN cannot send an entry to {}: {e}", self.path.display());
+            eprintln!(
+                "kraftd: WARN cannot send an entry to {}: {e}",
+                self.path.display()
+            );
         }
     }
 
@@ -288,8 +308,13 @@ impl JournalSender {
     pub fn send(&self, fields: &[(&str, &[u8])]) -> io::Result<()> {
         match self.socket.send(&encode_entry(fields, MAX_MESSAGE_BYTES)) {
             Ok(_) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) || e.raw_os_error() == Some(libc::ENOBUFS) => {
-                self.socket.send(&encode_entry(fields, SMALL_MESSAGE_BYTES)).map(|_| ())
+            Err(e)
+                if e.raw_os_error() == Some(libc::EMSGSIZE)
+                    || e.raw_os_error() == Some(libc::ENOBUFS) =>
+            {
+                self.socket
+                    .send(&encode_entry(fields, SMALL_MESSAGE_BYTES))
+                    .map(|_| ())
             }
             Err(e) => Err(e),
         }
@@ -304,7 +329,12 @@ pub fn encode_entry(fields: &[(&str, &[u8])], max_message: usize) -> Vec<u8> {
         let value: &[u8] = if *key == "MESSAGE" && value.len() > max_message {
             let mut v = value[..max_message].to_vec();
             v.extend_from_slice(
-                format!("\n[kraftd: message cut, {} of {} bytes kept]", max_message, value.len()).as_bytes(),
+                format!(
+                    "\n[kraftd: message cut, {} of {} bytes kept]",
+                    max_message,
+                    value.len()
+                )
+                .as_bytes(),
             );
             cut = v;
             &cut
@@ -337,7 +367,8 @@ impl log::Log for OwnLogger {
     }
     fn log(&self, record: &log::Record) {
         if self.enabled(record.metadata()) {
-            self.sink.send_own(record.level(), &record.args().to_string());
+            self.sink
+                .send_own(record.level(), &record.args().to_string());
         }
     }
     fn flush(&self) {}
@@ -363,17 +394,38 @@ pub struct PhaseEvent {
 /// BrokerLifecycleManager in 3.7.x and 4.x).
 pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
     let first = entry.message.lines().next().unwrap_or("");
-    let status = |s: &str| Some(PhaseEvent { status: Some(s.to_string()), progress: false });
+    let status = |s: &str| {
+        Some(PhaseEvent {
+            status: Some(s.to_string()),
+            progress: false,
+        })
+    };
     // LogManager: "Completed load of Log(...) ... in 12ms (3/10 completed in /var/lib/kafka/data)".
     if let Some((done, total)) = progress_counts(first) {
-        return Some(PhaseEvent { status: Some(format!("loading logs {done}/{total}")), progress: true });
+        return Some(PhaseEvent {
+            status: Some(format!("loading logs {done}/{total}")),
+            progress: true,
+        });
     }
     if first.contains("since no clean shutdown file was found") {
         // "Recovering N logs from DIR since no clean shutdown file was found"
-        return Some(PhaseEvent { status: Some("recovering logs after an unclean shutdown".into()), progress: true });
+        return Some(PhaseEvent {
+            status: Some("recovering logs after an unclean shutdown".into()),
+            progress: true,
+        });
     }
-    if first.contains("Recovering unflushed segment") || first.contains("Loading producer state") {
-        return Some(PhaseEvent { status: None, progress: true });
+    if first.contains("Recovering unflushed segment") {
+        // LogLoader, per segment of a log (also the metadata log) that was not shut down cleanly.
+        return Some(PhaseEvent {
+            status: Some("recovering logs".into()),
+            progress: true,
+        });
+    }
+    if first.contains("Loading producer state") {
+        return Some(PhaseEvent {
+            status: None,
+            progress: true,
+        });
     }
     if first.starts_with("Loading logs from log dirs") {
         return status("loading logs");
@@ -466,15 +518,26 @@ mod tests {
     #[test]
     fn stack_trace_joins_its_head_line() {
         let mut a = EntryAssembler::new(priority::INFO);
-        assert_eq!(a.push_line("[2025-03-14 10:00:00,123] ERROR [Foo id=1] boom (kafka.Foo)"), None);
+        assert_eq!(
+            a.push_line("[2025-03-14 10:00:00,123] ERROR [Foo id=1] boom (kafka.Foo)"),
+            None
+        );
         assert_eq!(a.push_line("java.lang.IllegalStateException: x"), None);
         assert_eq!(a.push_line("\tat a.b.C(C.java:1)"), None);
-        let e = a.push_line("[2025-03-14 10:00:01,000] INFO next (kafka.Bar)").unwrap();
+        let e = a
+            .push_line("[2025-03-14 10:00:01,000] INFO next (kafka.Bar)")
+            .unwrap();
         assert_eq!(e.priority, priority::ERR);
         assert_eq!(e.logger.as_deref(), Some("kafka.Foo"));
-        assert_eq!(e.message, "[Foo id=1] boom\njava.lang.IllegalStateException: x\n\tat a.b.C(C.java:1)");
+        assert_eq!(
+            e.message,
+            "[Foo id=1] boom\njava.lang.IllegalStateException: x\n\tat a.b.C(C.java:1)"
+        );
         let next = a.flush().unwrap();
-        assert_eq!((next.priority, next.logger.as_deref()), (priority::INFO, Some("kafka.Bar")));
+        assert_eq!(
+            (next.priority, next.logger.as_deref()),
+            (priority::INFO, Some("kafka.Bar"))
+        );
     }
 
     #[test]
@@ -506,10 +569,25 @@ mod tests {
     }
 
     #[test]
+    fn over_long_messages_are_cut_with_a_note() {
+        let big = vec![b'x'; 5000];
+        let out = encode_entry(&[("MESSAGE", &big)], 1000);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("[kraftd: message cut, 1000 of 5000 bytes kept]"));
+        assert!(out.len() < 1200);
+    }
+
+    #[test]
     fn progress_lines_are_recognised() {
         let mut a = EntryAssembler::new(priority::INFO);
         a.push_line("[2025-03-14 10:00:00,123] INFO Completed load of Log(dir=/d/t-0, topicId=x) with 1 segments, local-log-start-offset 0 and log-end-offset 5 in 12ms (3/10 completed in /d) (kafka.log.LogManager)");
         let ev = scan_phase(&a.flush().unwrap()).unwrap();
-        assert_eq!(ev, PhaseEvent { status: Some("loading logs 3/10".into()), progress: true });
+        assert_eq!(
+            ev,
+            PhaseEvent {
+                status: Some("loading logs 3/10".into()),
+                progress: true
+            }
+        );
     }
 }

@@ -29,7 +29,10 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
     let layout = &settings.layout;
     let server_properties = layout.server_properties();
     let log_config = layout.log_config(&settings.kafka_version);
-    for (what, path) in [("server.properties", &server_properties), ("log config", &log_config)] {
+    for (what, path) in [
+        ("server.properties", &server_properties),
+        ("log config", &log_config),
+    ] {
         if !path.is_file() {
             return Err(DaemonError::Config(anyhow!(
                 "{what} {} is missing: run kraft-install to render it",
@@ -48,7 +51,10 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
         )));
     }
     let dist = KafkaDist::open(&dist_home).map_err(|e| {
-        DaemonError::Unavailable(e.context(format!("cannot use the Kafka distribution at {}", dist_home.display())))
+        DaemonError::Unavailable(e.context(format!(
+            "cannot use the Kafka distribution at {}",
+            dist_home.display()
+        )))
     })?;
     if dist.version != settings.kafka_version {
         return Err(DaemonError::Config(anyhow!(
@@ -62,7 +68,13 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
 
     let java = find_java(settings)?;
     check_storage(settings)?;
-    Ok(PreparedNode { settings: settings.clone(), dist, java, server_properties, log_config })
+    Ok(PreparedNode {
+        settings: settings.clone(),
+        dist,
+        java,
+        server_properties,
+        log_config,
+    })
 }
 
 /// The `java` to run (config `java.home`, else JAVA_HOME, PATH, /usr/lib/jvm — see `crate::java`),
@@ -70,7 +82,11 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
 pub fn find_java(settings: &Settings) -> Result<PathBuf, DaemonError> {
     let runtime = crate::java::find_java_default(settings.java_home.as_deref())
         .and_then(|rt| rt.check_for(&settings.kafka_version).map(|_| rt))
-        .map_err(|e| DaemonError::Unavailable(anyhow!(e).context("no usable Java (set java.home in the config)")))?;
+        .map_err(|e| {
+            DaemonError::Unavailable(
+                anyhow!(e).context("no usable Java (set java.home in the config)"),
+            )
+        })?;
     Ok(runtime.java)
 }
 
@@ -78,37 +94,34 @@ pub fn find_java(settings: &Settings) -> Result<PathBuf, DaemonError> {
 /// formats or touches it.
 pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
     let data_dir = &settings.layout.data_dir;
-    let meta_path = data_dir.join("meta.properties");
-    let text = std::fs::read_to_string(&meta_path).map_err(|e| {
+    let not_formatted = || {
         DaemonError::Config(anyhow!(
-            "storage {} is not formatted ({}: {e}): run kraft-install to format it",
-            data_dir.display(),
-            meta_path.display()
+            "storage {} is not formatted (no meta.properties): run kraft-install to format it",
+            data_dir.display()
         ))
-    })?;
-    let prop = |key: &str| {
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_string())
     };
-    let node_id = prop("node.id");
-    if node_id.as_deref() != Some(settings.node_id.0.to_string().as_str()) {
+    let meta = crate::storage::read_meta(data_dir)
+        .map_err(|e| DaemonError::Config(e.context("cannot check the storage format")))?
+        .ok_or_else(not_formatted)?;
+    let meta_path = data_dir.join(crate::storage::META_PROPERTIES);
+    if meta.node_id != Some(settings.node_id.0) {
         return Err(DaemonError::Config(anyhow!(
-            "{} has node.id={}, but the config says node.id {}: this data belongs to another node; fix node.id in the config",
+            "{} has node.id={}, but the config says node.id {}: this data belongs to another node; fix [node] id in {}",
             meta_path.display(),
-            node_id.as_deref().unwrap_or("<none>"),
-            settings.node_id.0
+            meta.node_id
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "<none>".into()),
+            settings.node_id.0,
+            settings.layout.config_file().display()
         )));
     }
     if let Some(cluster) = &settings.cluster_id {
-        let found = prop("cluster.id");
-        if found.as_deref() != Some(cluster.as_str()) {
+        if meta.cluster_id != cluster.as_str() {
             return Err(DaemonError::Config(anyhow!(
-                "{} has cluster.id={}, but the config says {}: this data belongs to another cluster; fix node.cluster_id in the config",
+                "{} has cluster.id={}, but the config says {cluster}: this data belongs to another cluster; fix [node] cluster_id in {}",
                 meta_path.display(),
-                found.as_deref().unwrap_or("<none>"),
-                cluster
+                meta.cluster_id,
+                settings.layout.config_file().display()
             )));
         }
     }
@@ -137,7 +150,9 @@ pub fn check_ports_free(settings: &Settings) -> Result<(), DaemonError> {
             SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
         }
         .and_then(|s| s.set_reuseaddr(true).map(|_| s))
-        .map_err(|e| DaemonError::Failure(anyhow!("cannot create a socket to check {addr}: {e}")))?;
+        .map_err(|e| {
+            DaemonError::Failure(anyhow!("cannot create a socket to check {addr}: {e}"))
+        })?;
         match socket.bind(addr).and_then(|_| socket.listen(1).map(drop)) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {

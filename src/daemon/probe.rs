@@ -83,9 +83,16 @@ impl fmt::Display for ProbeOutcome {
             ProbeOutcome::Unreachable { reason } => write!(f, "not reachable: {reason}"),
             ProbeOutcome::NoAnswer { reason } => write!(f, "no valid answer: {reason}"),
             ProbeOutcome::NotRegistered { brokers } => {
-                write!(f, "answers, but this node is not among the live brokers {brokers:?}")
+                write!(
+                    f,
+                    "answers, but this node is not among the live brokers {brokers:?}"
+                )
             }
-            ProbeOutcome::Ready { brokers, cluster_id, controller_id } => write!(
+            ProbeOutcome::Ready {
+                brokers,
+                cluster_id,
+                controller_id,
+            } => write!(
                 f,
                 "ready: live brokers {brokers:?}, cluster id {}, controller {controller_id}",
                 cluster_id.as_deref().unwrap_or("?")
@@ -123,11 +130,16 @@ impl ReadinessProbe {
         let stream = match timeout(self.connect_timeout, TcpStream::connect(self.addr)).await {
             Err(_) => {
                 return ProbeOutcome::Unreachable {
-                    reason: format!("connect to {} timed out after {:?}", self.addr, self.connect_timeout),
+                    reason: format!(
+                        "connect to {} timed out after {:?}",
+                        self.addr, self.connect_timeout
+                    ),
                 };
             }
             Ok(Err(e)) => {
-                return ProbeOutcome::Unreachable { reason: format!("connect to {}: {e}", self.addr) };
+                return ProbeOutcome::Unreachable {
+                    reason: format!("connect to {}: {e}", self.addr),
+                };
             }
             Ok(Ok(s)) => s,
         };
@@ -145,12 +157,18 @@ impl ReadinessProbe {
                     ProbeOutcome::NotRegistered { brokers }
                 }
             }
-            Err(e) => ProbeOutcome::NoAnswer { reason: format!("{e:#}") },
+            Err(e) => ProbeOutcome::NoAnswer {
+                reason: format!("{e:#}"),
+            },
         }
     }
 
     async fn ask(&self, mut stream: TcpStream) -> Result<MetadataResponse> {
-        let mut conn = Connection { stream: &mut stream, io_timeout: self.io_timeout, next_correlation: 1 };
+        let mut conn = Connection {
+            stream: &mut stream,
+            io_timeout: self.io_timeout,
+            next_correlation: 1,
+        };
         let metadata_max = conn.metadata_max_version().await?;
         let version = metadata_max.min(MetadataRequest::VERSIONS.max);
         if version < 1 {
@@ -162,7 +180,10 @@ impl ReadinessProbe {
             .with_allow_auto_topic_creation(false);
         let response = conn.call(&request, version).await.context("Metadata")?;
         if version >= 13 && response.error_code != 0 {
-            bail!("Metadata v{version} returned error code {}", response.error_code);
+            bail!(
+                "Metadata v{version} returned error code {}",
+                response.error_code
+            );
         }
         Ok(response)
     }
@@ -186,10 +207,17 @@ impl Connection<'_> {
         let request = ApiVersionsRequest::default()
             .with_client_software_name(StrBytes::from_static_str("kraftd"))
             .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
-        let body = self.round_trip(&request, 3).await.context("ApiVersions v3")?;
-        let response = if body.len() >= 2 && i16::from_be_bytes([body[0], body[1]]) == UNSUPPORTED_VERSION
+        let body = self
+            .round_trip(&request, 3)
+            .await
+            .context("ApiVersions v3")?;
+        let response = if body.len() >= 2
+            && i16::from_be_bytes([body[0], body[1]]) == UNSUPPORTED_VERSION
         {
-            let body = self.round_trip(&request, 0).await.context("ApiVersions v0")?;
+            let body = self
+                .round_trip(&request, 0)
+                .await
+                .context("ApiVersions v0")?;
             ApiVersionsResponse::decode(&mut body.clone(), 0).context("decoding ApiVersions v0")?
         } else {
             ApiVersionsResponse::decode(&mut body.clone(), 3).context("decoding ApiVersions v3")?
@@ -229,23 +257,32 @@ impl Connection<'_> {
         frame.extend_from_slice(&payload);
 
         let io = async {
-            self.stream.write_all(&frame).await.context("sending request")?;
+            self.stream
+                .write_all(&frame)
+                .await
+                .context("sending request")?;
             let len = self.stream.read_i32().await.map_err(|e| match e.kind() {
                 ErrorKind::UnexpectedEof => anyhow!("connection closed by the broker"),
                 _ => anyhow!(e).context("reading response size"),
             })?;
-            let len = usize::try_from(len).ok().filter(|&l| l <= MAX_RESPONSE_BYTES);
+            let len = usize::try_from(len)
+                .ok()
+                .filter(|&l| l <= MAX_RESPONSE_BYTES);
             let len = len.ok_or_else(|| anyhow!("implausible response size"))?;
             let mut body = vec![0u8; len];
-            self.stream.read_exact(&mut body).await.context("reading response")?;
+            self.stream
+                .read_exact(&mut body)
+                .await
+                .context("reading response")?;
             anyhow::Ok(body)
         };
         let body = timeout(self.io_timeout, io)
             .await
             .map_err(|_| anyhow!("no response within {:?}", self.io_timeout))??;
         let mut body = Bytes::from(body);
-        let response_header = ResponseHeader::decode(&mut body, R::Response::header_version(version))
-            .context("decoding response header")?;
+        let response_header =
+            ResponseHeader::decode(&mut body, R::Response::header_version(version))
+                .context("decoding response header")?;
         if response_header.correlation_id != correlation_id {
             bail!(
                 "response correlation id {} does not match request {correlation_id}",
@@ -363,5 +400,119 @@ impl QuorumProbe {
             .map(|v| (v.replica_id.0, (v.log_end_offset >= 0).then(|| (hw - v.log_end_offset).max(0))))
             .collect();
         Ok(Some(QuorumView { leader: partition.leader_id.0, epoch: partition.leader_epoch, high_watermark: hw, lags }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The probe's decisions against a tiny fake broker (the real broker is the integration test;
+    //! this covers answers a healthy single node never gives: other brokers only, garbage).
+    use super::*;
+    use kafka_protocol::messages::api_versions_response::ApiVersion;
+    use kafka_protocol::messages::metadata_response::MetadataResponseBroker;
+    use kafka_protocol::messages::{ApiKey, BrokerId};
+    use kafka_protocol::protocol::decode_request_header_from_buffer;
+    use tokio::net::TcpListener;
+
+    /// Serve one connection: answer ApiVersions and Metadata (listing `brokers`) like Kafka does.
+    async fn fake_broker(brokers: Vec<i32>) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            loop {
+                let Ok(len) = s.read_i32().await else { return };
+                let mut buf = vec![0u8; len as usize];
+                s.read_exact(&mut buf).await.unwrap();
+                let mut buf = Bytes::from(buf);
+                let header = decode_request_header_from_buffer(&mut buf).unwrap();
+                let version = header.request_api_version;
+                let mut body = BytesMut::new();
+                let response_header =
+                    ResponseHeader::default().with_correlation_id(header.correlation_id);
+                match ApiKey::try_from(header.request_api_key).unwrap() {
+                    ApiKey::ApiVersions => {
+                        response_header.encode(&mut body, 0).unwrap();
+                        ApiVersionsResponse::default()
+                            .with_api_keys(vec![
+                                ApiVersion::default().with_api_key(18).with_max_version(3),
+                                ApiVersion::default().with_api_key(3).with_max_version(12),
+                            ])
+                            .encode(&mut body, version)
+                            .unwrap();
+                    }
+                    ApiKey::Metadata => {
+                        assert_eq!(
+                            version, 12,
+                            "the probe uses the broker's highest Metadata version"
+                        );
+                        let request = MetadataRequest::decode(&mut buf, version).unwrap();
+                        assert_eq!(request.topics, Some(vec![]), "no topics, never all of them");
+                        assert!(!request.allow_auto_topic_creation);
+                        response_header
+                            .encode(&mut body, MetadataResponse::header_version(version))
+                            .unwrap();
+                        MetadataResponse::default()
+                            .with_brokers(
+                                brokers
+                                    .iter()
+                                    .map(|&id| {
+                                        MetadataResponseBroker::default()
+                                            .with_node_id(BrokerId(id))
+                                            .with_port(9092)
+                                    })
+                                    .collect(),
+                            )
+                            .encode(&mut body, version)
+                            .unwrap();
+                    }
+                    other => panic!("unexpected request {other:?}"),
+                }
+                s.write_i32(body.len() as i32).await.unwrap();
+                s.write_all(&body).await.unwrap();
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn ready_only_when_listing_its_own_id() {
+        let outcome = ReadinessProbe::new(fake_broker(vec![1, 2]).await, 1)
+            .probe()
+            .await;
+        assert!(
+            matches!(outcome, ProbeOutcome::Ready { ref brokers, .. } if brokers == &[1, 2]),
+            "{outcome}"
+        );
+        let outcome = ReadinessProbe::new(fake_broker(vec![2]).await, 1)
+            .probe()
+            .await;
+        assert_eq!(outcome, ProbeOutcome::NotRegistered { brokers: vec![2] });
+    }
+
+    #[tokio::test]
+    async fn refused_and_garbage_are_not_ready() {
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let outcome = ReadinessProbe::new(closed, 1).probe().await;
+        assert!(
+            matches!(outcome, ProbeOutcome::Unreachable { .. }),
+            "{outcome}"
+        );
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        });
+        let outcome = ReadinessProbe::new(addr, 1).probe().await;
+        assert!(
+            matches!(outcome, ProbeOutcome::NoAnswer { .. }),
+            "{outcome}"
+        );
     }
 }

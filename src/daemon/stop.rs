@@ -34,7 +34,10 @@ fn proc_stat(pid: i32) -> Option<(char, u64)> {
     // Fields after the `(comm)` (which may contain spaces): state is field 3, starttime field 22.
     let after = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = after.split(' ').collect();
-    Some((fields.first()?.chars().next()?, fields.get(19)?.parse().ok()?))
+    Some((
+        fields.first()?.chars().next()?,
+        fields.get(19)?.parse().ok()?,
+    ))
 }
 
 /// True when `pid` is a live (not zombie) `kraftd run` process: its executable is named kraftd and
@@ -66,7 +69,9 @@ pub fn stop(target: StopTarget<'_>, timeout: Duration) -> Result<StopOutcome, Da
     let pid = match target {
         StopTarget::Pid(pid) => {
             if proc_stat(pid).is_none_or(|(s, _)| s == 'Z') {
-                return Ok(StopOutcome::NotRunning { reason: format!("no process with pid {pid}: already stopped") });
+                return Ok(StopOutcome::NotRunning {
+                    reason: format!("no process with pid {pid}: already stopped"),
+                });
             }
             if !process_is_kraftd(pid) {
                 return Err(DaemonError::Failure(anyhow!(
@@ -84,23 +89,41 @@ pub fn stop(target: StopTarget<'_>, timeout: Duration) -> Result<StopOutcome, Da
                         reason: format!("no pid file {}: kraftd is not running", path.display()),
                     });
                 }
-                Err(e) => return Err(DaemonError::Failure(anyhow!("cannot read the pid file {}: {e}", path.display()))),
+                Err(e) => {
+                    return Err(DaemonError::Failure(anyhow!(
+                        "cannot read the pid file {}: {e}",
+                        path.display()
+                    )));
+                }
             };
             let pid: i32 = text.trim().parse().map_err(|_| {
-                DaemonError::Failure(anyhow!("pid file {} holds {:?}, not a pid: remove it", path.display(), text.trim()))
+                DaemonError::Failure(anyhow!(
+                    "pid file {} holds {:?}, not a pid: remove it",
+                    path.display(),
+                    text.trim()
+                ))
             })?;
             if !process_is_kraftd(pid) {
                 return Ok(StopOutcome::NotRunning {
-                    reason: format!("pid file {} names pid {pid}, which is not a running kraftd: already stopped", path.display()),
+                    reason: format!(
+                        "pid file {} names pid {pid}, which is not a running kraftd: already stopped",
+                        path.display()
+                    ),
                 });
             }
             pid
         }
     };
     let (_, start_time) = proc_stat(pid).unwrap_or(('?', 0));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM)
-        .map_err(|e| DaemonError::Failure(anyhow!("cannot send SIGTERM to kraftd pid {pid}: {e}")))?;
-    eprintln!("kraftd stop: sent SIGTERM to kraftd (pid {pid}), waiting up to {}s for Kafka to stop", timeout.as_secs());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .map_err(|e| DaemonError::Failure(anyhow!("cannot send SIGTERM to kraftd pid {pid}: {e}")))?;
+    eprintln!(
+        "kraftd stop: sent SIGTERM to kraftd (pid {pid}), waiting up to {}s for Kafka to stop",
+        timeout.as_secs()
+    );
 
     let started = Instant::now();
     let mut next_progress = PROGRESS_EVERY;
@@ -108,19 +131,75 @@ pub fn stop(target: StopTarget<'_>, timeout: Duration) -> Result<StopOutcome, Da
         // Gone, a zombie, or the pid reused by another process: our daemon has exited.
         match proc_stat(pid) {
             Some((state, st)) if state != 'Z' && st == start_time => {}
-            _ => return Ok(StopOutcome::Stopped { pid, waited: started.elapsed() }),
+            _ => {
+                return Ok(StopOutcome::Stopped {
+                    pid,
+                    waited: started.elapsed(),
+                });
+            }
         }
         let waited = started.elapsed();
         if waited >= timeout {
-            return Err(DaemonError::Failure(anyhow!(
-                "kraftd (pid {pid}) did not stop within {}s: Kafka may still be in controlled shutdown; wait, or raise --timeout / daemon.stop_timeout_sec",
-                timeout.as_secs()
-            )));
+            return Err(kill_after_timeout(pid, start_time, timeout));
         }
         if waited >= next_progress {
-            eprintln!("kraftd stop: still waiting for kraftd (pid {pid}) to stop: {}s", waited.as_secs());
+            eprintln!(
+                "kraftd stop: still waiting for kraftd (pid {pid}) to stop: {}s",
+                waited.as_secs()
+            );
             next_progress += PROGRESS_EVERY;
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// The stop timeout passed: SIGKILL the broker JVM(s) of kraftd `pid` (Kafka will recover its logs on
+/// the next start), give kraftd a moment to notice and exit, and report the forced stop.
+fn kill_after_timeout(pid: i32, start_time: u64, timeout: Duration) -> DaemonError {
+    let jvms = broker_jvms_of(pid);
+    for jvm in &jvms {
+        eprintln!(
+            "kraftd stop: Kafka did not stop within {}s: killing JVM pid {jvm} (SIGKILL)",
+            timeout.as_secs()
+        );
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*jvm),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline
+        && matches!(proc_stat(pid), Some((s, st)) if s != 'Z' && st == start_time)
+    {
+        std::thread::sleep(POLL);
+    }
+    DaemonError::Failure(anyhow!(
+        "kraftd (pid {pid}) did not stop within {}s; killed its JVM {jvms:?}: the next start recovers the logs. \
+         Raise daemon.stop_timeout_sec (and the unit's TimeoutStopSec) if controlled shutdown needs longer",
+        timeout.as_secs()
+    ))
+}
+
+/// Children of `pid` running `kafka.Kafka` (found through /proc, never by name).
+fn broker_jvms_of(pid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&child| {
+            let parent = std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s[s.rfind(')')? + 2..]
+                        .split(' ')
+                        .nth(1)?
+                        .parse::<i32>()
+                        .ok()
+                });
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            parent == Some(pid) && cmdline.split(|&b| b == 0).any(|a| a == b"kafka.Kafka")
+        })
+        .collect()
 }

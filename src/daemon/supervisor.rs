@@ -4,6 +4,7 @@
 //! One current-thread tokio runtime: the JVM is forked from the main thread, which lives as long as
 //! kraftd, so the JVM's parent-death signal fires exactly when kraftd dies.
 
+use super::DaemonError;
 use super::jvm::JvmCommand;
 use super::logs::{self, LogSink, PhaseEvent};
 use super::notify;
@@ -11,7 +12,6 @@ use super::preflight::{self, PreparedNode};
 use super::probe::{ProbeOutcome, QuorumProbe, ReadinessProbe};
 use crate::config::Role;
 use super::stop::process_is_kraftd;
-use super::DaemonError;
 use crate::fsutil::write_atomic;
 use anyhow::{Context, anyhow};
 use std::net::SocketAddr;
@@ -42,11 +42,35 @@ pub fn run(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> {
 }
 
 async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> {
+    // Handlers first: a SIGTERM from here on is a stop request, never a default-action death that
+    // would leave the pid file behind.
+    let signals = StopSignals::install()?;
     let settings = preflight::load_settings(config)?;
     let node = preflight::check_node(&settings)?;
     preflight::check_ports_free(&settings)?;
     let _pid_file = PidFile::create(&settings.layout.pid_file()).map_err(DaemonError::Failure)?;
-    Supervisor::start(node, sink)?.supervise().await
+    Supervisor::start(node, sink)?.supervise(signals).await
+}
+
+/// SIGTERM, SIGINT and SIGHUP all mean "stop" (Kafka treats HUP the same; it is not a reload).
+struct StopSignals {
+    sigterm: tokio::signal::unix::Signal,
+    sigint: tokio::signal::unix::Signal,
+    sighup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals, DaemonError> {
+        let sig = |kind| {
+            signal(kind)
+                .map_err(|e| DaemonError::Failure(anyhow!("cannot install a signal handler: {e}")))
+        };
+        Ok(StopSignals {
+            sigterm: sig(SignalKind::terminate())?,
+            sigint: sig(SignalKind::interrupt())?,
+            sighup: sig(SignalKind::hangup())?,
+        })
+    }
 }
 
 /// Messages from the probe task to the supervisor loop.
@@ -95,17 +119,32 @@ impl Supervisor {
         let (phase_tx, phases) = mpsc::unbounded_channel();
         let mut pumps = Vec::new();
         if let Some(out) = child.stdout.take() {
-            pumps.push(tokio::spawn(logs::pump_jvm_output(out, logs::priority::INFO, sink.clone(), phase_tx.clone())));
+            pumps.push(tokio::spawn(logs::pump_jvm_output(
+                out,
+                logs::priority::INFO,
+                sink.clone(),
+                phase_tx.clone(),
+            )));
         }
         if let Some(err) = child.stderr.take() {
-            pumps.push(tokio::spawn(logs::pump_jvm_output(err, logs::priority::WARNING, sink, phase_tx)));
+            pumps.push(tokio::spawn(logs::pump_jvm_output(
+                err,
+                logs::priority::WARNING,
+                sink,
+                phase_tx,
+            )));
         }
 
         let (broker_addr, probe) = NodeProbe::for_settings(settings);
         let watchdog = notify::watchdog_interval();
         let (probe_tx, probes) = mpsc::channel(8);
         let (shutdown, shutdown_rx) = watch::channel(false);
-        tokio::spawn(probe_loop(probe, watchdog.map(|w| w / 3), probe_tx, shutdown_rx));
+        tokio::spawn(probe_loop(
+            probe,
+            watchdog.map(|w| w / 3),
+            probe_tx,
+            shutdown_rx,
+        ));
 
         Ok(Supervisor {
             node,
@@ -126,13 +165,21 @@ impl Supervisor {
         })
     }
 
-    async fn supervise(mut self) -> Result<(), DaemonError> {
-        let sig = |kind| signal(kind).map_err(|e| DaemonError::Failure(anyhow!("cannot install a signal handler: {e}")));
-        let (mut sigterm, mut sigint, mut sighup) =
-            (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?, sig(SignalKind::hangup())?);
+    async fn supervise(mut self, signals: StopSignals) -> Result<(), DaemonError> {
+        let StopSignals {
+            mut sigterm,
+            mut sigint,
+            mut sighup,
+        } = signals;
         // While stopping, systemd's watchdog may still be armed: keep it fed while the JVM shuts
         // down (TimeoutStopSec bounds the stop, not the watchdog).
-        let mut stop_ping = tokio::time::interval(self.watchdog.map(|w| w / 3).unwrap_or(Duration::from_secs(3600)));
+        let mut stop_ping = tokio::time::interval(
+            self.watchdog
+                .map(|w| w / 3)
+                .unwrap_or(Duration::from_secs(3600)),
+        );
+        // Ticks missed before stopping began are not owed: no burst of pings when the stop starts.
+        stop_ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         let status = loop {
             tokio::select! {
@@ -147,24 +194,35 @@ impl Supervisor {
         };
         let _ = self.shutdown.send(true);
         // Let the pumps log the JVM's last words (the reason it died) before we decide and exit.
-        let drain = futures_join(std::mem::take(&mut self.pumps));
+        let drain = join_all(std::mem::take(&mut self.pumps));
         if tokio::time::timeout(DRAIN_OUTPUT, drain).await.is_err() {
             log::warn!("the JVM's output did not end within {DRAIN_OUTPUT:?} after it exited");
         }
-        self.outcome(status.map_err(|e| DaemonError::Failure(anyhow!("cannot wait for the JVM: {e}")))?)
+        self.outcome(
+            status.map_err(|e| DaemonError::Failure(anyhow!("cannot wait for the JVM: {e}")))?,
+        )
     }
 
     fn on_signal(&mut self, name: &str) {
         if self.stopping {
-            log::info!("{name} received again: already stopping Kafka (pid {}), still waiting", self.jvm_pid);
+            log::info!(
+                "{name} received again: already stopping Kafka (pid {}), still waiting",
+                self.jvm_pid
+            );
             return;
         }
         self.stopping = true;
         let _ = self.shutdown.send(true);
         notify::stopping("stopping");
-        log::info!("{name} received: stopping Kafka (SIGTERM to JVM pid {})", self.jvm_pid);
+        log::info!(
+            "{name} received: stopping Kafka (SIGTERM to JVM pid {})",
+            self.jvm_pid
+        );
         if self.jvm_pid > 0 {
-            if let Err(e) = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.jvm_pid), nix::sys::signal::Signal::SIGTERM) {
+            if let Err(e) = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.jvm_pid),
+                nix::sys::signal::Signal::SIGTERM,
+            ) {
                 log::warn!("cannot send SIGTERM to the JVM (pid {}): {e}", self.jvm_pid);
             }
         }
@@ -239,7 +297,9 @@ impl Supervisor {
                     }
                 } else if self.healthy {
                     self.healthy = false;
-                    log::warn!("broker failed the watchdog probe, not pinging the watchdog: {outcome}");
+                    log::warn!(
+                        "broker failed the watchdog probe, not pinging the watchdog: {outcome}"
+                    );
                     notify::status(&format!("not answering on {}: {outcome}", self.broker_addr));
                 }
             }
@@ -265,7 +325,11 @@ impl Supervisor {
             "Kafka JVM (pid {}) {} without being asked to stop{}: see its log lines above",
             self.jvm_pid,
             describe(status),
-            if self.ready { "" } else { " before it became ready" }
+            if self.ready {
+                ""
+            } else {
+                " before it became ready"
+            }
         )))
     }
 }
@@ -367,13 +431,15 @@ fn describe(status: ExitStatus) -> String {
         (Some(code), _) => format!("exited with status {code}"),
         (None, Some(sig)) => format!(
             "was killed by signal {}",
-            nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or(sig.to_string())
+            nix::sys::signal::Signal::try_from(sig)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or(sig.to_string())
         ),
         _ => format!("ended ({status})"),
     }
 }
 
-async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {
+async fn join_all(handles: Vec<tokio::task::JoinHandle<()>>) {
     for h in handles {
         let _ = h.await;
     }
@@ -406,7 +472,9 @@ async fn probe_loop(
             _ = shutdown.changed() => return,
         }
     }
-    let Some(period) = watchdog_period else { return };
+    let Some(period) = watchdog_period else {
+        return;
+    };
     // A probe that takes longer than the ping period is as good as failed.
     probe.limit_timeouts(period);
     loop {
@@ -451,7 +519,10 @@ impl PidFile {
         let pid = std::process::id();
         write_atomic(path, format!("{pid}\n").as_bytes(), 0o644)
             .with_context(|| format!("cannot write the pid file {}", path.display()))?;
-        Ok(PidFile { path: path.to_path_buf(), pid })
+        Ok(PidFile {
+            path: path.to_path_buf(),
+            pid,
+        })
     }
 }
 

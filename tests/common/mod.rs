@@ -30,7 +30,8 @@ pub fn cache_dir() -> PathBuf {
 pub fn dist_home(version: &str) -> PathBuf {
     let home = cache_dir().join(format!("dist/kafka_2.13-{version}"));
     assert!(
-        home.join(format!("libs/kafka_2.13-{version}.jar")).is_file(),
+        home.join(format!("libs/kafka_2.13-{version}.jar"))
+            .is_file(),
         "the Kafka {version} test distribution is missing at {}: run `scripts/kafka-dist.sh {version}` first",
         home.display()
     );
@@ -39,7 +40,11 @@ pub fn dist_home(version: &str) -> PathBuf {
 
 /// A free TCP port on 127.0.0.1 (bound once and released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A random, canonical Kafka cluster id (16 random bytes, unpadded base64url, no leading '-').
@@ -83,10 +88,14 @@ pub fn provision_node(version: &str) -> TestNode {
 
 /// Provision a node the way `kraft-install --prefix` lays it out: kraftd.toml, server.properties and
 /// the stdout-only log config in etc/kafka, opt/kafka/current → the fixture distribution, storage
-/// formatted with Kafka's own StorageTool. The ONE place to swap in the installer later.
+/// formatted with Kafka's own StorageTool (through kraftd's render/storage library, as kraft-install
+/// does). The ONE place to swap in the installer later.
 pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
     let dist = dist_home(version);
-    let prefix = tempfile::Builder::new().prefix("kraftd-node-").tempdir().unwrap();
+    let prefix = tempfile::Builder::new()
+        .prefix("kraftd-node-")
+        .tempdir()
+        .unwrap();
     let root = prefix.path().to_path_buf();
     let etc = root.join("etc/kafka");
     let data_dir = root.join("var/lib/kafka/data");
@@ -100,7 +109,6 @@ pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
     let cluster_id = random_cluster_id();
     let broker_port = free_port();
     let controller_port = free_port();
-    let major: u32 = version.split('.').next().unwrap().parse().unwrap();
 
     let mut toml = format!(
         "[node]\nid = {node_id}\ncluster_id = \"{cluster_id}\"\nadvertise = \"127.0.0.1\"\n\
@@ -121,60 +129,32 @@ pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
     let config = etc.join("kraftd.toml");
     std::fs::write(&config, toml).unwrap();
 
-    let mut props = format!(
-        "process.roles=broker,controller\nnode.id={node_id}\n\
-         controller.quorum.voters={node_id}@127.0.0.1:{controller_port}\n\
-         listeners=PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}\n\
-         advertised.listeners=PLAINTEXT://127.0.0.1:{broker_port}\n\
-         inter.broker.listener.name=PLAINTEXT\ncontroller.listener.names=CONTROLLER\n\
-         listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n\
-         log.dirs={}\noffsets.topic.replication.factor=1\n\
-         transaction.state.log.replication.factor=1\ntransaction.state.log.min.isr=1\n",
-        data_dir.display()
-    );
-    if major >= 4 {
-        props.push_str("share.coordinator.state.topic.replication.factor=1\nshare.coordinator.state.topic.min.isr=1\n");
-    }
-    for (k, v) in &opts.extra_kafka {
-        props.push_str(&format!("{k}={v}\n"));
-    }
-    let server_properties = etc.join("server.properties");
-    std::fs::write(&server_properties, props).unwrap();
-
-    if major >= 4 {
-        std::fs::write(
-            etc.join("log4j2.properties"),
-            "status = warn\nappender.stdout.type = Console\nappender.stdout.name = STDOUT\n\
-             appender.stdout.layout.type = PatternLayout\nappender.stdout.layout.pattern = [%d] %p %m (%c)%n\n\
-             rootLogger.level = INFO\nrootLogger.appenderRefs = stdout\nrootLogger.appenderRef.stdout.ref = STDOUT\n",
-        )
-        .unwrap();
-    } else {
-        std::fs::write(
-            etc.join("log4j.properties"),
-            "log4j.rootLogger=INFO, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\n\
-             log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n\
-             log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n",
-        )
-        .unwrap();
-    }
-
+    // Render and format with the same library functions kraft-install uses.
+    let settings = kraftd::Settings::load(&config).expect("test kraftd.toml loads");
+    let kafka_version = settings.kafka_version;
+    let server_properties = settings.layout.server_properties();
+    std::fs::write(
+        &server_properties,
+        kraftd::render::server_properties(&settings, &kafka_version).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        settings.layout.log_config(&kafka_version),
+        kraftd::render::log_config(&kafka_version),
+    )
+    .unwrap();
     if !opts.unformatted {
-        let out = Command::new("java")
-            .arg("-Xmx256M")
-            .arg("-cp")
-            .arg(format!("{}/libs/*", dist.display()))
-            .arg("kafka.tools.StorageTool")
-            .args(["format", "-t", &cluster_id, "-c"])
-            .arg(&server_properties)
-            .output()
-            .expect("run StorageTool");
-        assert!(
-            out.status.success(),
-            "StorageTool format failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let dist = kraftd::KafkaDist::open(&settings.layout.dist_current()).unwrap();
+        let java = kraftd::java::find_java_default(None).expect("a Java runtime for the tests");
+        kraftd::storage::ensure_formatted(
+            &java.java,
+            &dist,
+            &server_properties,
+            &settings.layout.data_dir,
+            settings.cluster_id.as_ref().unwrap(),
+            settings.node_id,
+        )
+        .expect("format storage");
     }
 
     TestNode {
@@ -208,13 +188,18 @@ impl DatagramCollector {
 
     /// `hook` may return a note that is stored as an extra datagram `HOOK:<note>` right after.
     pub fn bind_with_hook(name: &str, hook: Option<Hook>) -> DatagramCollector {
-        let dir = tempfile::Builder::new().prefix("kraftd-sock-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("kraftd-sock-")
+            .tempdir()
+            .unwrap();
         let path = dir.path().join(name);
         let socket = UnixDatagram::bind(&path).unwrap();
         let items = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::downgrade(&items);
         std::thread::spawn(move || {
-            socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
             let mut buf = vec![0u8; 1 << 20];
             loop {
                 let Some(items) = sink.upgrade() else { return };
@@ -232,7 +217,11 @@ impl DatagramCollector {
                 }
             }
         });
-        DatagramCollector { path, items, _dir: dir }
+        DatagramCollector {
+            path,
+            items,
+            _dir: dir,
+        }
     }
 
     pub fn snapshot(&self) -> Vec<Vec<u8>> {
@@ -256,23 +245,35 @@ impl DatagramCollector {
 
     /// All sd_notify lines so far, in order.
     pub fn notify_lines(&self) -> Vec<String> {
-        self.snapshot().iter().flat_map(|d| notify_lines(d)).collect()
+        self.snapshot()
+            .iter()
+            .flat_map(|d| notify_lines(d))
+            .collect()
     }
 }
 
 /// One sd_notify datagram split into its `KEY=value` lines.
 pub fn notify_lines(datagram: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(datagram).lines().map(str::to_string).collect()
+    String::from_utf8_lossy(datagram)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Parse a journald native-protocol datagram into (key, value) pairs.
 pub fn journal_fields(mut data: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut fields = Vec::new();
     while !data.is_empty() {
-        let nl = data.iter().position(|&b| b == b'\n').expect("field ends with newline");
+        let nl = data
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("field ends with newline");
         let line = &data[..nl];
         if let Some(eq) = line.iter().position(|&b| b == b'=') {
-            fields.push((String::from_utf8_lossy(&line[..eq]).into_owned(), line[eq + 1..].to_vec()));
+            fields.push((
+                String::from_utf8_lossy(&line[..eq]).into_owned(),
+                line[eq + 1..].to_vec(),
+            ));
             data = &data[nl + 1..];
         } else {
             let key = String::from_utf8_lossy(line).into_owned();
@@ -287,7 +288,10 @@ pub fn journal_fields(mut data: &[u8]) -> Vec<(String, Vec<u8>)> {
 }
 
 pub fn field<'a>(fields: &'a [(String, Vec<u8>)], key: &str) -> Option<String> {
-    fields.iter().find(|(k, _)| k == key).map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
 }
 
 /// A running `kraftd` process; killed (with its JVM) on drop.
@@ -312,8 +316,17 @@ pub fn kraftd_bin() -> &'static str {
 /// Start `kraftd <args>` with the given env (never set_var: only the child's env).
 pub fn spawn_kraftd(args: &[&str], env: &RunEnv) -> Kraftd {
     let mut cmd = Command::new(kraftd_bin());
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for var in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "KRAFTD_JOURNAL_SOCKET", "JOURNAL_STREAM"] {
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "NOTIFY_SOCKET",
+        "WATCHDOG_USEC",
+        "WATCHDOG_PID",
+        "KRAFTD_JOURNAL_SOCKET",
+        "JOURNAL_STREAM",
+    ] {
         cmd.env_remove(var);
     }
     if let Some(p) = env.notify_socket {
@@ -327,7 +340,19 @@ pub fn spawn_kraftd(args: &[&str], env: &RunEnv) -> Kraftd {
     }
     let mut child = cmd.spawn().expect("spawn kraftd");
     let output = Arc::new(Mutex::new(String::new()));
-    for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>)].into_iter().flatten() {
+    for stream in [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
         let output = output.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
@@ -338,7 +363,11 @@ pub fn spawn_kraftd(args: &[&str], env: &RunEnv) -> Kraftd {
             }
         });
     }
-    Kraftd { child, output, jvm_pid: None }
+    Kraftd {
+        child,
+        output,
+        jvm_pid: None,
+    }
 }
 
 impl Kraftd {
@@ -363,7 +392,11 @@ impl Kraftd {
                 self.jvm_pid = Some(p);
                 return p;
             }
-            assert!(Instant::now() < deadline, "kraftd started no JVM; output:\n{}", self.output());
+            assert!(
+                Instant::now() < deadline,
+                "kraftd started no JVM; output:\n{}",
+                self.output()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -379,7 +412,11 @@ impl Kraftd {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "kraftd did not exit within {limit:?}; output:\n{}", self.output());
+            assert!(
+                Instant::now() < deadline,
+                "kraftd did not exit within {limit:?}; output:\n{}",
+                self.output()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -391,7 +428,11 @@ impl Kraftd {
 
 impl Drop for Kraftd {
     fn drop(&mut self) {
-        let jvms = self.jvm_pid.into_iter().chain(children_of(self.pid())).collect::<Vec<_>>();
+        let jvms = self
+            .jvm_pid
+            .into_iter()
+            .chain(children_of(self.pid()))
+            .collect::<Vec<_>>();
         let _ = self.child.kill();
         let _ = self.child.wait();
         for pid in jvms {
@@ -404,7 +445,9 @@ impl Drop for Kraftd {
 pub fn children_of(ppid: i32) -> Vec<i32> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
         if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
             if let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) {
                 if after.split(' ').nth(1).and_then(|p| p.parse::<i32>().ok()) == Some(ppid) {
@@ -419,7 +462,10 @@ pub fn children_of(ppid: i32) -> Vec<i32> {
 /// True while `pid` exists and is not a zombie.
 pub fn process_alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rfind(')').map(|i| !stat[i + 2..].starts_with('Z')).unwrap_or(false),
+        Ok(stat) => stat
+            .rfind(')')
+            .map(|i| !stat[i + 2..].starts_with('Z'))
+            .unwrap_or(false),
         Err(_) => false,
     }
 }
@@ -437,8 +483,12 @@ impl Drop for KillOnDrop {
 /// An independent check that the broker answers the Kafka protocol: a hand-written ApiVersions v0
 /// request and its correlation id echoed back. Does not use kraftd's probe code.
 pub fn broker_answers_api_versions(addr: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else { return false };
-    stream.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
     // size, api_key=18, api_version=0, correlation_id=0x4b524654, client_id=null
     let mut req = Vec::new();
     req.extend_from_slice(&10i32.to_be_bytes());
