@@ -26,13 +26,20 @@ const TOPIC: &str = "acked";
 const BATCH: usize = 200;
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     out
 }
 
 fn ip(args: &[&str]) {
     let out = run(Command::new("ip").args(args));
-    assert!(out.status.success(), "ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Network namespaces `kraftd-t-<pid>-<n>` for the nodes and `kraftd-t-<pid>-br` holding the bridge,
@@ -49,7 +56,11 @@ impl TestNet {
         // A per-run /24 so two runs (or a leftover) never share addresses.
         let subnet = (pid % 200 + 20) as u8;
         let bridge_ns = format!("kraftd-t-{pid}-br");
-        let mut net = TestNet { names: Vec::new(), subnet, bridge_ns: bridge_ns.clone() };
+        let mut net = TestNet {
+            names: Vec::new(),
+            subnet,
+            bridge_ns: bridge_ns.clone(),
+        };
         ip(&["netns", "add", &bridge_ns]);
         ip(&["-n", &bridge_ns, "link", "set", "lo", "up"]);
         ip(&["-n", &bridge_ns, "link", "add", "br0", "type", "bridge"]);
@@ -60,9 +71,22 @@ impl TestNet {
             net.names.push(ns.clone());
             ip(&["-n", &ns, "link", "set", "lo", "up"]);
             let port = format!("v{n}");
-            ip(&["-n", &bridge_ns, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &ns]);
-            ip(&["-n", &bridge_ns, "link", "set", &port, "master", "br0", "up"]);
-            ip(&["-n", &ns, "addr", "add", &format!("{}/24", net.addr(n)), "dev", "eth0"]);
+            ip(&[
+                "-n", &bridge_ns, "link", "add", &port, "type", "veth", "peer", "name", "eth0",
+                "netns", &ns,
+            ]);
+            ip(&[
+                "-n", &bridge_ns, "link", "set", &port, "master", "br0", "up",
+            ]);
+            ip(&[
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("{}/24", net.addr(n)),
+                "dev",
+                "eth0",
+            ]);
             ip(&["-n", &ns, "link", "set", "eth0", "up"]);
         }
         net
@@ -122,17 +146,32 @@ impl Node {
         self.notify = DatagramCollector::bind("notify");
         let mut cmd = net.exec(self.id, env!("CARGO_BIN_EXE_kraftd"));
         cmd.args(["run", "--config"]).arg(self.config());
-        for var in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "KRAFTD_JOURNAL_SOCKET", "JOURNAL_STREAM"] {
+        for var in [
+            "NOTIFY_SOCKET",
+            "WATCHDOG_USEC",
+            "WATCHDOG_PID",
+            "KRAFTD_JOURNAL_SOCKET",
+            "JOURNAL_STREAM",
+        ] {
             cmd.env_remove(var);
         }
         // A watchdog period makes kraftd re-probe every 5 s, keeping STATUS (leader, lag) current.
-        cmd.env("NOTIFY_SOCKET", &self.notify.path).env("WATCHDOG_USEC", "15000000");
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.env("NOTIFY_SOCKET", &self.notify.path)
+            .env("WATCHDOG_USEC", "15000000");
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn kraftd");
         let id = self.id;
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -184,7 +223,13 @@ impl Node {
                     .map(|c| c.split(|&b| b == 0).any(|a| a == b"kafka.Kafka"))
                     .unwrap_or(false)
             })
-            .unwrap_or_else(|| panic!("node {} has no Kafka JVM; kraftd said:\n{}", self.id, self.tail()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "node {} has no Kafka JVM; kraftd said:\n{}",
+                    self.id,
+                    self.tail()
+                )
+            })
     }
 
     /// SIGTERM to kraftd (as systemd's stop does) and wait for it to exit.
@@ -201,7 +246,12 @@ impl Node {
                 self.daemon = None;
                 return status;
             }
-            assert!(Instant::now() < deadline, "node {} did not exit within {limit:?}:\n{}", self.id, self.tail());
+            assert!(
+                Instant::now() < deadline,
+                "node {} did not exit within {limit:?}:\n{}",
+                self.id,
+                self.tail()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -229,7 +279,11 @@ fn wait_ready(nodes: &mut [Node], ids: &[u32], limit: Duration) {
         let mut waiting = Vec::new();
         for node in nodes.iter_mut().filter(|n| ids.contains(&n.id)) {
             if let Some(status) = node.daemon.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("node {} exited ({status}) before READY:\n{}", node.id, node.tail());
+                panic!(
+                    "node {} exited ({status}) before READY:\n{}",
+                    node.id,
+                    node.tail()
+                );
             }
             if !node.is_ready() {
                 waiting.push(node.id);
@@ -244,7 +298,10 @@ fn wait_ready(nodes: &mut [Node], ids: &[u32], limit: Duration) {
                 .filter(|n| waiting.contains(&n.id))
                 .map(|n| format!("node {}: statuses {:?}\n{}", n.id, n.statuses(), n.tail()))
                 .collect();
-            panic!("nodes {waiting:?} not READY within {limit:?}:\n{}", detail.join("\n\n"));
+            panic!(
+                "nodes {waiting:?} not READY within {limit:?}:\n{}",
+                detail.join("\n\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -261,39 +318,55 @@ struct Tools<'a> {
 impl Tools<'_> {
     fn java(&self, from: u32, class: &str) -> Command {
         let mut c = self.net.exec(from, "java");
-        c.arg("-Xmx256m").arg("-cp").arg(format!("{}/libs/*", self.dist.display())).arg(class);
+        c.arg("-Xmx256m")
+            .arg("-cp")
+            .arg(format!("{}/libs/*", self.dist.display()))
+            .arg(class);
         c.stdin(Stdio::null());
         c
     }
 
     fn create_topic(&self, from: u32) {
-        let out = run(self.java(from, "org.apache.kafka.tools.TopicCommand").args([
-            "--bootstrap-server",
-            &self.bootstrap,
-            "--create",
-            "--topic",
-            TOPIC,
-            "--partitions",
-            "1",
-            "--replication-factor",
-            "3",
-            "--config",
-            "min.insync.replicas=2",
-        ]));
-        assert!(out.status.success(), "create topic: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = run(self
+            .java(from, "org.apache.kafka.tools.TopicCommand")
+            .args([
+                "--bootstrap-server",
+                &self.bootstrap,
+                "--create",
+                "--topic",
+                TOPIC,
+                "--partitions",
+                "1",
+                "--replication-factor",
+                "3",
+                "--config",
+                "min.insync.replicas=2",
+            ]));
+        assert!(
+            out.status.success(),
+            "create topic: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// `--describe` of the topic; empty output for `--under-replicated-partitions` means all in sync.
     fn under_replicated(&self, from: u32) -> String {
-        let out = run(self.java(from, "org.apache.kafka.tools.TopicCommand").args([
-            "--bootstrap-server",
-            &self.bootstrap,
-            "--describe",
-            "--topic",
-            TOPIC,
-            "--under-replicated-partitions",
-        ]));
-        assert!(out.status.success(), "describe: {}", String::from_utf8_lossy(&out.stderr));
+        let out = run(self
+            .java(from, "org.apache.kafka.tools.TopicCommand")
+            .args([
+                "--bootstrap-server",
+                &self.bootstrap,
+                "--describe",
+                "--topic",
+                TOPIC,
+                "--under-replicated-partitions",
+            ]));
+        assert!(
+            out.status.success(),
+            "describe: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -304,7 +377,10 @@ impl Tools<'_> {
             if under.is_empty() {
                 return;
             }
-            assert!(Instant::now() < deadline, "partition still under-replicated after {limit:?}: {under}");
+            assert!(
+                Instant::now() < deadline,
+                "partition still under-replicated after {limit:?}: {under}"
+            );
             std::thread::sleep(Duration::from_secs(1));
         }
     }
@@ -312,20 +388,22 @@ impl Tools<'_> {
     /// Write `BATCH` records with acks=all (idempotent producer) and return the acked values.
     /// Every record must be acked: that is "writes continue".
     fn write_batch(&self, from: u32, batch: u32) -> Vec<String> {
-        let out = run(self.java(from, "org.apache.kafka.tools.VerifiableProducer").args([
-            "--topic",
-            TOPIC,
-            "--bootstrap-server",
-            &self.bootstrap,
-            "--max-messages",
-            &BATCH.to_string(),
-            "--throughput",
-            "-1",
-            "--acks",
-            "-1",
-            "--value-prefix",
-            &batch.to_string(),
-        ]));
+        let out = run(self
+            .java(from, "org.apache.kafka.tools.VerifiableProducer")
+            .args([
+                "--topic",
+                TOPIC,
+                "--bootstrap-server",
+                &self.bootstrap,
+                "--max-messages",
+                &BATCH.to_string(),
+                "--throughput",
+                "-1",
+                "--acks",
+                "-1",
+                "--value-prefix",
+                &batch.to_string(),
+            ]));
         let stdout = String::from_utf8_lossy(&out.stdout);
         let mut acked = Vec::new();
         let mut failed = Vec::new();
@@ -349,7 +427,11 @@ impl Tools<'_> {
 
     /// Everything in the partition, read without a consumer group (no internal topic needed).
     fn read_all(&self, from: u32, expected: usize) -> Vec<String> {
-        let class = if self.v4 { "org.apache.kafka.tools.consumer.ConsoleConsumer" } else { "kafka.tools.ConsoleConsumer" };
+        let class = if self.v4 {
+            "org.apache.kafka.tools.consumer.ConsoleConsumer"
+        } else {
+            "kafka.tools.ConsoleConsumer"
+        };
         let out = run(self.java(from, class).args([
             "--bootstrap-server",
             &self.bootstrap,
@@ -364,7 +446,10 @@ impl Tools<'_> {
             "--timeout-ms",
             "30000",
         ]));
-        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 }
 
@@ -378,7 +463,9 @@ fn json_string(line: &str, key: &str) -> Option<String> {
 /// Count and an order-independent checksum (sum of FNV-1a 64 of each value).
 fn digest(values: &[String]) -> (usize, u64) {
     let sum = values.iter().fold(0u64, |acc, v| {
-        let h = v.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+        let h = v.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100000001b3)
+        });
         acc.wrapping_add(h)
     });
     (values.len(), sum)
@@ -389,31 +476,61 @@ fn digest(values: &[String]) -> (usize, u64) {
 fn install_cluster(net: &TestNet, root: &Path, version: &str) -> Vec<Node> {
     let dist = dist_home(version);
     let installer = kraft_install_bin();
-    let voters: Vec<String> = CONTROLLERS.iter().map(|&n| format!("{n}@{}:9093", net.addr(n))).collect();
+    let voters: Vec<String> = CONTROLLERS
+        .iter()
+        .map(|&n| format!("{n}@{}:9093", net.addr(n)))
+        .collect();
     let voters = voters.join(",");
     let install = |n: u32, cluster_id: Option<&str>| -> Output {
-        let role = if CONTROLLERS.contains(&n) { "controller" } else { "broker" };
+        let role = if CONTROLLERS.contains(&n) {
+            "controller"
+        } else {
+            "broker"
+        };
         let prefix = root.join(format!("n{n}"));
         let mut cmd = net.exec(n, &installer);
         cmd.arg("--prefix").arg(&prefix).arg("--dist").arg(&dist);
-        cmd.args(["--no-systemd", "--advertise", &net.addr(n), "--node-id", &n.to_string(), "--role", role]);
-        cmd.args(["--controllers", &voters, "--heap", if role == "broker" { "384M" } else { "256M" }]);
+        cmd.args([
+            "--no-systemd",
+            "--advertise",
+            &net.addr(n),
+            "--node-id",
+            &n.to_string(),
+            "--role",
+            role,
+        ]);
+        cmd.args([
+            "--controllers",
+            &voters,
+            "--heap",
+            if role == "broker" { "384M" } else { "256M" },
+        ]);
         if let Some(id) = cluster_id {
             cmd.arg(format!("--cluster-id={id}"));
         }
         let out = run(&mut cmd);
-        assert!(out.status.success(), "install of node {n}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "install of node {n}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     };
     let first = install(1, None);
     let summary = String::from_utf8_lossy(&first.stdout).to_string();
-    assert!(summary.contains("other nodes of this cluster: install each with"), "{summary}");
+    assert!(
+        summary.contains("other nodes of this cluster: install each with"),
+        "{summary}"
+    );
     let cluster_id = summary
         .lines()
         .find_map(|l| l.strip_prefix("cluster.id "))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|| panic!("no cluster.id in the summary:\n{summary}"));
-    assert!(summary.contains(&format!("--cluster-id={cluster_id}")), "join command lacks the id:\n{summary}");
+    assert!(
+        summary.contains(&format!("--cluster-id={cluster_id}")),
+        "join command lacks the id:\n{summary}"
+    );
     std::thread::scope(|scope| {
         for n in 2..=6u32 {
             let install = &install;
@@ -438,12 +555,15 @@ fn node(nodes: &mut [Node], id: u32) -> &mut Node {
 
 /// The leader named in a controller's latest STATUS ("controller on …: leader N (epoch …)").
 fn leader_from_status(nodes: &[Node]) -> Option<u32> {
-    nodes.iter().filter(|n| CONTROLLERS.contains(&n.id)).find_map(|n| {
-        n.statuses().iter().rev().find_map(|s| {
-            let rest = s.split(": leader ").nth(1)?;
-            rest.split(' ').next()?.parse().ok()
+    nodes
+        .iter()
+        .filter(|n| CONTROLLERS.contains(&n.id))
+        .find_map(|n| {
+            n.statuses().iter().rev().find_map(|s| {
+                let rest = s.split(": leader ").nth(1)?;
+                rest.split(' ').next()?.parse().ok()
+            })
         })
-    })
 }
 
 /// The voter lags in a controller STATUS ("… voter lag 1:0, 2:3, 3:?").
@@ -465,22 +585,48 @@ impl Acked {
     }
 }
 
-/// Form the cluster: node 1 alone first (it must wait for the quorum, not fail), then the rest.
+/// Form the cluster: node 1 and the brokers first — with one voter of three there is no quorum, so
+/// they must wait (STATUS says so) without failing — then the other two controllers.
 fn form(net: &TestNet, nodes: &mut [Node]) {
-    node(nodes, 1).start(net);
-    let first = &nodes[0];
+    for n in [1, 4, 5, 6] {
+        node(nodes, n).start(net);
+    }
+    let says_waiting = |n: &Node, text: &str| {
+        n.notify.wait_until(Duration::from_secs(120), |d| {
+            d.iter().any(|x| String::from_utf8_lossy(x).contains(text))
+        })
+    };
+    let first = node(nodes, 1);
     assert!(
-        first.notify.wait_until(Duration::from_secs(120), |d| {
-            d.iter().any(|x| String::from_utf8_lossy(x).contains("STATUS=waiting for quorum 1/3"))
-        }),
-        "node 1 alone never said it waits for the quorum: {:?}\n{}",
+        says_waiting(first, "STATUS=waiting for quorum 1/3"),
+        "node 1 never said it waits: {:?}\n{}",
         first.statuses(),
         first.tail()
     );
+    let broker = node(nodes, 4);
+    assert!(
+        says_waiting(broker, "STATUS=waiting for quorum 1/3"),
+        "broker 4 never said it waits: {:?}\n{}",
+        broker.statuses(),
+        broker.tail()
+    );
     std::thread::sleep(Duration::from_secs(2));
-    assert!(!nodes[0].is_ready(), "node 1 is READY without a quorum");
-    assert!(nodes[0].daemon.as_mut().unwrap().try_wait().unwrap().is_none(), "node 1 gave up waiting:\n{}", nodes[0].tail());
-    for n in 2..=6 {
+    for n in [1, 4] {
+        let waiting = node(nodes, n);
+        assert!(!waiting.is_ready(), "node {n} is READY without a quorum");
+        assert!(
+            waiting
+                .daemon
+                .as_mut()
+                .unwrap()
+                .try_wait()
+                .unwrap()
+                .is_none(),
+            "node {n} gave up waiting:\n{}",
+            waiting.tail()
+        );
+    }
+    for n in [2, 3] {
         node(nodes, n).start(net);
     }
     wait_ready(nodes, &[1, 2, 3, 4, 5, 6], Duration::from_secs(240));
@@ -491,11 +637,17 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     let _serial = CLUSTER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let started = Instant::now();
     let version = "4.1.1";
-    let tmp = tempfile::Builder::new().prefix("kraftd-cluster-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("kraftd-cluster-")
+        .tempdir()
+        .unwrap();
     let net = TestNet::create(6);
     let mut nodes = install_cluster(&net, tmp.path(), version);
     let props = std::fs::read_to_string(tmp.path().join("n2/etc/kafka/server.properties")).unwrap();
-    assert!(props.lines().any(|l| l == "process.roles=controller"), "{props}");
+    assert!(
+        props.lines().any(|l| l == "process.roles=controller"),
+        "{props}"
+    );
     form(&net, &mut nodes);
     eprintln!("cluster formed after {:?}", started.elapsed());
 
@@ -503,13 +655,20 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     let leader = leader_from_status(&nodes).expect("a controller STATUS names the leader");
     assert!(CONTROLLERS.contains(&leader), "leader {leader}");
     let status = nodes[0].statuses().last().cloned().unwrap();
-    assert!(status.contains("voter lag 1:") && status.contains("2:") && status.contains("3:"), "{status}");
+    assert!(
+        status.contains("voter lag 1:") && status.contains("2:") && status.contains("3:"),
+        "{status}"
+    );
 
     let tools = Tools {
         net: &net,
         dist: dist_home(version),
         v4: true,
-        bootstrap: BROKERS.iter().map(|&n| format!("{}:9092", net.addr(n))).collect::<Vec<_>>().join(","),
+        bootstrap: BROKERS
+            .iter()
+            .map(|&n| format!("{}:9092", net.addr(n)))
+            .collect::<Vec<_>>()
+            .join(","),
     };
     let mut acked = Acked(BTreeMap::new());
     tools.create_topic(4);
@@ -537,7 +696,10 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     let jvm = victim.jvm_pid();
     unsafe { libc::kill(jvm, libc::SIGKILL) };
     let status = victim.wait_exit(Duration::from_secs(60));
-    assert!(!status.success(), "kraftd must report a killed JVM as a failure");
+    assert!(
+        !status.success(),
+        "kraftd must report a killed JVM as a failure"
+    );
     acked.0.insert(4, tools.write_batch(5, 4));
     node(&mut nodes, 6).start(&net);
     wait_ready(&mut nodes, &[6], Duration::from_secs(120));
@@ -549,7 +711,10 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     if std::env::var_os("KRAFTD_TEST_SKIP_ROLLING").is_none() {
         for n in 1..=6u32 {
             let status = node(&mut nodes, n).stop();
-            assert!(status.success(), "node {n} stop during the rolling restart: {status}");
+            assert!(
+                status.success(),
+                "node {n} stop during the rolling restart: {status}"
+            );
             node(&mut nodes, n).start(&net);
             wait_ready(&mut nodes, &[n], Duration::from_secs(120));
             if BROKERS.contains(&n) {
@@ -567,23 +732,38 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     let mut got = read.clone();
     want.sort();
     got.sort();
-    assert_eq!(digest(&all), digest(&read), "acked (count, checksum) != consumed");
+    assert_eq!(
+        digest(&all),
+        digest(&read),
+        "acked (count, checksum) != consumed"
+    );
     assert_eq!(want, got);
-    eprintln!("{} acked records all read back; test took {:?}", all.len(), started.elapsed());
+    eprintln!(
+        "{} acked records all read back; test took {:?}",
+        all.len(),
+        started.elapsed()
+    );
 
     // Every controller's STATUS (re-probed every 5 s) comes to show all three voters caught up.
     for id in CONTROLLERS {
         let n = node(&mut nodes, id);
         let caught_up = |statuses: &[String]| {
-            statuses.last().and_then(|s| voter_lags(s)).is_some_and(|lags| {
-                lags.len() == 3 && lags.iter().all(|(_, lag)| lag.is_some_and(|l| l < 100))
-            })
+            statuses
+                .last()
+                .and_then(|s| voter_lags(s))
+                .is_some_and(|lags| {
+                    lags.len() == 3 && lags.iter().all(|(_, lag)| lag.is_some_and(|l| l < 100))
+                })
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !caught_up(&n.statuses()) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(500));
         }
-        assert!(caught_up(&n.statuses()), "controller {id} STATUS: {:?}", n.statuses().last());
+        assert!(
+            caught_up(&n.statuses()),
+            "controller {id} STATUS: {:?}",
+            n.statuses().last()
+        );
     }
 
     stop_all(&mut nodes);
@@ -605,14 +785,24 @@ fn six_nodes_3_7_form_write_lose_a_broker_and_read_everything() {
     let _serial = CLUSTER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let started = Instant::now();
     let version = "3.7.1";
-    let tmp = tempfile::Builder::new().prefix("kraftd-cluster-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("kraftd-cluster-")
+        .tempdir()
+        .unwrap();
     let net = TestNet::create(6);
     let mut nodes = install_cluster(&net, tmp.path(), version);
     // 3.7 rules: a controller-only node advertises nothing, brokers advertise only PLAINTEXT.
-    let controller = std::fs::read_to_string(tmp.path().join("n1/etc/kafka/server.properties")).unwrap();
+    let controller =
+        std::fs::read_to_string(tmp.path().join("n1/etc/kafka/server.properties")).unwrap();
     assert!(!controller.contains("advertised.listeners"), "{controller}");
-    let broker = std::fs::read_to_string(tmp.path().join("n4/etc/kafka/server.properties")).unwrap();
-    assert!(broker.lines().any(|l| l == format!("advertised.listeners=PLAINTEXT://{}:9092", net.addr(4))), "{broker}");
+    let broker =
+        std::fs::read_to_string(tmp.path().join("n4/etc/kafka/server.properties")).unwrap();
+    assert!(
+        broker
+            .lines()
+            .any(|l| l == format!("advertised.listeners=PLAINTEXT://{}:9092", net.addr(4))),
+        "{broker}"
+    );
     form(&net, &mut nodes);
     eprintln!("3.7.1 cluster formed after {:?}", started.elapsed());
 
@@ -620,7 +810,11 @@ fn six_nodes_3_7_form_write_lose_a_broker_and_read_everything() {
         net: &net,
         dist: dist_home(version),
         v4: false,
-        bootstrap: BROKERS.iter().map(|&n| format!("{}:9092", net.addr(n))).collect::<Vec<_>>().join(","),
+        bootstrap: BROKERS
+            .iter()
+            .map(|&n| format!("{}:9092", net.addr(n)))
+            .collect::<Vec<_>>()
+            .join(","),
     };
     let mut acked = Acked(BTreeMap::new());
     tools.create_topic(4);
@@ -631,7 +825,15 @@ fn six_nodes_3_7_form_write_lose_a_broker_and_read_everything() {
     acked.0.insert(2, tools.write_batch(4, 2));
     let all = acked.all();
     let read = tools.read_all(5, all.len());
-    assert_eq!(digest(&all), digest(&read), "acked (count, checksum) != consumed");
-    eprintln!("3.7.1: {} acked records read back; test took {:?}", all.len(), started.elapsed());
+    assert_eq!(
+        digest(&all),
+        digest(&read),
+        "acked (count, checksum) != consumed"
+    );
+    eprintln!(
+        "3.7.1: {} acked records read back; test took {:?}",
+        all.len(),
+        started.elapsed()
+    );
     stop_all(&mut nodes);
 }

@@ -19,7 +19,15 @@ fn fresh() -> (tempfile::TempDir, PathBuf) {
 fn install(prefix: &Path, args: &[&str]) -> std::process::Output {
     let p = prefix.display().to_string();
     let dist = fixture_dir(V4).display().to_string();
-    let mut all = vec!["--prefix", &p, "--dist", &dist, "--advertise", "127.0.0.1", "--no-systemd"];
+    let mut all = vec![
+        "--prefix",
+        &p,
+        "--dist",
+        &dist,
+        "--advertise",
+        "127.0.0.1",
+        "--no-systemd",
+    ];
     all.extend_from_slice(args);
     kraft_install(&all)
 }
@@ -28,7 +36,12 @@ fn install(prefix: &Path, args: &[&str]) -> std::process::Output {
 fn assert_refused(root: &Path, prefix: &Path, args: &[&str], code: i32, needles: &[&str]) {
     let before = snapshot(root);
     let out = install(prefix, args);
-    assert_eq!(out.status.code(), Some(code), "exit code for {args:?}: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit code for {args:?}: {}",
+        stderr(&out)
+    );
     let err = stderr(&out);
     for n in needles {
         assert!(err.contains(n), "message for {args:?} lacks {n:?}:\n{err}");
@@ -44,9 +57,20 @@ fn controller_not_in_the_voter_set_is_refused() {
     assert_refused(
         tmp.path(),
         &prefix,
-        &["--role", "controller", "--node-id", "7", "--controllers", VOTERS],
+        &[
+            "--role",
+            "controller",
+            "--node-id",
+            "7",
+            "--controllers",
+            VOTERS,
+        ],
         78,
-        &["--controllers", "node id 7 is not in the voter set", "--node-id"],
+        &[
+            "--controllers",
+            "node id 7 is not in the voter set",
+            "--node-id",
+        ],
     );
 }
 
@@ -56,7 +80,15 @@ fn broker_id_in_the_voter_set_is_refused() {
     assert_refused(
         tmp.path(),
         &prefix,
-        &["--role", "broker", "--node-id", "2", "--controllers", VOTERS, &format!("--cluster-id={CID}")],
+        &[
+            "--role",
+            "broker",
+            "--node-id",
+            "2",
+            "--controllers",
+            VOTERS,
+            &format!("--cluster-id={CID}"),
+        ],
         78,
         &["node id 2 is a voter (2@10.0.0.2:9093)", "broker"],
     );
@@ -68,7 +100,14 @@ fn duplicate_node_id_in_the_voter_set_is_refused() {
     assert_refused(
         tmp.path(),
         &prefix,
-        &["--role", "controller", "--node-id", "1", "--controllers", "1@127.0.0.1:9093,1@10.0.0.2:9093,3@10.0.0.3:9093"],
+        &[
+            "--role",
+            "controller",
+            "--node-id",
+            "1",
+            "--controllers",
+            "1@127.0.0.1:9093,1@10.0.0.2:9093,3@10.0.0.3:9093",
+        ],
         78,
         &["node id 1 appears twice"],
     );
@@ -87,7 +126,14 @@ fn malformed_voter_list_is_refused() {
         assert_refused(
             tmp.path(),
             &prefix,
-            &["--role", "controller", "--node-id", "1", "--controllers", list],
+            &[
+                "--role",
+                "controller",
+                "--node-id",
+                "1",
+                "--controllers",
+                list,
+            ],
             78,
             &["--controllers", needle, "id@host:port"],
         );
@@ -100,7 +146,15 @@ fn controller_whose_entry_is_not_its_own_address_is_refused() {
     assert_refused(
         tmp.path(),
         &prefix,
-        &["--role", "controller", "--node-id", "2", "--controllers", VOTERS, &format!("--cluster-id={CID}")],
+        &[
+            "--role",
+            "controller",
+            "--node-id",
+            "2",
+            "--controllers",
+            VOTERS,
+            &format!("--cluster-id={CID}"),
+        ],
         78,
         &["voter entry 2@10.0.0.2:9093 is not its own controller address 127.0.0.1:9093"],
     );
@@ -112,15 +166,33 @@ fn joining_without_a_cluster_id_is_refused() {
     assert_refused(
         tmp.path(),
         &prefix,
-        &["--role", "broker", "--node-id", "4", "--controllers", VOTERS],
+        &[
+            "--role",
+            "broker",
+            "--node-id",
+            "4",
+            "--controllers",
+            VOTERS,
+        ],
         78,
-        &["--cluster-id is required", "first voter is 1@127.0.0.1:9093"],
+        &[
+            "--cluster-id is required",
+            "first voter is 1@127.0.0.1:9093",
+        ],
     );
     let bad = "MkU3OEVBNTcwNTJENDM2Qh";
     assert_refused(
         tmp.path(),
         &prefix,
-        &["--role", "broker", "--node-id", "4", "--controllers", VOTERS, &format!("--cluster-id={bad}")],
+        &[
+            "--role",
+            "broker",
+            "--node-id",
+            "4",
+            "--controllers",
+            VOTERS,
+            &format!("--cluster-id={bad}"),
+        ],
         78,
         &["--cluster-id", bad, "not canonical"],
     );
@@ -129,13 +201,32 @@ fn joining_without_a_cluster_id_is_refused() {
 #[test]
 fn broker_without_controllers_is_refused() {
     let (tmp, prefix) = fresh();
-    assert_refused(tmp.path(), &prefix, &["--role", "broker", "--node-id", "4"], 78, &["--controllers"]);
+    assert_refused(
+        tmp.path(),
+        &prefix,
+        &["--role", "broker", "--node-id", "4"],
+        78,
+        &["--controllers"],
+    );
 }
 
 #[test]
 fn broker_joins_with_the_cluster_id_and_refuses_another_cluster_later() {
     let (tmp, prefix) = fresh();
-    let out = install(&prefix, &["--role", "broker", "--node-id", "4", "--controllers", VOTERS, "--brokers", "2", &format!("--cluster-id={CID}")]);
+    let out = install(
+        &prefix,
+        &[
+            "--role",
+            "broker",
+            "--node-id",
+            "4",
+            "--controllers",
+            VOTERS,
+            "--brokers",
+            "2",
+            &format!("--cluster-id={CID}"),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let props = std::fs::read_to_string(prefix.join("etc/kafka/server.properties")).unwrap();
     for line in [
@@ -146,13 +237,25 @@ fn broker_joins_with_the_cluster_id_and_refuses_another_cluster_later() {
         "offsets.topic.replication.factor=2",
         "min.insync.replicas=2",
     ] {
-        assert!(props.lines().any(|l| l == line), "missing {line:?}:\n{props}");
+        assert!(
+            props.lines().any(|l| l == line),
+            "missing {line:?}:\n{props}"
+        );
     }
-    assert!(!props.contains("CONTROLLER://"), "a broker binds no controller listener:\n{props}");
+    assert!(
+        !props.contains("CONTROLLER://"),
+        "a broker binds no controller listener:\n{props}"
+    );
     let meta = std::fs::read_to_string(prefix.join("var/lib/kafka/data/meta.properties")).unwrap();
-    assert!(meta.contains(&format!("cluster.id={CID}")) && meta.contains("node.id=4"), "{meta}");
+    assert!(
+        meta.contains(&format!("cluster.id={CID}")) && meta.contains("node.id=4"),
+        "{meta}"
+    );
     let toml = std::fs::read_to_string(prefix.join("etc/kafka/kraftd.toml")).unwrap();
-    assert!(toml.contains("role = \"broker\"") && toml.contains(&format!("controllers = \"{VOTERS}\"")), "{toml}");
+    assert!(
+        toml.contains("role = \"broker\"") && toml.contains(&format!("controllers = \"{VOTERS}\"")),
+        "{toml}"
+    );
 
     // Re-run from kraftd.toml alone: nothing changes.
     let before = snapshot(tmp.path());
@@ -165,7 +268,15 @@ fn broker_joins_with_the_cluster_id_and_refuses_another_cluster_later() {
     assert_refused(
         tmp.path(),
         &prefix,
-        &["--role", "broker", "--node-id", "4", "--controllers", VOTERS, &format!("--cluster-id={other}")],
+        &[
+            "--role",
+            "broker",
+            "--node-id",
+            "4",
+            "--controllers",
+            VOTERS,
+            &format!("--cluster-id={other}"),
+        ],
         65,
         &[&format!("cluster.id={CID}"), other, "meta.properties"],
     );
@@ -174,17 +285,40 @@ fn broker_joins_with_the_cluster_id_and_refuses_another_cluster_later() {
 #[test]
 fn first_voter_founds_the_cluster_and_prints_the_join_command() {
     let (_tmp, prefix) = fresh();
-    let out = install(&prefix, &["--role", "controller", "--node-id", "1", "--controllers", "1@127.0.0.1:9093,2@10.0.0.2:9093"]);
+    let out = install(
+        &prefix,
+        &[
+            "--role",
+            "controller",
+            "--node-id",
+            "1",
+            "--controllers",
+            "1@127.0.0.1:9093,2@10.0.0.2:9093",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     // Two voters: accepted, with advice.
     assert!(stderr(&out).contains("even number"), "{}", stderr(&out));
     let summary = stdout(&out);
-    let cluster = summary.lines().find_map(|l| l.strip_prefix("cluster.id ")).unwrap().trim().to_string();
+    let cluster = summary
+        .lines()
+        .find_map(|l| l.strip_prefix("cluster.id "))
+        .unwrap()
+        .trim()
+        .to_string();
     assert!(
-        summary.contains(&format!("--cluster-id={cluster} --controllers 1@127.0.0.1:9093,2@10.0.0.2:9093")),
+        summary.contains(&format!(
+            "--cluster-id={cluster} --controllers 1@127.0.0.1:9093,2@10.0.0.2:9093"
+        )),
         "{summary}"
     );
     let props = std::fs::read_to_string(prefix.join("etc/kafka/server.properties")).unwrap();
-    assert!(props.lines().any(|l| l == "process.roles=controller"), "{props}");
-    assert!(!props.contains("advertised.listeners") && !props.contains("PLAINTEXT://"), "{props}");
+    assert!(
+        props.lines().any(|l| l == "process.roles=controller"),
+        "{props}"
+    );
+    assert!(
+        !props.contains("advertised.listeners") && !props.contains("PLAINTEXT://"),
+        "{props}"
+    );
 }

@@ -88,7 +88,11 @@ impl fmt::Display for Voter {
 
 /// The voter list as Kafka's `controller.quorum.voters` spells it.
 pub fn voters_text(voters: &[Voter]) -> String {
-    voters.iter().map(Voter::to_string).collect::<Vec<_>>().join(",")
+    voters
+        .iter()
+        .map(Voter::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Parse `id@host:port,…` (whitespace around entries ignored). Refuses malformed entries, ids out
@@ -96,21 +100,30 @@ pub fn voters_text(voters: &[Voter]) -> String {
 pub fn parse_voters(text: &str) -> Result<Vec<Voter>, String> {
     let example = "like 1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093";
     if text.trim().is_empty() {
-        return Err(format!("the controller list is empty; give the voters {example}"));
+        return Err(format!(
+            "the controller list is empty; give the voters {example}"
+        ));
     }
     let mut voters: Vec<Voter> = Vec::new();
     for entry in text.split(',') {
         let entry = entry.trim();
-        let bad = |why: &str| format!("controller entry {entry:?} {why}; write each voter as id@host:port, {example}");
+        let bad = |why: &str| {
+            format!("controller entry {entry:?} {why}; write each voter as id@host:port, {example}")
+        };
         let (id, endpoint) = entry.split_once('@').ok_or_else(|| bad("has no '@'"))?;
         let id: i64 = id
             .trim()
             .parse()
             .map_err(|_| bad("does not start with a numeric node id"))?;
         if !(0..=super::MAX_NODE_ID).contains(&id) {
-            return Err(bad(&format!("has node id {id}, out of Kafka's range 0 to {}", super::MAX_NODE_ID)));
+            return Err(bad(&format!(
+                "has node id {id}, out of Kafka's range 0 to {}",
+                super::MAX_NODE_ID
+            )));
         }
-        let (host, port) = endpoint.rsplit_once(':').ok_or_else(|| bad("has no ':port'"))?;
+        let (host, port) = endpoint
+            .rsplit_once(':')
+            .ok_or_else(|| bad("has no ':port'"))?;
         let port: u16 = port
             .parse()
             .ok()
@@ -120,22 +133,34 @@ pub fn parse_voters(text: &str) -> Result<Vec<Voter>, String> {
             return Err(bad("has no host"));
         }
         let host = if host.starts_with('[') {
-            if !host.ends_with(']') || host[1..host.len() - 1].parse::<std::net::Ipv6Addr>().is_err() {
+            if !host.ends_with(']')
+                || host[1..host.len() - 1]
+                    .parse::<std::net::Ipv6Addr>()
+                    .is_err()
+            {
                 return Err(bad("has a malformed [IPv6] host"));
             }
             host.to_string()
         } else if let Ok(v6) = host.parse::<std::net::Ipv6Addr>() {
             // A bare IPv6 address cannot be told from its port: Kafka needs the brackets too.
-            return Err(bad(&format!("has an IPv6 host without brackets: write [{v6}]")));
+            return Err(bad(&format!(
+                "has an IPv6 host without brackets: write [{v6}]"
+            )));
         } else if host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
         {
             host.to_string()
         } else {
-            return Err(bad("has a host that is neither an IP address nor a host name"));
+            return Err(bad(
+                "has a host that is neither an IP address nor a host name",
+            ));
         };
-        let voter = Voter { id: NodeId(id as u32), host, port };
+        let voter = Voter {
+            id: NodeId(id as u32),
+            host,
+            port,
+        };
         if let Some(other) = voters.iter().find(|v| v.id == voter.id) {
             return Err(format!(
                 "node id {} appears twice in the controller list ({other} and {voter}); every voter needs its own node id",
@@ -195,9 +220,19 @@ mod tests {
     fn parses_voters() {
         let v = parse_voters(" 1@10.0.0.1:9093, 2@c2.example:19093,3@[fd00::3]:9093").unwrap();
         assert_eq!(v.len(), 3);
-        assert_eq!(v[1], Voter { id: NodeId(2), host: "c2.example".into(), port: 19093 });
+        assert_eq!(
+            v[1],
+            Voter {
+                id: NodeId(2),
+                host: "c2.example".into(),
+                port: 19093
+            }
+        );
         assert_eq!(v[2].ip(), Some("fd00::3".parse().unwrap()));
-        assert_eq!(voters_text(&v), "1@10.0.0.1:9093,2@c2.example:19093,3@[fd00::3]:9093");
+        assert_eq!(
+            voters_text(&v),
+            "1@10.0.0.1:9093,2@c2.example:19093,3@[fd00::3]:9093"
+        );
     }
 
     #[test]
@@ -215,7 +250,10 @@ mod tests {
             ("1@fd00::1:9093", "without brackets"),
             ("1@a/b:9093", "neither an IP"),
             ("1@10.0.0.1:9093,1@10.0.0.2:9093", "node id 1 appears twice"),
-            ("1@10.0.0.1:9093,2@10.0.0.1:9093", "10.0.0.1:9093 appears twice"),
+            (
+                "1@10.0.0.1:9093,2@10.0.0.1:9093",
+                "10.0.0.1:9093 appears twice",
+            ),
         ] {
             let e = parse_voters(text).unwrap_err();
             assert!(e.contains(needle), "{text:?}: {e}");
