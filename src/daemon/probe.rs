@@ -516,3 +516,49 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod quorum_tests {
+    //! The controller readiness decision on a leader's answer (the real quorum is tests/cluster.rs).
+    use super::*;
+
+    fn probe(node_id: i32) -> QuorumProbe {
+        let addr = |n: u8| SocketAddr::from(([10, 0, 0, n], 9093));
+        QuorumProbe::new(node_id, vec![(1, addr(1)), (2, addr(2)), (3, addr(3))], true)
+    }
+
+    fn view(lags: Vec<(i32, Option<i64>)>) -> QuorumView {
+        QuorumView { leader: 2, epoch: 5, high_watermark: 100, lags }
+    }
+
+    #[test]
+    fn ready_only_when_the_leader_lists_and_hears_from_this_node() {
+        let heard = view(vec![(1, Some(0)), (2, Some(0)), (3, Some(7))]);
+        assert!(probe(1).judge(heard.clone(), 3).is_ready());
+        assert_eq!(
+            probe(1).judge(heard, 3).to_string(),
+            "in quorum: leader 2 (epoch 5), voter lag 1:0, 2:0, 3:7"
+        );
+        let silent = probe(3).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, None)]), 2);
+        assert!(!silent.is_ready());
+        assert!(silent.to_string().starts_with("waiting for quorum 2/3: leader 2 has not heard"), "{silent}");
+        let absent = probe(4).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, Some(0))]), 3);
+        assert!(absent.to_string().contains("does not list node 4"), "{absent}");
+    }
+
+    #[tokio::test]
+    async fn no_voter_reachable_is_waiting_not_an_error() {
+        // Ports nobody listens on, on this host: refused at once.
+        let closed = |_: u8| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let p = QuorumProbe::new(1, vec![(1, closed(1)), (2, closed(2)), (3, closed(3))], true);
+        match p.probe().await {
+            ProbeOutcome::QuorumWaiting { reachable: 0, voters: 3, detail } => {
+                assert!(detail.starts_with("no leader found (1@127.0.0.1:"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
