@@ -788,7 +788,7 @@ fn stop_all(nodes: &mut [Node]) {
 }
 
 #[test]
-fn six_nodes_3_7_form_write_lose_a_broker_and_read_everything() {
+fn six_nodes_3_7_form_write_lose_a_controller_and_a_broker_and_read_everything() {
     let _serial = CLUSTER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let started = Instant::now();
     let version = "3.7.1";
@@ -827,9 +827,14 @@ fn six_nodes_3_7_form_write_lose_a_broker_and_read_everything() {
     tools.create_topic(4);
     tools.wait_in_sync(4, Duration::from_secs(60));
     acked.0.insert(1, tools.write_batch(4, 1));
+    // The quorum leader stops: 3.7's static quorum elects another, writes go on.
+    let leader = leader_from_status(&nodes).expect("a controller STATUS names the leader");
+    let status = node(&mut nodes, leader).stop();
+    assert!(status.success(), "controller {leader} stop: {status}");
+    acked.0.insert(2, tools.write_batch(4, 2));
     let status = node(&mut nodes, 6).stop();
     assert!(status.success(), "broker 6 stop: {status}");
-    acked.0.insert(2, tools.write_batch(4, 2));
+    acked.0.insert(3, tools.write_batch(4, 3));
     let all = acked.all();
     let read = tools.read_all(5, all.len());
     assert_eq!(
