@@ -1,0 +1,243 @@
+# tests/e2e/lib.sh — real-systemd test harness: a cached Debian 12 rootfs, booted with systemd-nspawn.
+#
+# Source it from a test script (bash, `set -euo pipefail`). It provides:
+#   e2e_need_host_tools                 install missing host tools with apt-get (CI starts fresh)
+#   e2e_rootfs_pristine                 echo the cached pristine rootfs path, building it when absent
+#   e2e_boot NAME                       fresh copy of the pristine rootfs, boot it (systemd as PID 1),
+#                                       private network with a veth pair; sets E2E_PID (container init),
+#                                       E2E_ROOT (its rootfs on the host), E2E_IP (container address),
+#                                       E2E_HOST_IP (host end of the veth)
+#   e2e_in CMD…                         run CMD inside the container (all namespaces of its PID 1)
+#   e2e_teardown                        power off + kill nspawn + delete the copy; callers register it:
+#                                       trap 'rc=$?; e2e_teardown; …; exit $rc' EXIT  (before e2e_boot)
+#   e2e_check / e2e_fail / e2e_step     print what was checked; fail loudly
+#
+# Design notes (why):
+# - The container runs with a private network (a veth pair, addresses set from the host), so the
+#   installer sees exactly one global IPv4 address and a client "outside the container" (the host)
+#   reaches the broker through that address. Such a container cannot reach Debian's mirror, so the
+#   Java runtime's .debs are downloaded into the rootfs' apt cache when the rootfs is built; inside
+#   the container `apt install ./kraftd_*.deb` then resolves the JRE from Debian's packages offline.
+# - One nspawn per rootfs at a time: every boot gets its own copy (`cp -a --reflink=auto`) of the
+#   pristine tree, deleted on teardown.
+
+E2E_CACHE="${KRAFTD_CACHE:-$HOME/.cache/kraftd}"
+E2E_SUITE="${E2E_SUITE:-bookworm}"
+# Packages the container needs besides what the package under test pulls in: systemd as init, dbus for
+# systemctl, procps for pgrep/kill, rpm for the rpm scriptlet test, iproute2 for `ip` inside.
+E2E_INCLUDE="systemd,systemd-sysv,dbus,procps,rpm,iproute2,ca-certificates"
+# Downloaded (not installed) into /var/cache/apt/archives: what `apt install ./kraftd_*.deb` pulls,
+# Recommends included (a plain `apt install` installs them; the container cannot fetch them).
+E2E_PREFETCH="openjdk-17-jre-headless"
+# Bump when the rootfs recipe changes: older caches are rebuilt.
+E2E_ROOTFS_STAMP=".kraftd-rootfs-ok-v2"
+E2E_PID=""
+E2E_NSPAWN_PID=""
+E2E_ROOT=""
+E2E_NAME=""
+E2E_IP=""
+E2E_HOST_IP=""
+E2E_LOG=""
+
+e2e_step()  { printf '\n=== %s\n' "$*" >&2; }
+e2e_check() { printf 'CHECK ok: %s\n' "$*" >&2; }
+e2e_fail()  {
+    printf '\nFAIL: %s\n' "$*" >&2
+    if [[ "${E2E_BOOTING:-0}" == 1 && -n "$E2E_LOG" && -s "$E2E_LOG" ]]; then
+        printf -- '--- last lines of the nspawn console (%s):\n' "$E2E_LOG" >&2
+        tail -n 30 "$E2E_LOG" >&2 || true
+    fi
+    exit 1
+}
+
+# apt-get install the host tools that are missing (CI machines start fresh).
+e2e_need_host_tools() {
+    local missing=() tool pkg
+    for pair in debootstrap:debootstrap systemd-nspawn:systemd-container nsenter:util-linux \
+                systemd-analyze:systemd rpm:rpm lintian:lintian ip:iproute2 java:openjdk-17-jre-headless; do
+        tool="${pair%%:*}" pkg="${pair#*:}"
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if ((${#missing[@]})); then
+        echo "installing host packages: ${missing[*]}" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+            { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; } ||
+            e2e_fail "could not apt-get install ${missing[*]} (needed by the real-systemd tests)"
+    fi
+}
+
+# The Debian mirror this host uses (first deb.debian.org-like URI for /debian in its apt sources).
+e2e_debian_mirror() {
+    local uri
+    uri=$(grep -rhoE '(URIs:|^deb)[[:space:]]+[^ ]*https?://[^ ]+/debian/?([[:space:]]|$)' \
+            /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null |
+          grep -oE 'https?://[^ ]+/debian/?' | head -n1 || true)
+    echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# Build the pristine rootfs when absent: debootstrap into a temp dir next to the cache, then rename,
+# so an interrupted build never leaves a half rootfs that looks cached.
+e2e_rootfs_pristine() {
+    local dest="$E2E_CACHE/rootfs/$E2E_SUITE" tmp mirror
+    if [[ -f "$dest/$E2E_ROOTFS_STAMP" ]]; then echo "$dest"; return 0; fi
+    mirror=$(e2e_debian_mirror)
+    mkdir -p "$E2E_CACHE/rootfs"
+    tmp=$(mktemp -d "$E2E_CACHE/rootfs/.build-$E2E_SUITE.XXXXXX")
+    chmod 0755 "$tmp"   # mktemp makes it 0700; the container's / must be 0755
+    echo "building $E2E_SUITE rootfs with debootstrap from $mirror (cached in $dest)" >&2
+    if ! debootstrap --variant=minbase --include="$E2E_INCLUDE" "$E2E_SUITE" "$tmp" "$mirror" \
+            >"$tmp.log" 2>&1; then
+        tail -n 20 "$tmp.log" >&2
+        rm -rf --one-file-system "$tmp"
+        e2e_fail "debootstrap $E2E_SUITE from $mirror failed (log above)"
+    fi
+    # Apt inside the container must resolve the JRE offline: the same sources + downloaded archives.
+    printf 'deb %s %s main\ndeb %s %s-updates main\n' "$mirror" "$E2E_SUITE" "$mirror" "$E2E_SUITE" \
+        >"$tmp/etc/apt/sources.list"
+    cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
+    mount --bind /proc "$tmp/proc" 2>/dev/null || true
+    if ! { chroot "$tmp" apt-get update &&
+           chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get install -y --download-only \
+               $E2E_PREFETCH; } >>"$tmp.log" 2>&1; then
+        umount "$tmp/proc" 2>/dev/null || true
+        tail -n 20 "$tmp.log" >&2
+        rm -rf --one-file-system "$tmp"
+        e2e_fail "could not prefetch $E2E_PREFETCH into the rootfs apt cache (log above)"
+    fi
+    umount "$tmp/proc" 2>/dev/null || true
+    # Keep downloaded archives (apt's docker-clean style hooks would delete them).
+    # The container has no route to the mirror: fail fast instead of retrying downloads.
+    printf '%s\n' 'Binary::apt::APT::Keep-Downloaded-Packages "true";' 'Acquire::Retries "0";' \
+        'Acquire::http::Timeout "5";' >"$tmp/etc/apt/apt.conf.d/99kraftd-e2e"
+    # The container gets its address from the harness; nothing should wait for DHCP.
+    echo "kraftd-e2e" >"$tmp/etc/hostname"
+    : >"$tmp/etc/machine-id"
+    touch "$tmp/$E2E_ROOTFS_STAMP"
+    rm -f "$tmp.log"
+    rm -rf --one-file-system "$dest"
+    mv "$tmp" "$dest"
+    echo "$dest"
+}
+
+# e2e_in CMD… — run inside the container (mount, pid, net, uts, ipc, user… namespaces of its init).
+e2e_in() {
+    [[ -n "$E2E_PID" ]] || e2e_fail "e2e_in called with no container booted"
+    nsenter -t "$E2E_PID" -a -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        LANG=C.UTF-8 SYSTEMD_PAGER= "$@"
+}
+
+# The container's PID 1: the child of systemd-nspawn whose comm is `systemd`.
+e2e_find_init() {
+    local nspawn="$1" p
+    for p in $(pgrep -P "$nspawn" 2>/dev/null); do
+        if [[ "$(cat /proc/$p/comm 2>/dev/null)" == systemd ]]; then echo "$p"; return 0; fi
+        # Some nspawn versions fork an intermediate process: look one level deeper.
+        local q
+        for q in $(pgrep -P "$p" 2>/dev/null); do
+            [[ "$(cat /proc/$q/comm 2>/dev/null)" == systemd ]] && { echo "$q"; return 0; }
+        done
+    done
+    return 1
+}
+
+# e2e_boot NAME [SUBNET_OCTET] — fresh copy, boot, wait for systemd, configure the veth pair.
+e2e_boot() {
+    local name="$1" octet="${2:-$(( (RANDOM % 200) + 20 ))}" pristine i state
+    pristine=$(e2e_rootfs_pristine)
+    # Unique per run (ve-<name> must fit IFNAMSIZ): a leftover of a killed run cannot collide.
+    E2E_NAME="k${name:0:5}$((RANDOM % 100000))"
+    E2E_ROOT=$(mktemp -d "$E2E_CACHE/rootfs/.run-$name.XXXXXX")
+    E2E_LOG="$E2E_ROOT.console.log"
+    cp -a --reflink=auto "$pristine/." "$E2E_ROOT/" || e2e_fail "could not copy rootfs $pristine"
+    chmod 0755 "$E2E_ROOT"
+    # --network-veth creates host side ve-<name>, container side host0; addresses are set below.
+    systemd-nspawn -q -D "$E2E_ROOT" -M "$E2E_NAME" -b --register=no --keep-unit \
+        --network-veth --resolv-conf=off --timezone=off --link-journal=no \
+        >"$E2E_LOG" 2>&1 </dev/null &
+    E2E_NSPAWN_PID=$!
+    E2E_BOOTING=1   # e2e_fail shows the console log only for boot failures
+    for i in $(seq 1 100); do
+        kill -0 "$E2E_NSPAWN_PID" 2>/dev/null ||
+            e2e_fail "systemd-nspawn exited while booting $E2E_ROOT: the container could not boot systemd as PID 1 on this machine (console below)"
+        E2E_PID=$(e2e_find_init "$E2E_NSPAWN_PID") && break
+        sleep 0.1
+    done
+    [[ -n "$E2E_PID" ]] || e2e_fail "no systemd PID 1 appeared under systemd-nspawn (pid $E2E_NSPAWN_PID) in 10 s"
+    # Wait for the boot to finish: running, or degraded (some unit in a container may fail; shown).
+    for i in $(seq 1 300); do
+        state=$(e2e_in systemctl is-system-running 2>/dev/null || true)
+        case "$state" in running|degraded) break ;; esac
+        sleep 0.2
+    done
+    case "$state" in
+        running) ;;
+        degraded) echo "note: container boot is degraded; failed units:" >&2
+                  e2e_in systemctl --failed --no-legend >&2 || true ;;
+        *) e2e_fail "container systemd did not finish booting (is-system-running: '$state')" ;;
+    esac
+    E2E_BOOTING=0
+    e2e_check "systemd booted as PID 1 in nspawn container $E2E_NAME (init pid $E2E_PID on the host, state $state)"
+    # Private network: 10.213.<octet>.1 on the host end, .2 inside.
+    E2E_HOST_IP="10.213.$octet.1" E2E_IP="10.213.$octet.2"
+    local hostif="ve-$E2E_NAME"
+    hostif="${hostif:0:15}"
+    ip link show "$hostif" >/dev/null 2>&1 || e2e_fail "host veth $hostif missing (nspawn --network-veth failed)"
+    ip addr add "$E2E_HOST_IP/24" dev "$hostif"
+    ip link set "$hostif" up
+    nsenter -t "$E2E_PID" -n -- ip addr add "$E2E_IP/24" dev host0
+    nsenter -t "$E2E_PID" -n -- ip link set host0 up
+    nsenter -t "$E2E_PID" -n -- ip link set lo up
+    nsenter -t "$E2E_PID" -n -- ip route replace default via "$E2E_HOST_IP" dev host0
+    for i in $(seq 1 50); do
+        ping -c1 -W1 "$E2E_IP" >/dev/null 2>&1 && break
+        nsenter -t "$E2E_PID" -n -- bash -c "exec 3<>/dev/tcp/$E2E_HOST_IP/9" 2>/dev/null && break
+        sleep 0.1
+    done
+    e2e_check "container network: $E2E_IP inside (host0), $E2E_HOST_IP on the host ($hostif)"
+}
+
+# Power off and clean up; safe to call twice.
+e2e_teardown() {
+    if [[ -n "$E2E_NSPAWN_PID" ]] && kill -0 "$E2E_NSPAWN_PID" 2>/dev/null; then
+        [[ -n "$E2E_PID" ]] && e2e_in systemctl poweroff --no-block >/dev/null 2>&1 || true
+        for _ in $(seq 1 300); do kill -0 "$E2E_NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -TERM "$E2E_NSPAWN_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$E2E_NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$E2E_NSPAWN_PID" 2>/dev/null || true
+        wait "$E2E_NSPAWN_PID" 2>/dev/null || true
+    fi
+    # A killed nspawn can leave the container's init (and its netns/veth) behind: end it too.
+    if [[ -n "$E2E_PID" ]] && kill -0 "$E2E_PID" 2>/dev/null; then
+        kill -KILL "$E2E_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$E2E_PID" 2>/dev/null || break; sleep 0.1; done
+    fi
+    if [[ -n "$E2E_ROOT" && -d "$E2E_ROOT" ]]; then
+        if [[ "${E2E_KEEP:-0}" == 1 ]]; then
+            echo "E2E_KEEP=1: left $E2E_ROOT" >&2
+        else
+            rm -rf --one-file-system "$E2E_ROOT" "$E2E_LOG"
+            # nspawn's lock file next to the tree (".#<dir>.lck").
+            rm -f "$(dirname "$E2E_ROOT")/.#$(basename "$E2E_ROOT").lck"
+        fi
+    fi
+    E2E_NSPAWN_PID="" E2E_PID="" E2E_ROOT=""
+    return 0
+}
+
+# e2e_wait_tcp HOST PORT SECONDS [ns-pid] — wait until a TCP connect succeeds (from the host or inside).
+e2e_wait_tcp() {
+    local host="$1" port="$2" secs="$3" i
+    for ((i = 0; i < secs * 5; i++)); do
+        if bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; then return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# The Kafka fixture (scripts/kafka-dist.sh): fail (never skip) when it is missing.
+e2e_kafka_dist_dir() {
+    local v="$1" d="$E2E_CACHE/dist/kafka_2.13-$1"
+    [[ -d "$d/libs" ]] ||
+        e2e_fail "Kafka fixture $d missing: run scripts/kafka-dist.sh $v (writes $E2E_CACHE/dist/kafka_2.13-$v.tgz and the unpacked dir)"
+    echo "$d"
+}
