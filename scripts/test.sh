@@ -15,9 +15,5 @@ cargo build --workspace --all-targets --quiet
 # Broker-heavy tests: two at a time on a 2-core machine.
 cargo test --workspace -- --test-threads=2
 
-echo "== unit hardening"
-tests/unit_hardening.sh
-
-echo "== packages under real systemd"
-packaging/build-packages.sh --dist "$KRAFTD_CACHE/dist/kafka_2.13-4.1.1.tgz"
-tests/e2e/package.sh
+echo "== unit hardening, then deb/rpm built and tested end to end under real systemd (nspawn)"
+tests/e2e/run-all.sh

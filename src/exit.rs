@@ -13,3 +13,6 @@ pub const CONFIG: i32 = 78;
 pub const UNAVAILABLE: i32 = 69;
 /// The on-disk data belongs to another cluster or node: refusing to touch it. EX_DATAERR.
 pub const DATA_CONFLICT: i32 = 65;
+/// A listener port is in use by another process: EX_TEMPFAIL. Not in `RestartPreventExitStatus=`,
+/// because the port may be free by the time systemd restarts the unit.
+pub const TEMPFAIL: i32 = 75;

@@ -83,6 +83,21 @@ pub struct Args {
     #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pub cluster_id: Option<String>,
 
+    /// What this node runs: combined (broker and controller in one process; the default),
+    /// controller (a quorum voter only) or broker (serves clients, joins --controllers).
+    #[arg(long, value_name = "ROLE", value_parser = ["combined", "controller", "broker"])]
+    pub role: Option<String>,
+
+    /// The controller voter set of a multi-node cluster, `id@host:port,…`, the same on every node.
+    /// The first voter's install generates the cluster id; every other node needs --cluster-id.
+    #[arg(long, value_name = "ID@HOST:PORT,…")]
+    pub controllers: Option<String>,
+
+    /// How many brokers the cluster will have: internal and new topics get min(3, N) replicas.
+    /// Default: the number of voters for combined nodes, else 3.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub brokers: Option<i64>,
+
     /// Install every path (/opt/kafka, /etc/kafka, /var/lib/kafka, the unit directory) under DIR.
     /// No user is created and systemctl is not called: for tests and unprivileged users.
     #[arg(long, value_name = "DIR")]
@@ -102,7 +117,7 @@ pub struct Args {
 
     /// Remove a non-package install: stop and disable kafka.service, delete the unit, the unpacked
     /// Kafka distributions and the rendered files. Keeps kraftd.toml and the data (see --purge).
-    #[arg(long, conflicts_with_all = ["dist", "mirrors", "sha512", "kafka_version", "cluster_id", "node_id", "force", "dry_run", "reconfigure"])]
+    #[arg(long, conflicts_with_all = ["dist", "mirrors", "sha512", "kafka_version", "cluster_id", "node_id", "force", "dry_run", "reconfigure", "role", "controllers", "brokers"])]
     pub uninstall: bool,
 
     /// With --uninstall: also delete kraftd.toml and the data directory (all topics). Asks for
@@ -116,7 +131,7 @@ pub struct Args {
 
     /// Change an installed node's non-identity settings (--advertise, --heap, --java-home,
     /// --broker-port, --controller-port, --set), re-render its files and restart it if it runs.
-    #[arg(long, conflicts_with_all = ["dist", "mirrors", "sha512", "kafka_version", "dry_run"])]
+    #[arg(long, conflicts_with_all = ["dist", "mirrors", "sha512", "kafka_version", "dry_run", "role", "controllers", "brokers"])]
     pub reconfigure: bool,
 
     /// With --reconfigure: the broker (client) listener port.

@@ -173,6 +173,9 @@ fn broker_round_trip(version: &str) {
             "false".to_string(),
         )]),
         stop_timeout: Duration::from_secs(60),
+        role: Default::default(),
+        voters: None,
+        brokers: None,
         advertise_name: None,
         kafka_values: BTreeMap::new(),
     };

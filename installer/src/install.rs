@@ -6,7 +6,7 @@
 use crate::cli::Args;
 use crate::{provision, unit};
 use anyhow::{Context, Result, bail};
-use kraftd::config::{ConfigFile, Layout, Overrides, Settings};
+use kraftd::config::{ConfigError, ConfigFile, Layout, Overrides, Role, Settings, Voter};
 use kraftd::dist::{self, DistSource, KafkaDist, KafkaVersion};
 use kraftd::fsutil::{WriteOutcome, write_atomic};
 use kraftd::java::JavaRuntime;
@@ -60,10 +60,16 @@ pub fn run(args: &Args) -> Result<()> {
         cluster_id: args.cluster_id.clone(),
         prefix: Some(prefix.clone()),
         force: args.force,
+        role: args.role.clone(),
+        controllers: args.controllers.clone(),
+        brokers: args.brokers,
     };
     let mut settings = Settings::resolve(&file, &config_path, &overrides, &kraftd::net::detect_advertise)?;
     let layout = settings.layout.clone();
     log::info!("config: {}", config_path.display());
+    for warning in settings.warnings() {
+        log::warn!("{warning}");
+    }
 
     // Where the distribution comes from; a local source tells us the version before any write.
     let source = match &args.dist {
@@ -218,10 +224,42 @@ fn choose_cluster_id(settings: &Settings) -> Result<(ClusterId, bool)> {
         (None, Some(meta)) => meta.cluster_id.parse::<ClusterId>().with_context(|| {
             format!("{} holds a cluster.id kraftd cannot use", data_dir.join(storage::META_PROPERTIES).display())
         })?,
-        (None, None) => ClusterId::generate(),
+        (None, None) => {
+            if let Some(first) = joins_existing_cluster(settings) {
+                return Err(ConfigError::Invalid(format!(
+                    "--cluster-id is required: this {} node joins the cluster whose first voter is {first}; \
+                     use the id that node's kraft-install printed (or `cluster_id` in its kraftd.toml), e.g. \
+                     --cluster-id=<id>",
+                    settings.role
+                ))
+                .into());
+            }
+            ClusterId::generate()
+        }
     };
     let formatted = data_dir.join(storage::META_PROPERTIES).is_file();
     Ok((id, formatted))
+}
+
+/// The first voter of the list founds a cluster (generates its id); every other node joins one and
+/// must be given the id, so two nodes can never format for two different clusters by accident.
+/// Returns the founding voter when this node is a joiner.
+fn joins_existing_cluster(settings: &Settings) -> Option<Voter> {
+    let voters = settings.voters.as_ref()?;
+    let first = voters.first()?;
+    (settings.role == Role::Broker || first.id != settings.node_id).then(|| first.clone())
+}
+
+/// The command line other nodes of this cluster run, with everything that must be identical.
+fn join_command(s: &Settings) -> Option<String> {
+    let voters = kraftd::config::voters_text(s.voters.as_deref()?);
+    let cluster = s.cluster_id.as_ref()?;
+    let version = s.kafka_version;
+    Some(format!(
+        "kraft-install --kafka-version {version} --cluster-id={cluster} --controllers {voters} \\\n             \
+         --role controller|broker --node-id <id> --advertise <that node's address>{}",
+        s.brokers.map(|b| format!(" --brokers {b}")).unwrap_or_default()
+    ))
 }
 
 fn plan_text(s: &Settings, source: &DistSource, java: &JavaRuntime, formatted: bool, args: &Args) -> String {
@@ -233,6 +271,9 @@ fn plan_text(s: &Settings, source: &DistSource, java: &JavaRuntime, formatted: b
     let _ = writeln!(t, "  Java {} at {}", java.major, java.java.display());
     let _ = writeln!(t, "  node.id {}, cluster {}", s.node_id.0, s.cluster_id.as_ref().map(|c| c.to_string()).unwrap_or_default());
     let _ = writeln!(t, "  advertised {}:{} (controller {})", s.advertise, s.broker_port, s.controller_port);
+    if let Some(voters) = &s.voters {
+        let _ = writeln!(t, "  role {} in the quorum {}", s.role, kraftd::config::voters_text(voters));
+    }
     let _ = writeln!(t, "  config {}", l.config_file().display());
     let _ = writeln!(t, "  render {} and {}", l.server_properties().display(), l.log_config(&s.kafka_version).display());
     let _ = writeln!(
@@ -264,13 +305,31 @@ fn summary(s: &Settings, report: &Report, no_systemd: bool) -> String {
     let _ = writeln!(t, "Kafka      {} ({})", kafka.version, kafka.home.display());
     let _ = writeln!(t, "node.id    {}", s.node_id.0);
     let _ = writeln!(t, "cluster.id {cluster}");
-    let _ = writeln!(t, "advertised {}:{}", s.advertise, s.broker_port);
+    if s.role.is_broker() {
+        let _ = writeln!(t, "advertised {}:{}", s.advertise, s.broker_port);
+    } else {
+        let _ = writeln!(t, "controller {}:{}", s.advertise, s.controller_port);
+    }
     let _ = writeln!(t, "config     {}", l.config_file().display());
     let _ = writeln!(t, "data       {}", l.data_dir.display());
     if l.is_system() && !no_systemd {
         let _ = writeln!(t, "next:      systemctl start kafka   (logs: journalctl -u kafka)");
     } else {
         let _ = writeln!(t, "next:      kraftd run --config {}", l.config_file().display());
+    }
+    if let Some(voters) = &s.voters {
+        let _ = writeln!(t, "role       {} in the quorum {}", s.role, kraftd::config::voters_text(voters));
+        if joins_existing_cluster(s).is_none() {
+            if let Some(cmd) = join_command(s) {
+                let _ = writeln!(t, "other nodes of this cluster: install each with\n  {cmd}");
+            }
+        }
+        let _ = writeln!(
+            t,
+            "start:     a controller is ready once a majority of the {} voters runs: start them together \
+             (systemctl start --no-block kafka on each)",
+            voters.len()
+        );
     }
     t
 }

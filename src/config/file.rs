@@ -42,6 +42,12 @@ pub struct NodeSection {
     pub data_dir: Option<PathBuf>,
     /// Install root; "/" (the default) for a system install.
     pub prefix: Option<PathBuf>,
+    /// "combined" (default), "controller" or "broker".
+    pub role: Option<String>,
+    /// The controller voter set, `id@host:port,…`; unset for a single combined node.
+    pub controllers: Option<String>,
+    /// Expected number of brokers in the cluster (replication factor defaults).
+    pub brokers: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -81,6 +87,9 @@ pub(crate) const SECTION_KEYS: &[(&str, &[&str])] = &[
             "controller_port",
             "data_dir",
             "prefix",
+            "role",
+            "controllers",
+            "brokers",
         ],
     ),
     ("dist", &["kafka_version", "mirrors"]),

@@ -25,9 +25,9 @@ pub const INSTALLER_OWNED_KEYS: &[&str] = &[
 fn owned_key_fix(key: &str) -> &'static str {
     match key {
         "node.id" | "broker.id" => "set `id` in [node] (flag --node-id)",
-        "process.roles" => "kraftd runs one combined broker+controller node; the roles are not configurable",
+        "process.roles" => "set `role` in [node] (flag --role: combined, controller or broker)",
         "controller.quorum.voters" | "controller.quorum.bootstrap.servers" => {
-            "kraft-install derives the quorum from [node] `id`, `advertise` and `controller_port` (flags --node-id, --advertise)"
+            "set `controllers` in [node] (flag --controllers id@host:port,…); a single node derives its quorum from `id`, `advertise` and `controller_port`"
         }
         "listeners" | "advertised.listeners" => {
             "set `advertise`, `broker_port` and `controller_port` in [node] (flag --advertise)"

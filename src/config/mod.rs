@@ -5,12 +5,14 @@
 //! values → `Settings::to_config_file` + `render_config` write the resolved truth back, keeping
 //! the admin's comments.
 
+mod cluster;
 mod file;
 mod kafka;
 mod layout;
 mod settings;
 mod write;
 
+pub use cluster::{Role, Voter, default_replication_factor, parse_voters, voter_set_warnings, voters_text};
 pub use file::{ConfigFile, DaemonSection, DistSection, JavaSection, KeyPositions, NodeSection, Position};
 pub use kafka::{INSTALLER_OWNED_KEYS, kafka_property_value};
 pub use layout::Layout;

@@ -4,6 +4,7 @@
 //! every value and names where a bad one came from (`--flag`, or `key` at `file:line:col`).
 
 use super::file::{DaemonSection, DistSection, JavaSection, NodeSection, Position};
+use super::cluster::{Role, Voter, parse_voters, voter_set_warnings};
 use super::kafka::{check_kafka_entry, kafka_property_value};
 use super::{ConfigFile, DEFAULT_KAFKA_VERSION, DEFAULT_MIRRORS, Layout};
 use crate::net::{self, AdvertiseError};
@@ -69,6 +70,12 @@ pub struct Overrides {
     pub prefix: Option<PathBuf>,
     /// Accept a host name that does not resolve to this host.
     pub force: bool,
+    /// `--role combined|controller|broker`.
+    pub role: Option<String>,
+    /// `--controllers id@host:port,…`: the controller voter set.
+    pub controllers: Option<String>,
+    /// `--brokers N`: how many brokers the cluster will have (replication factor defaults).
+    pub brokers: Option<i64>,
 }
 
 /// The checked configuration of one node.
@@ -98,6 +105,12 @@ pub struct Settings {
     /// The same entries as typed in kraftd.toml, so writing back keeps `168` an integer.
     pub kafka_values: BTreeMap<String, toml::Value>,
     pub stop_timeout: Duration,
+    /// What this node runs (`process.roles`).
+    pub role: Role,
+    /// The controller voter set; None for the single combined node that is its own only voter.
+    pub voters: Option<Vec<Voter>>,
+    /// The operator's expected broker count, if given (replication factor defaults).
+    pub brokers: Option<u32>,
 }
 
 /// Default `kraftd stop` wait (Kafka's controlled shutdown can take minutes).
@@ -336,7 +349,43 @@ impl Settings {
             None => DEFAULT_STOP_TIMEOUT,
         };
 
+        let role = match p.pick(ov.role.as_ref(), "--role", node.role.as_ref(), "node.role") {
+            Some((v, origin)) => v.parse::<Role>().map_err(|m| invalid(origin, m))?,
+            None => Role::Combined,
+        };
+        let voters = match p.pick(
+            ov.controllers.as_ref(),
+            "--controllers",
+            node.controllers.as_ref(),
+            "node.controllers",
+        ) {
+            Some((v, origin)) => Some((parse_voters(&v).map_err(|m| invalid(origin, m))?, origin)),
+            None => None,
+        };
+        let brokers = match p.pick(ov.brokers.as_ref(), "--brokers", node.brokers.as_ref(), "node.brokers") {
+            Some((v, origin)) => Some(
+                u32::try_from(v)
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| invalid(origin, format!("broker count {v} must be at least 1")))?,
+            ),
+            None => None,
+        };
+        if let Some((list, origin)) = &voters {
+            check_membership(role, node_id, list, *origin, advertise, advertise_name.as_deref(), controller_port)?;
+        } else if role == Role::Broker {
+            return Err(invalid(
+                p.pick(ov.role.as_ref(), "--role", node.role.as_ref(), "node.role").map_or(Origin::Flag("--role"), |(_, o)| o),
+                "a broker needs the controllers it joins: give --controllers id@host:port,… (controllers in kraftd.toml), \
+                 the same list every node of the cluster has",
+            ));
+        }
+        let voters = voters.map(|(list, _)| list);
+
         Ok(Settings {
+            role,
+            voters,
+            brokers,
             layout,
             node_id,
             cluster_id,
@@ -398,6 +447,24 @@ impl Settings {
         listener_host(self.advertise)
     }
 
+    /// Advice about the cluster layout worth printing (one voter, an even voter count).
+    pub fn warnings(&self) -> Vec<String> {
+        self.voters.as_deref().map(voter_set_warnings).unwrap_or_default()
+    }
+
+    /// True for a node of a multi-node cluster (a voter list was given).
+    pub fn is_cluster(&self) -> bool {
+        self.voters.is_some()
+    }
+
+    /// The voters this node renders: the given set, or the single combined node itself.
+    pub fn effective_voters(&self) -> Vec<Voter> {
+        match &self.voters {
+            Some(v) => v.clone(),
+            None => vec![Voter { id: self.node_id, host: self.advertised_host(), port: self.controller_port }],
+        }
+    }
+
     /// The file form of these settings, every value explicit, for writing back to kraftd.toml.
     pub fn to_config_file(&self) -> ConfigFile {
         let node = NodeSection {
@@ -412,6 +479,10 @@ impl Settings {
             controller_port: Some(i64::from(self.controller_port)),
             data_dir: Some(self.layout.data_dir.clone()),
             prefix: Some(self.layout.prefix.clone()),
+            // Written only for cluster nodes: a single combined node's file stays as it was.
+            role: (self.role != Role::Combined).then(|| self.role.as_str().to_string()),
+            controllers: self.voters.as_deref().map(super::cluster::voters_text),
+            brokers: self.brokers.map(i64::from),
         };
         ConfigFile {
             node,
@@ -437,6 +508,58 @@ fn listener_host(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// A controller (or combined node) must be a voter, at its own advertised address and controller
+/// port; a broker must not be one (Kafka refuses both at startup, after storage was formatted).
+fn check_membership(
+    role: Role,
+    node_id: NodeId,
+    voters: &[Voter],
+    origin: Origin<'_>,
+    advertise: IpAddr,
+    advertise_name: Option<&str>,
+    controller_port: u16,
+) -> Result<(), ConfigError> {
+    let list = super::cluster::voters_text(voters);
+    let own = voters.iter().find(|v| v.id == node_id);
+    match (role, own) {
+        (Role::Broker, Some(v)) => Err(invalid(
+            origin,
+            format!(
+                "node id {node_id} is a voter ({v}) in {list}, but this node's role is broker: \
+                 a broker needs a node id outside the voter set (give --node-id another id), or use --role controller"
+            ),
+        )),
+        (Role::Broker, None) => Ok(()),
+        (_, None) => Err(invalid(
+            origin,
+            format!(
+                "node id {node_id} is not in the voter set {list}, but this node's role is {role}: \
+                 a controller must be one of the voters; give --node-id the id its entry has, or add it to the list"
+            ),
+        )),
+        (_, Some(v)) => {
+            let same_host = match (v.ip(), advertise_name) {
+                (Some(ip), _) => ip == advertise,
+                (None, Some(name)) => v.host.eq_ignore_ascii_case(name),
+                (None, None) => crate::net::resolve_system(&v.host)
+                    .map(|ips| ips.contains(&advertise))
+                    .unwrap_or(false),
+            };
+            if !same_host || v.port != controller_port {
+                return Err(invalid(
+                    origin,
+                    format!(
+                        "this node's voter entry {v} is not its own controller address {}:{controller_port}: \
+                         fix the entry, or set --advertise / controller_port to the address the entry names",
+                        advertise_name.map(str::to_string).unwrap_or_else(|| listener_host(advertise))
+                    ),
+                ));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -868,5 +991,45 @@ mod tests {
         assert_eq!(cfg.node.cluster_id.as_deref(), Some(ID));
         let again = resolve(&cfg, &Overrides::default()).unwrap();
         assert_eq!(again, s);
+    }
+
+    #[test]
+    fn roles_and_voter_membership() {
+        let ov = |role: &str, id: i64, controllers: &str| Overrides {
+            role: Some(role.into()),
+            node_id: Some(id),
+            controllers: (!controllers.is_empty()).then(|| controllers.to_string()),
+            advertise: Some("127.0.0.1".into()),
+            ..Overrides::default()
+        };
+        let voters = "1@127.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093";
+        let s = resolve(&ConfigFile::default(), &ov("controller", 1, voters)).unwrap();
+        assert_eq!((s.role, s.voters.as_ref().map(Vec::len)), (Role::Controller, Some(3)));
+        assert!(s.warnings().is_empty());
+        let s = resolve(&ConfigFile::default(), &ov("broker", 4, voters)).unwrap();
+        assert_eq!(s.role, Role::Broker);
+        // Written back, read again: the same settings.
+        assert_eq!(resolve(&s.to_config_file(), &Overrides::default()).unwrap(), s);
+
+        let e = err(&ConfigFile::default(), &ov("broker", 2, voters));
+        assert!(e.starts_with("--controllers: node id 2 is a voter (2@10.0.0.2:9093)"), "{e}");
+        let e = err(&ConfigFile::default(), &ov("controller", 4, voters));
+        assert!(e.contains("node id 4 is not in the voter set") && e.contains("--node-id"), "{e}");
+        let e = err(&ConfigFile::default(), &ov("combined", 2, voters));
+        assert!(e.contains("voter entry 2@10.0.0.2:9093 is not its own controller address 127.0.0.1:9093"), "{e}");
+        let e = err(&ConfigFile::default(), &ov("controller", 1, "1@127.0.0.1:9999"));
+        assert!(e.contains("is not its own controller address"), "{e}");
+        let e = err(&ConfigFile::default(), &ov("broker", 4, ""));
+        assert!(e.starts_with("--role: a broker needs the controllers"), "{e}");
+        let e = err(&ConfigFile::default(), &ov("voter", 1, voters));
+        assert!(e.starts_with("--role: role \"voter\" is not one of"), "{e}");
+        let e = err(&ConfigFile::default(), &ov("controller", 1, "1@127.0.0.1:9093,1@10.0.0.2:9093"));
+        assert!(e.contains("node id 1 appears twice"), "{e}");
+        let e = err(&parse("[node]\nrole = \"broker\"\nid = 5\ncontrollers = \"1@x\"\n"), &Overrides::default());
+        assert!(e.starts_with("node.controllers at /etc/kafka/kraftd.toml:4:1: controller entry \"1@x\" has no ':port'"), "{e}");
+        let s = resolve(&ConfigFile::default(), &ov("controller", 1, "1@127.0.0.1:9093,2@10.0.0.2:9093")).unwrap();
+        assert!(s.warnings()[0].contains("even number"), "{:?}", s.warnings());
+        let e = err(&ConfigFile::default(), &Overrides { brokers: Some(0), ..ov("broker", 4, voters) });
+        assert!(e.starts_with("--brokers: broker count 0"), "{e}");
     }
 }

@@ -35,9 +35,8 @@ pub enum DaemonError {
     Failure(anyhow::Error),
 }
 
-/// Exit code for a listener port already in use: EX_TEMPFAIL from sysexits.h (not in
-/// `RestartPreventExitStatus=`, because the port may be freed by the time systemd restarts us).
-pub const EXIT_PORT_IN_USE: i32 = 75;
+/// Exit code for a listener port already in use (kept here for callers; defined with the others).
+pub const EXIT_PORT_IN_USE: i32 = exit::TEMPFAIL;
 
 impl DaemonError {
     pub fn exit_code(&self) -> i32 {

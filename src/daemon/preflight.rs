@@ -128,18 +128,16 @@ pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
     Ok(())
 }
 
-/// The broker and controller listener addresses this node binds.
-pub fn listener_addrs(settings: &Settings) -> [(&'static str, SocketAddr); 2] {
-    [
-        (
-            "broker",
-            SocketAddr::new(settings.advertise, settings.broker_port),
-        ),
-        (
-            "controller",
-            SocketAddr::new(settings.advertise, settings.controller_port),
-        ),
-    ]
+/// The listener addresses this node binds: broker and/or controller, as its role has them.
+pub fn listener_addrs(settings: &Settings) -> Vec<(&'static str, SocketAddr)> {
+    let mut out = Vec::new();
+    if settings.role.is_broker() {
+        out.push(("broker", SocketAddr::new(settings.advertise, settings.broker_port)));
+    }
+    if settings.role.is_controller() {
+        out.push(("controller", SocketAddr::new(settings.advertise, settings.controller_port)));
+    }
+    out
 }
 
 /// Fail early when a listener port is already taken, instead of letting the JVM die with a stack

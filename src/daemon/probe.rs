@@ -4,12 +4,17 @@
 //! Kafka opens the data-plane port only at the very end of startup, and leaves fenced brokers out of
 //! Metadata responses, so "answers Metadata listing our own id" is both the readiness test and the
 //! health test the watchdog repeats.
+//!
+//! A controller-only node has no client listener: `QuorumProbe` asks the voters' controller
+//! listeners (DescribeQuorum, which only the leader answers) and calls the node ready when a leader
+//! lists this node among the voters and has heard from it.
 
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
 use kafka_protocol::messages::{
-    ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse, RequestHeader,
-    ResponseHeader,
+    ApiVersionsRequest, ApiVersionsResponse, DescribeQuorumRequest, DescribeQuorumResponse, MetadataRequest,
+    MetadataResponse, RequestHeader, ResponseHeader, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Message, Request, StrBytes};
 use std::fmt;
@@ -35,16 +40,40 @@ pub enum ProbeOutcome {
     /// The broker answers, but this node is not among the live brokers (still fenced, or gone).
     NotRegistered { brokers: Vec<i32> },
     /// The broker serves and lists this node.
-    Ready {
-        brokers: Vec<i32>,
-        cluster_id: Option<String>,
-        controller_id: i32,
-    },
+    Ready { brokers: Vec<i32>, cluster_id: Option<String>, controller_id: i32 },
+    /// No quorum leader lists this node yet: `reachable` of `voters` controller listeners answer.
+    QuorumWaiting { reachable: usize, voters: usize, detail: String },
+    /// The quorum has a leader that lists this (controller) node among its voters.
+    QuorumReady(QuorumView),
+}
+
+/// The leader's view of the quorum (DescribeQuorum).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumView {
+    pub leader: i32,
+    pub epoch: i32,
+    pub high_watermark: i64,
+    /// (voter id, records behind the high watermark; None when the leader has not heard from it).
+    pub lags: Vec<(i32, Option<i64>)>,
+}
+
+impl fmt::Display for QuorumView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "leader {} (epoch {}), voter lag", self.leader, self.epoch)?;
+        for (i, (id, lag)) in self.lags.iter().enumerate() {
+            let sep = if i == 0 { " " } else { ", " };
+            match lag {
+                Some(l) => write!(f, "{sep}{id}:{l}")?,
+                None => write!(f, "{sep}{id}:?")?,
+            }
+        }
+        Ok(())
+    }
 }
 
 impl ProbeOutcome {
     pub fn is_ready(&self) -> bool {
-        matches!(self, ProbeOutcome::Ready { .. })
+        matches!(self, ProbeOutcome::Ready { .. } | ProbeOutcome::QuorumReady(_))
     }
 }
 
@@ -68,6 +97,10 @@ impl fmt::Display for ProbeOutcome {
                 "ready: live brokers {brokers:?}, cluster id {}, controller {controller_id}",
                 cluster_id.as_deref().unwrap_or("?")
             ),
+            ProbeOutcome::QuorumWaiting { reachable, voters, detail } => {
+                write!(f, "waiting for quorum {reachable}/{voters}: {detail}")
+            }
+            ProbeOutcome::QuorumReady(view) => write!(f, "in quorum: {view}"),
         }
     }
 }
@@ -166,6 +199,11 @@ impl Connection<'_> {
     /// ApiVersions v3 (what current clients send), falling back to v0 when the broker says the
     /// version is unsupported; returns the broker's highest Metadata version.
     async fn metadata_max_version(&mut self) -> Result<i16> {
+        self.api_max_version(MetadataRequest::KEY, "Metadata").await
+    }
+
+    /// The highest version of API `key` the server offers (ApiVersions).
+    async fn api_max_version(&mut self, key: i16, name: &str) -> Result<i16> {
         let request = ApiVersionsRequest::default()
             .with_client_software_name(StrBytes::from_static_str("kraftd"))
             .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
@@ -190,9 +228,9 @@ impl Connection<'_> {
         response
             .api_keys
             .iter()
-            .find(|k| k.api_key == MetadataRequest::KEY)
+            .find(|k| k.api_key == key)
             .map(|k| k.max_version)
-            .ok_or_else(|| anyhow!("broker does not offer the Metadata API"))
+            .ok_or_else(|| anyhow!("the server does not offer the {name} API"))
     }
 
     async fn call<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response> {
@@ -252,6 +290,116 @@ impl Connection<'_> {
             );
         }
         Ok(body)
+    }
+}
+
+/// Asks the controller quorum whether this controller is a voter the leader hears from.
+#[derive(Debug, Clone)]
+pub struct QuorumProbe {
+    /// This node's id.
+    pub node_id: i32,
+    /// Every voter's controller listener (this node's own included), from the static voter set.
+    pub voters: Vec<(i32, SocketAddr)>,
+    /// Require this node's own controller listener to answer (false on a broker-only node, which
+    /// asks only to explain what it waits for).
+    pub is_voter: bool,
+    pub connect_timeout: Duration,
+    pub io_timeout: Duration,
+}
+
+impl QuorumProbe {
+    pub fn new(node_id: i32, voters: Vec<(i32, SocketAddr)>, is_voter: bool) -> QuorumProbe {
+        QuorumProbe {
+            node_id,
+            voters,
+            is_voter,
+            connect_timeout: Duration::from_secs(1),
+            io_timeout: Duration::from_secs(3),
+        }
+    }
+
+    /// Ask the voters (this node first) until the leader answers. Never errors.
+    pub async fn probe(&self) -> ProbeOutcome {
+        let mut order: Vec<&(i32, SocketAddr)> = self.voters.iter().filter(|(id, _)| *id == self.node_id).collect();
+        order.extend(self.voters.iter().filter(|(id, _)| *id != self.node_id));
+        let mut reachable = 0;
+        let mut notes = Vec::new();
+        for (id, addr) in order {
+            let stream = match timeout(self.connect_timeout, TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    notes.push(format!("{id}@{addr}: {e}"));
+                    continue;
+                }
+                Err(_) => {
+                    notes.push(format!("{id}@{addr}: connect timed out"));
+                    continue;
+                }
+            };
+            reachable += 1;
+            let _ = stream.set_nodelay(true);
+            match self.describe(stream).await {
+                Ok(Some(view)) => return self.judge(view, reachable),
+                Ok(None) => notes.push(format!("{id}: not the leader")),
+                Err(e) => notes.push(format!("{id}: {e:#}")),
+            }
+        }
+        if self.is_voter && !self.voters.iter().any(|(id, _)| *id == self.node_id) {
+            notes.insert(0, format!("node {} is not in the voter set", self.node_id));
+        }
+        ProbeOutcome::QuorumWaiting {
+            reachable,
+            voters: self.voters.len(),
+            detail: format!("no leader found ({})", notes.join("; ")),
+        }
+    }
+
+    fn judge(&self, view: QuorumView, reachable: usize) -> ProbeOutcome {
+        if !self.is_voter {
+            return ProbeOutcome::QuorumReady(view);
+        }
+        match view.lags.iter().find(|(id, _)| *id == self.node_id) {
+            // The leader has fetched-from-us data (or is us): a working voter.
+            Some((_, Some(_))) => ProbeOutcome::QuorumReady(view),
+            Some((_, None)) => ProbeOutcome::QuorumWaiting {
+                reachable,
+                voters: self.voters.len(),
+                detail: format!("leader {} has not heard from this node yet", view.leader),
+            },
+            None => ProbeOutcome::QuorumWaiting {
+                reachable,
+                voters: self.voters.len(),
+                detail: format!("leader {} does not list node {} among the voters ({view})", view.leader, self.node_id),
+            },
+        }
+    }
+
+    /// DescribeQuorum on one controller: Some(view) from the leader, None from a non-leader.
+    async fn describe(&self, mut stream: TcpStream) -> Result<Option<QuorumView>> {
+        let mut conn = Connection { stream: &mut stream, io_timeout: self.io_timeout, next_correlation: 1 };
+        let max = conn.api_max_version(DescribeQuorumRequest::KEY, "DescribeQuorum").await?;
+        let version = max.min(DescribeQuorumRequest::VERSIONS.max);
+        let request = DescribeQuorumRequest::default().with_topics(vec![TopicData::default()
+            .with_topic_name(TopicName(StrBytes::from_static_str("__cluster_metadata")))
+            .with_partitions(vec![PartitionData::default().with_partition_index(0)])]);
+        let response: DescribeQuorumResponse = conn.call(&request, version).await.context("DescribeQuorum")?;
+        if response.error_code != 0 {
+            // NOT_LEADER_OR_FOLLOWER (6) and friends: ask the next voter.
+            return Ok(None);
+        }
+        let Some(partition) = response.topics.first().and_then(|t| t.partitions.first()) else {
+            bail!("DescribeQuorum answer without the metadata partition");
+        };
+        if partition.error_code != 0 || partition.leader_id.0 < 0 {
+            return Ok(None);
+        }
+        let hw = partition.high_watermark;
+        let lags = partition
+            .current_voters
+            .iter()
+            .map(|v| (v.replica_id.0, (v.log_end_offset >= 0).then(|| (hw - v.log_end_offset).max(0))))
+            .collect();
+        Ok(Some(QuorumView { leader: partition.leader_id.0, epoch: partition.leader_epoch, high_watermark: hw, lags }))
     }
 }
 
@@ -366,5 +514,51 @@ mod tests {
             matches!(outcome, ProbeOutcome::NoAnswer { .. }),
             "{outcome}"
         );
+    }
+}
+
+#[cfg(test)]
+mod quorum_tests {
+    //! The controller readiness decision on a leader's answer (the real quorum is tests/cluster.rs).
+    use super::*;
+
+    fn probe(node_id: i32) -> QuorumProbe {
+        let addr = |n: u8| SocketAddr::from(([10, 0, 0, n], 9093));
+        QuorumProbe::new(node_id, vec![(1, addr(1)), (2, addr(2)), (3, addr(3))], true)
+    }
+
+    fn view(lags: Vec<(i32, Option<i64>)>) -> QuorumView {
+        QuorumView { leader: 2, epoch: 5, high_watermark: 100, lags }
+    }
+
+    #[test]
+    fn ready_only_when_the_leader_lists_and_hears_from_this_node() {
+        let heard = view(vec![(1, Some(0)), (2, Some(0)), (3, Some(7))]);
+        assert!(probe(1).judge(heard.clone(), 3).is_ready());
+        assert_eq!(
+            probe(1).judge(heard, 3).to_string(),
+            "in quorum: leader 2 (epoch 5), voter lag 1:0, 2:0, 3:7"
+        );
+        let silent = probe(3).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, None)]), 2);
+        assert!(!silent.is_ready());
+        assert!(silent.to_string().starts_with("waiting for quorum 2/3: leader 2 has not heard"), "{silent}");
+        let absent = probe(4).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, Some(0))]), 3);
+        assert!(absent.to_string().contains("does not list node 4"), "{absent}");
+    }
+
+    #[tokio::test]
+    async fn no_voter_reachable_is_waiting_not_an_error() {
+        // Ports nobody listens on, on this host: refused at once.
+        let closed = |_: u8| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let p = QuorumProbe::new(1, vec![(1, closed(1)), (2, closed(2)), (3, closed(3))], true);
+        match p.probe().await {
+            ProbeOutcome::QuorumWaiting { reachable: 0, voters: 3, detail } => {
+                assert!(detail.starts_with("no leader found (1@127.0.0.1:"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

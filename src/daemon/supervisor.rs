@@ -9,7 +9,8 @@ use super::jvm::JvmCommand;
 use super::logs::{self, LogSink, PhaseEvent};
 use super::notify;
 use super::preflight::{self, PreparedNode};
-use super::probe::{ProbeOutcome, ReadinessProbe};
+use super::probe::{ProbeOutcome, QuorumProbe, ReadinessProbe};
+use crate::config::Role;
 use super::stop::process_is_kraftd;
 use crate::fsutil::write_atomic;
 use anyhow::{Context, anyhow};
@@ -134,8 +135,7 @@ impl Supervisor {
             )));
         }
 
-        let broker_addr = SocketAddr::new(settings.advertise, settings.broker_port);
-        let probe = ReadinessProbe::new(broker_addr, settings.node_id.0 as i32);
+        let (broker_addr, probe) = NodeProbe::for_settings(settings);
         let watchdog = notify::watchdog_interval();
         let (probe_tx, probes) = mpsc::channel(8);
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -260,10 +260,20 @@ impl Supervisor {
                         notify::status("broker answers, waiting for this node to be listed");
                     }
                 }
+                // The first nodes of a new cluster wait here until a majority of voters runs: say
+                // how many answer (and why not), each time that changes.
+                if let ProbeOutcome::QuorumWaiting { reachable, voters, detail } = &outcome {
+                    let status = format!("waiting for quorum {reachable}/{voters}: no leader lists this node yet");
+                    if self.last_phase.as_ref() != Some(&status) {
+                        log::info!("{status} ({detail})");
+                        notify::status(&status);
+                        self.last_phase = Some(status);
+                    }
+                }
             }
             ProbeEvent::Ready(outcome) => {
                 self.ready = true;
-                let status = format!("serving on {}", self.broker_addr);
+                let status = serving_status(self.broker_addr, &outcome);
                 notify::ready(&status);
                 if self.watchdog.is_some() {
                     notify::watchdog();
@@ -280,7 +290,10 @@ impl Supervisor {
                     if !self.healthy {
                         self.healthy = true;
                         log::info!("broker answers the probe again: {outcome}");
-                        notify::status(&format!("serving on {}", self.broker_addr));
+                        notify::status(&serving_status(self.broker_addr, &outcome));
+                    } else if let ProbeOutcome::QuorumReady(_) = outcome {
+                        // Leader and lag move: keep STATUS current.
+                        notify::status(&serving_status(self.broker_addr, &outcome));
                     }
                 } else if self.healthy {
                     self.healthy = false;
@@ -321,6 +334,98 @@ impl Supervisor {
     }
 }
 
+/// STATUS= once ready: where the node serves, and for a controller the leader and voter lag.
+fn serving_status(addr: SocketAddr, outcome: &ProbeOutcome) -> String {
+    match outcome {
+        ProbeOutcome::QuorumReady(view) => format!("controller on {addr}: {view}"),
+        _ => format!("serving on {addr}"),
+    }
+}
+
+/// The readiness probe for this node's role: brokers (and combined nodes) are probed on their
+/// client listener; a controller-only node through the quorum (DescribeQuorum to the voters).
+#[derive(Debug, Clone)]
+enum NodeProbe {
+    Broker {
+        broker: ReadinessProbe,
+        /// A cluster node's view of the quorum, asked (at most once per `QUORUM_PROBE_INTERVAL`)
+        /// while the client listener is closed, to explain in STATUS what it waits for.
+        quorum: Option<QuorumProbe>,
+        last_quorum: Option<Instant>,
+    },
+    Quorum(QuorumProbe),
+}
+
+/// DescribeQuorum costs a connection per voter: ask about once a second while waiting.
+const QUORUM_PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+impl NodeProbe {
+    /// The probe and the address it reports as this node's.
+    fn for_settings(settings: &crate::Settings) -> (SocketAddr, NodeProbe) {
+        let id = settings.node_id.0 as i32;
+        let voters = || -> Vec<(i32, SocketAddr)> {
+            settings
+                .effective_voters()
+                .iter()
+                .filter_map(|v| {
+                    use std::net::ToSocketAddrs;
+                    let host = v.host.trim_start_matches('[').trim_end_matches(']');
+                    match (host, v.port).to_socket_addrs().map(|mut a| a.next()) {
+                        Ok(Some(addr)) => Some((v.id.0 as i32, addr)),
+                        _ => {
+                            log::warn!("cannot resolve voter {v}; the quorum probe skips it");
+                            None
+                        }
+                    }
+                })
+                .collect()
+        };
+        if settings.role == Role::Controller {
+            let addr = SocketAddr::new(settings.advertise, settings.controller_port);
+            return (addr, NodeProbe::Quorum(QuorumProbe::new(id, voters(), true)));
+        }
+        let addr = SocketAddr::new(settings.advertise, settings.broker_port);
+        let quorum = settings.is_cluster().then(|| QuorumProbe::new(id, voters(), false));
+        (addr, NodeProbe::Broker { broker: ReadinessProbe::new(addr, id), quorum, last_quorum: None })
+    }
+
+    async fn probe(&mut self) -> ProbeOutcome {
+        match self {
+            NodeProbe::Quorum(q) => q.probe().await,
+            NodeProbe::Broker { broker, quorum, last_quorum } => {
+                let outcome = broker.probe().await;
+                if let (ProbeOutcome::Unreachable { .. }, Some(q)) = (&outcome, quorum.as_ref()) {
+                    if last_quorum.is_none_or(|t| t.elapsed() >= QUORUM_PROBE_INTERVAL) {
+                        *last_quorum = Some(Instant::now());
+                        if let waiting @ ProbeOutcome::QuorumWaiting { .. } = q.probe().await {
+                            return waiting;
+                        }
+                    }
+                }
+                outcome
+            }
+        }
+    }
+
+    /// Pause between startup probes.
+    fn startup_interval(&self) -> Duration {
+        match self {
+            NodeProbe::Quorum(_) => QUORUM_PROBE_INTERVAL / 2,
+            NodeProbe::Broker { .. } => STARTUP_PROBE_INTERVAL,
+        }
+    }
+
+    /// Bound each network wait (a probe slower than the watchdog period counts as failed).
+    fn limit_timeouts(&mut self, period: Duration) {
+        let (connect, io) = match self {
+            NodeProbe::Quorum(q) => (&mut q.connect_timeout, &mut q.io_timeout),
+            NodeProbe::Broker { broker, .. } => (&mut broker.connect_timeout, &mut broker.io_timeout),
+        };
+        *connect = (*connect).min(period);
+        *io = (*io).min(period);
+    }
+}
+
 fn describe(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exited with status {code}"),
@@ -343,7 +448,7 @@ async fn join_all(handles: Vec<tokio::task::JoinHandle<()>>) {
 /// Startup probing every `STARTUP_PROBE_INTERVAL` until ready; then, with a watchdog, one probe per
 /// `watchdog_period`. Ends when `shutdown` turns true or the supervisor is gone.
 async fn probe_loop(
-    mut probe: ReadinessProbe,
+    mut probe: NodeProbe,
     watchdog_period: Option<Duration>,
     events: mpsc::Sender<ProbeEvent>,
     mut shutdown: watch::Receiver<bool>,
@@ -363,7 +468,7 @@ async fn probe_loop(
             return;
         }
         tokio::select! {
-            _ = tokio::time::sleep(STARTUP_PROBE_INTERVAL) => {}
+            _ = tokio::time::sleep(probe.startup_interval()) => {}
             _ = shutdown.changed() => return,
         }
     }
@@ -371,8 +476,7 @@ async fn probe_loop(
         return;
     };
     // A probe that takes longer than the ping period is as good as failed.
-    probe.io_timeout = probe.io_timeout.min(period);
-    probe.connect_timeout = probe.connect_timeout.min(period);
+    probe.limit_timeouts(period);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}

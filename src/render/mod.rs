@@ -9,6 +9,7 @@ mod properties;
 pub use log_config::log_config;
 pub use properties::{escape_key, escape_value};
 
+use crate::config::{Role, default_replication_factor, voters_text};
 use crate::{KafkaVersion, Settings};
 use anyhow::{Result, bail};
 use std::fmt::Write as _;
@@ -18,13 +19,13 @@ use std::fmt::Write as _;
 const MANAGED_KEYS: &[(&str, &str)] = &[
     (
         "process.roles",
-        "kraftd runs a combined broker+controller node",
+        "set role in kraftd.toml (or --role)",
     ),
     ("node.id", "set node_id in kraftd.toml (or --node-id)"),
     ("broker.id", "set node_id in kraftd.toml (or --node-id)"),
     (
         "controller.quorum.voters",
-        "derived from node_id, advertise and controller_port",
+        "set controllers in kraftd.toml (or --controllers); a single node derives it from node_id, advertise and controller_port",
     ),
     (
         "controller.quorum.bootstrap.servers",
@@ -45,7 +46,9 @@ const MANAGED_KEYS: &[(&str, &str)] = &[
     ("metadata.log.dir", "the metadata log lives in data_dir"),
 ];
 
-/// server.properties for a single combined broker+controller node with a static one-voter quorum.
+/// server.properties for this node's role: a single combined node with a static one-voter quorum
+/// (no `controllers`), or a combined, controller-only or broker-only node of a cluster whose
+/// static voter set is `settings.voters`.
 ///
 /// The same shape runs on 3.7 (which only knows `controller.quorum.voters`) and on 4.x, and it is
 /// formatted without any quorum flags. `settings.extra_properties` follow verbatim, sorted by key;
@@ -88,40 +91,67 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
     let bind = settings.listener_host();
     let node = settings.node_id.0;
     let (broker_port, controller_port) = (settings.broker_port, settings.controller_port);
+    let voters = voters_text(&settings.effective_voters());
 
-    let mut defaults: Vec<(&str, String)> = vec![
-        ("process.roles", "broker,controller".into()),
-        ("node.id", node.to_string()),
-        (
-            "controller.quorum.voters",
-            format!("{node}@{host}:{controller_port}"),
-        ),
-        // Bound to the advertised address, not 0.0.0.0: the node serves exactly where it says it is.
-        ("listeners", format!("PLAINTEXT://{bind}:{broker_port},CONTROLLER://{bind}:{controller_port}")),
-        // 3.7 refuses a broker that advertises its controller listener: only PLAINTEXT here.
-        (
-            "advertised.listeners",
-            format!("PLAINTEXT://{host}:{broker_port}"),
-        ),
-        ("inter.broker.listener.name", "PLAINTEXT".into()),
-        ("controller.listener.names", "CONTROLLER".into()),
-        (
-            "listener.security.protocol.map",
-            "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into(),
-        ),
-        ("log.dirs", data_dir.into()),
-        // One node: internal topics cannot have more replicas than brokers.
-        ("offsets.topic.replication.factor", "1".into()),
-        ("transaction.state.log.replication.factor", "1".into()),
-        ("transaction.state.log.min.isr", "1".into()),
-    ];
-    if *version >= KafkaVersion::new(4, 1, 0) {
-        // Share groups (KIP-932) keep their state in an internal topic from 4.1 on.
-        defaults.push((
-            "share.coordinator.state.topic.replication.factor",
-            "1".into(),
-        ));
-        defaults.push(("share.coordinator.state.topic.min.isr", "1".into()));
+    let mut defaults: Vec<(&str, String)> = match settings.role {
+        Role::Combined => vec![
+            ("process.roles", "broker,controller".into()),
+            ("node.id", node.to_string()),
+            ("controller.quorum.voters", voters),
+            // Bound to the advertised address, not 0.0.0.0: the node serves exactly where it says it is.
+            ("listeners", format!("PLAINTEXT://{bind}:{broker_port},CONTROLLER://{bind}:{controller_port}")),
+            // 3.7 refuses a broker that advertises its controller listener: only PLAINTEXT here.
+            ("advertised.listeners", format!("PLAINTEXT://{host}:{broker_port}")),
+            ("inter.broker.listener.name", "PLAINTEXT".into()),
+            ("controller.listener.names", "CONTROLLER".into()),
+            ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into()),
+            ("log.dirs", data_dir.into()),
+        ],
+        // No advertised.listeners: 3.7 requires it empty on a controller-only node, and without it
+        // 4.x advertises the controller listener, which is what the voters connect to anyway.
+        Role::Controller => vec![
+            ("process.roles", "controller".into()),
+            ("node.id", node.to_string()),
+            ("controller.quorum.voters", voters),
+            ("listeners", format!("CONTROLLER://{bind}:{controller_port}")),
+            ("controller.listener.names", "CONTROLLER".into()),
+            ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT".into()),
+            ("log.dirs", data_dir.into()),
+        ],
+        Role::Broker => vec![
+            ("process.roles", "broker".into()),
+            ("node.id", node.to_string()),
+            ("controller.quorum.voters", voters),
+            ("listeners", format!("PLAINTEXT://{bind}:{broker_port}")),
+            ("advertised.listeners", format!("PLAINTEXT://{host}:{broker_port}")),
+            ("inter.broker.listener.name", "PLAINTEXT".into()),
+            // The name of the voters' listener, which a broker connects to (never binds).
+            ("controller.listener.names", "CONTROLLER".into()),
+            ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into()),
+            ("log.dirs", data_dir.into()),
+        ],
+    };
+    if settings.role.is_broker() {
+        // One node: internal topics cannot have more replicas than brokers. A cluster: min(3, brokers).
+        let rf = match &settings.voters {
+            None => 1,
+            Some(v) => default_replication_factor(settings.role, v.len(), settings.brokers),
+        };
+        let min_isr = rf.min(2);
+        defaults.push(("offsets.topic.replication.factor", rf.to_string()));
+        defaults.push(("transaction.state.log.replication.factor", rf.to_string()));
+        defaults.push(("transaction.state.log.min.isr", if settings.voters.is_none() { 1 } else { min_isr }.to_string()));
+        if *version >= KafkaVersion::new(4, 1, 0) {
+            // Share groups (KIP-932) keep their state in an internal topic from 4.1 on.
+            defaults.push(("share.coordinator.state.topic.replication.factor", rf.to_string()));
+            defaults.push(("share.coordinator.state.topic.min.isr", if settings.voters.is_none() { 1 } else { min_isr }.to_string()));
+        }
+        if settings.voters.is_some() {
+            // Topics created without a replication factor get the cluster's, and acks=all
+            // writes survive the loss of one replica without becoming unsafe.
+            defaults.push(("default.replication.factor", rf.to_string()));
+            defaults.push(("min.insync.replicas", min_isr.to_string()));
+        }
     }
 
     let mut out = String::new();
@@ -179,6 +209,9 @@ mod tests {
             advertise_name: None,
             kafka_values: BTreeMap::new(),
             stop_timeout: Duration::from_secs(300),
+            role: Default::default(),
+            voters: None,
+            brokers: None,
         }
     }
 
@@ -202,6 +235,87 @@ mod tests {
                 text.lines().any(|l| l == line),
                 "missing {line:?} in\n{text}"
             );
+        }
+    }
+
+    fn cluster_node(role: Role, id: u32) -> Settings {
+        let mut s = settings("10.0.0.5");
+        s.role = role;
+        s.node_id = NodeId(id);
+        s.voters = Some(crate::config::parse_voters("1@10.0.0.5:9093,2@10.0.0.6:9093,3@10.0.0.7:9093").unwrap());
+        s
+    }
+
+    fn lines(text: &str) -> Vec<&str> {
+        text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect()
+    }
+
+    #[test]
+    fn renders_a_controller_only_node() {
+        for v in [KafkaVersion::new(3, 7, 1), KafkaVersion::new(4, 1, 1)] {
+            let text = server_properties(&cluster_node(Role::Controller, 1), &v).unwrap();
+            assert_eq!(
+                lines(&text),
+                [
+                    "process.roles=controller",
+                    "node.id=1",
+                    "controller.quorum.voters=1@10.0.0.5:9093,2@10.0.0.6:9093,3@10.0.0.7:9093",
+                    "listeners=CONTROLLER://10.0.0.5:9093",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT",
+                    "log.dirs=/var/lib/kafka/data",
+                ],
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn renders_a_broker_only_node() {
+        let mut s = cluster_node(Role::Broker, 4);
+        let text = server_properties(&s, &KafkaVersion::new(3, 7, 1)).unwrap();
+        assert_eq!(
+            lines(&text),
+            [
+                "process.roles=broker",
+                "node.id=4",
+                "controller.quorum.voters=1@10.0.0.5:9093,2@10.0.0.6:9093,3@10.0.0.7:9093",
+                "listeners=PLAINTEXT://10.0.0.5:9092",
+                "advertised.listeners=PLAINTEXT://10.0.0.5:9092",
+                "inter.broker.listener.name=PLAINTEXT",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                "log.dirs=/var/lib/kafka/data",
+                "offsets.topic.replication.factor=3",
+                "transaction.state.log.replication.factor=3",
+                "transaction.state.log.min.isr=2",
+                "default.replication.factor=3",
+                "min.insync.replicas=2",
+            ]
+        );
+        s.brokers = Some(2);
+        let text = server_properties(&s, &KafkaVersion::new(4, 1, 1)).unwrap();
+        for line in [
+            "offsets.topic.replication.factor=2",
+            "share.coordinator.state.topic.replication.factor=2",
+            "share.coordinator.state.topic.min.isr=2",
+            "default.replication.factor=2",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn renders_a_combined_cluster_node() {
+        let text = server_properties(&cluster_node(Role::Combined, 2), &KafkaVersion::new(4, 1, 1)).unwrap();
+        for line in [
+            "process.roles=broker,controller",
+            "controller.quorum.voters=1@10.0.0.5:9093,2@10.0.0.6:9093,3@10.0.0.7:9093",
+            "advertised.listeners=PLAINTEXT://10.0.0.5:9092",
+            "offsets.topic.replication.factor=3",
+            "min.insync.replicas=2",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
     }
 
