@@ -117,18 +117,31 @@ else
     cp "$here/kraftd.toml.placeholder" "$stage/kraftd.toml"
     echo "note: etc/kraftd.toml absent: shipping packaging/kraftd.toml.placeholder as /etc/kafka/kraftd.toml" >&2
 fi
-# Man pages: from the binaries' --help until clap_mangen pages exist (TODO lead: replace with those).
-for bin in kraftd kraft-install; do
-    help=$("$stage/bin/$bin" --help 2>&1 || true)
-    {
-        echo ".TH ${bin^^} 1 \"\" \"kraftd $(cd "$repo" && cargo pkgid -p kraftd | sed 's/.*[#@]//')\" \"User Commands\""
-        echo ".SH NAME"
-        echo "$bin \\- $([[ $bin == kraftd ]] && echo 'supervise an Apache Kafka KRaft broker under systemd' || echo 'provision an Apache Kafka KRaft node')"
-        echo ".SH DESCRIPTION"
-        echo ".nf"
-        printf '%s\n' "$help" | sed -e 's/\\/\\\\/g' -e 's/^\./\\\&./'
-        echo ".fi"
-    } | gzip -9n >"$stage/man/$bin.1.gz"
+# Man pages and shell completions, generated from the CLI definitions (clap_mangen/clap_complete).
+rm -rf "$stage/docs"
+"$stage/bin/kraftd" generate-docs --out "$stage/docs" >&2
+for page in "$stage/docs/man/"*.1; do
+    gzip -9nc "$page" >"$stage/man/$(basename "$page").gz"
+done
+install -D -m644 "$stage/docs/completions/kraftd.bash" "$data/usr/share/bash-completion/completions/kraftd"
+install -D -m644 "$stage/docs/completions/kraft-install.bash" "$data/usr/share/bash-completion/completions/kraft-install"
+install -D -m644 "$stage/docs/completions/_kraftd" "$data/usr/share/zsh/vendor-completions/_kraftd"
+install -D -m644 "$stage/docs/completions/_kraft-install" "$data/usr/share/zsh/vendor-completions/_kraft-install"
+install -D -m644 "$stage/docs/completions/kraftd.fish" "$data/usr/share/fish/vendor_completions.d/kraftd.fish"
+install -D -m644 "$stage/docs/completions/kraft-install.fish" "$data/usr/share/fish/vendor_completions.d/kraft-install.fish"
+# Kafka's tools on PATH: tiny launchers into `kraftd tool` (which execs the JVM with the installed
+# dist, the configured Java, the right main class and a default --bootstrap-server). Shell wrappers
+# rather than symlinks because the asset globs copy a symlink's target. Each gets a man page that
+# points at kraftd-tool(1).
+mkdir -p "$exec/usr/bin"
+for tool in kafka-topics kafka-console-producer kafka-console-consumer kafka-metadata-quorum \
+        kafka-metadata-shell kafka-storage kafka-configs kafka-consumer-groups; do
+    cat >"$exec/usr/bin/$tool" <<LAUNCHER
+#!/bin/sh
+# $tool: Apache Kafka's tool for the local node, launched by kraftd (see kraftd-tool(1)).
+exec /usr/bin/kraftd tool $tool "\$@"
+LAUNCHER
+    printf '.so man1/kraftd-tool.1\n' | gzip -9n >"$stage/man/$tool.1.gz"
 done
 # One line per paragraph: cargo-deb wraps them itself.
 cat >"$stage/extended-description.txt" <<DESC

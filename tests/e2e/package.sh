@@ -155,6 +155,25 @@ produce out e2e-out b1 b2 b3
 expect_messages in e2e-out b1 b2 b3
 expect_messages out e2e-in a1 a2 a3
 e2e_check "produced/consumed through $bootstrap from inside (bundled tools) and outside (host) the container"
+# The operator commands the package puts on PATH: native status/smoke-test, Kafka's tools through the
+# kraftd launchers (default --bootstrap-server from kraftd.toml), man pages and completions.
+e2e_in kraftd status >"$work/status.txt" 2>&1 || { cat "$work/status.txt" >&2; e2e_fail "kraftd status: not healthy"; }
+grep -q '^HEALTHY' "$work/status.txt" || { cat "$work/status.txt" >&2; e2e_fail "kraftd status did not say HEALTHY"; }
+e2e_in kraftd smoke-test >"$work/smoke.txt" 2>&1 || { cat "$work/smoke.txt" >&2; e2e_fail "kraftd smoke-test failed"; }
+e2e_check "kraftd status: HEALTHY; kraftd smoke-test passed (inside the container)"
+e2e_in kafka-topics --create --topic my_topic_srebro.cn --partitions 1 --replication-factor 1 >/dev/null 2>&1 ||
+    e2e_fail "kafka-topics --create (launcher, default bootstrap) failed"
+e2e_in kafka-topics --list 2>/dev/null | grep -qx 'my_topic_srebro.cn' || e2e_fail "kafka-topics --list does not show my_topic_srebro.cn"
+e2e_in bash -c 'echo runbook | kafka-console-producer --topic my_topic_srebro.cn >/dev/null 2>&1' ||
+    e2e_fail "kafka-console-producer (launcher) failed"
+got=$(e2e_in kafka-console-consumer --topic my_topic_srebro.cn --from-beginning --max-messages 1 --timeout-ms 60000 2>/dev/null || true)
+[[ "$got" == runbook ]] || e2e_fail "kafka-console-consumer (launcher) read '$got', expected 'runbook'"
+for f in /usr/share/man/man1/kraftd.1.gz /usr/share/man/man1/kraft-install.1.gz /usr/share/man/man1/kafka-topics.1.gz \
+         /usr/share/bash-completion/completions/kraftd /usr/share/zsh/vendor-completions/_kraft-install \
+         /usr/share/fish/vendor_completions.d/kraftd.fish; do
+    e2e_in test -s "$f" || e2e_fail "$f not installed by the package"
+done
+e2e_check "runbook sequence through the kafka-* launchers; man pages and completions installed"
 
 e2e_step "4. journalctl -u kafka: broker lines, and -p warning has none of the INFO ones"
 e2e_in journalctl -u kafka.service --no-pager -o cat >"$work/journal-all.txt" 2>&1 || true
