@@ -15,6 +15,7 @@ pub mod net;
 pub mod ops;
 pub mod render;
 pub mod storage;
+pub mod wire;
 pub mod tools;
 
 pub use cluster_id::ClusterId;

@@ -33,15 +33,9 @@ impl Report {
 
 /// Entry point of `kraft-install` after argument parsing.
 pub fn run(args: &Args) -> Result<()> {
-    let prefix = args.prefix.clone().unwrap_or_else(|| PathBuf::from("/"));
-    if !prefix.is_absolute() {
-        bail!(
-            "--prefix {}: must be an absolute path (for example --prefix $PWD/{})",
-            prefix.display(),
-            prefix.display()
-        );
-    }
-    let config_path = Layout::new(&prefix, None).config_file();
+    let layout = target_layout(args)?;
+    let prefix = layout.prefix.clone();
+    let config_path = layout.config_file();
 
     // 1. Config: file (if any) + flags → validated settings. Nothing written yet.
     let existing_text = read_optional(&config_path)?;
@@ -191,6 +185,18 @@ fn install_steps(
     Ok(())
 }
 
+/// The layout the flags name (`--prefix`, absolute).
+pub fn target_layout(args: &Args) -> Result<Layout> {
+    let prefix = args.prefix.clone().unwrap_or_else(|| PathBuf::from("/"));
+    if !prefix.is_absolute() {
+        bail!(
+            "--prefix {}: must be an absolute path (for example --prefix $PWD/{})",
+            prefix.display(),
+            prefix.display()
+        );
+    }
+    Ok(Layout::new(&prefix, None))
+}
 /// Read a file that may not exist.
 fn read_optional(path: &Path) -> Result<Option<String>> {
     match std::fs::read_to_string(path) {

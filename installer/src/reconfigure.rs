@@ -3,7 +3,9 @@
 //! the running service. Node id, cluster id and data directory are the node's identity: refused.
 
 use crate::cli::Args;
-use crate::uninstall::{running_kraftd, systemctl, target_layout};
+use crate::install::target_layout;
+use crate::uninstall::running_kraftd;
+use crate::unit::systemctl;
 use anyhow::{Context, Result, bail};
 use kraftd::config::{ConfigError, ConfigFile, Overrides, Settings};
 use kraftd::fsutil::{WriteOutcome, write_atomic};

@@ -3,6 +3,8 @@
 //! unless `--purge`, which is confirmed on a terminal (or with `--yes`).
 
 use crate::cli::Args;
+use crate::install::target_layout;
+use crate::unit::systemctl;
 use anyhow::{Context, Result, bail};
 use kraftd::config::{ConfigFile, Layout, Settings};
 use std::io::{BufRead, IsTerminal, Write};
@@ -127,18 +129,6 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The layout the flags name (`--prefix`, absolute).
-pub fn target_layout(args: &Args) -> Result<Layout> {
-    let prefix = args.prefix.clone().unwrap_or_else(|| PathBuf::from("/"));
-    if !prefix.is_absolute() {
-        bail!(
-            "--prefix {}: must be an absolute path (for example --prefix $PWD/{})",
-            prefix.display(),
-            prefix.display()
-        );
-    }
-    Ok(Layout::new(&prefix, None))
-}
 
 /// The node's settings when kraftd.toml exists (a half-finished install may have none).
 fn load_if_present(path: &Path) -> Result<Option<Settings>> {
@@ -318,13 +308,3 @@ fn remove_empty_parents(layout: &Layout, done: &mut Vec<String>) {
     }
 }
 
-pub fn systemctl(args: &[&str]) -> Result<()> {
-    let status = Command::new("systemctl")
-        .args(args)
-        .status()
-        .with_context(|| format!("cannot run systemctl {}", args.join(" ")))?;
-    if !status.success() {
-        bail!("`systemctl {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
-}

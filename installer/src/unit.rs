@@ -60,7 +60,7 @@ pub fn install(layout: &Layout, config: &Path, changes: &mut Vec<String>) -> Res
     Ok(())
 }
 
-fn systemctl(args: &[&str]) -> Result<()> {
+pub fn systemctl(args: &[&str]) -> Result<()> {
     let status = Command::new("systemctl")
         .args(args)
         .status()

@@ -10,13 +10,13 @@
 //! lists this node among the voters and has heard from it.
 
 use anyhow::{Context, Result, anyhow, bail};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
 use kafka_protocol::messages::{
     ApiVersionsRequest, ApiVersionsResponse, DescribeQuorumRequest, DescribeQuorumResponse, MetadataRequest,
-    MetadataResponse, RequestHeader, ResponseHeader, TopicName,
+    MetadataResponse, TopicName,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Message, Request, StrBytes};
+use kafka_protocol::protocol::{Decodable, Message, Request, StrBytes};
 use std::fmt;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
@@ -27,8 +27,6 @@ use tokio::time::timeout;
 
 /// Kafka's UNSUPPORTED_VERSION error code (the broker then answers ApiVersions in v0 layout).
 const UNSUPPORTED_VERSION: i16 = 35;
-/// Responses bigger than this are not a Metadata answer for zero topics: treat as garbage.
-const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// What one probe saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,17 +242,7 @@ impl Connection<'_> {
     async fn round_trip<R: Request>(&mut self, request: &R, version: i16) -> Result<Bytes> {
         let correlation_id = self.next_correlation;
         self.next_correlation += 1;
-        let header = RequestHeader::default()
-            .with_request_api_key(R::KEY)
-            .with_request_api_version(version)
-            .with_correlation_id(correlation_id)
-            .with_client_id(Some(StrBytes::from_static_str("kraftd-probe")));
-        let mut payload = BytesMut::new();
-        header.encode(&mut payload, R::header_version(version))?;
-        request.encode(&mut payload, version)?;
-        let mut frame = BytesMut::with_capacity(4 + payload.len());
-        frame.put_i32(payload.len() as i32);
-        frame.extend_from_slice(&payload);
+        let frame = crate::wire::request_frame(request, version, correlation_id, "kraftd-probe")?;
 
         let io = async {
             self.stream
@@ -265,10 +253,7 @@ impl Connection<'_> {
                 ErrorKind::UnexpectedEof => anyhow!("connection closed by the broker"),
                 _ => anyhow!(e).context("reading response size"),
             })?;
-            let len = usize::try_from(len)
-                .ok()
-                .filter(|&l| l <= MAX_RESPONSE_BYTES);
-            let len = len.ok_or_else(|| anyhow!("implausible response size"))?;
+            let len = crate::wire::response_len(len)?;
             let mut body = vec![0u8; len];
             self.stream
                 .read_exact(&mut body)
@@ -279,17 +264,7 @@ impl Connection<'_> {
         let body = timeout(self.io_timeout, io)
             .await
             .map_err(|_| anyhow!("no response within {:?}", self.io_timeout))??;
-        let mut body = Bytes::from(body);
-        let response_header =
-            ResponseHeader::decode(&mut body, R::Response::header_version(version))
-                .context("decoding response header")?;
-        if response_header.correlation_id != correlation_id {
-            bail!(
-                "response correlation id {} does not match request {correlation_id}",
-                response_header.correlation_id
-            );
-        }
-        Ok(body)
+        crate::wire::response_body::<R>(body, version, correlation_id)
     }
 }
 
@@ -409,6 +384,9 @@ mod tests {
     //! this covers answers a healthy single node never gives: other brokers only, garbage).
     use super::*;
     use kafka_protocol::messages::api_versions_response::ApiVersion;
+    use bytes::BytesMut;
+    use kafka_protocol::messages::ResponseHeader;
+    use kafka_protocol::protocol::{Encodable, HeaderVersion};
     use kafka_protocol::messages::metadata_response::MetadataResponseBroker;
     use kafka_protocol::messages::{ApiKey, BrokerId};
     use kafka_protocol::protocol::decode_request_header_from_buffer;

@@ -5,12 +5,12 @@
 //! and every read/write is bounded by a timeout, so no runtime is needed.
 
 use anyhow::{Context, Result, anyhow, bail};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::{
-    ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
+    ApiVersionsRequest, ApiVersionsResponse,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+use kafka_protocol::protocol::{Decodable, Request, StrBytes};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -18,8 +18,6 @@ use std::time::Duration;
 
 /// Kafka's UNSUPPORTED_VERSION error code (the broker then answers ApiVersions in v0 layout).
 const UNSUPPORTED_VERSION: i16 = 35;
-/// Larger responses are refused as garbage (a Fetch here asks for far less).
-const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Why a connection could not be used. Callers branch on it: `Connect` means the listener is not
 /// reachable at all (status exit 2), `Protocol` means something answered but not as a Kafka broker.
@@ -198,17 +196,7 @@ impl KafkaClient {
     fn round_trip<R: Request>(&mut self, request: &R, version: i16) -> Result<Bytes> {
         let correlation_id = self.next_correlation;
         self.next_correlation += 1;
-        let header = RequestHeader::default()
-            .with_request_api_key(R::KEY)
-            .with_request_api_version(version)
-            .with_correlation_id(correlation_id)
-            .with_client_id(Some(StrBytes::from_static_str("kraftd")));
-        let mut payload = BytesMut::new();
-        header.encode(&mut payload, R::header_version(version))?;
-        request.encode(&mut payload, version)?;
-        let mut frame = BytesMut::with_capacity(4 + payload.len());
-        frame.put_i32(payload.len() as i32);
-        frame.extend_from_slice(&payload);
+        let frame = crate::wire::request_frame(request, version, correlation_id, "kraftd")?;
 
         let io_error = |e: std::io::Error, what: &str| match e.kind() {
             ErrorKind::UnexpectedEof => anyhow!("connection closed by {} while {what}", self.addr),
@@ -224,24 +212,12 @@ impl KafkaClient {
         self.stream
             .read_exact(&mut size)
             .map_err(|e| io_error(e, "waiting for the response"))?;
-        let len = usize::try_from(i32::from_be_bytes(size))
-            .ok()
-            .filter(|&l| l <= MAX_RESPONSE_BYTES)
-            .ok_or_else(|| anyhow!("implausible response size from {}", self.addr))?;
+        let len = crate::wire::response_len(i32::from_be_bytes(size))
+            .with_context(|| format!("from {}", self.addr))?;
         let mut body = vec![0u8; len];
         self.stream
             .read_exact(&mut body)
             .map_err(|e| io_error(e, "reading the response"))?;
-        let mut body = Bytes::from(body);
-        let response_header =
-            ResponseHeader::decode(&mut body, R::Response::header_version(version))
-                .context("decoding the response header")?;
-        if response_header.correlation_id != correlation_id {
-            bail!(
-                "response correlation id {} does not match request {correlation_id}",
-                response_header.correlation_id
-            );
-        }
-        Ok(body)
+        crate::wire::response_body::<R>(body, version, correlation_id)
     }
 }
