@@ -556,6 +556,26 @@ fn install_cluster(net: &TestNet, root: &Path, version: &str) -> Vec<Node> {
         .collect()
 }
 
+/// A broker joining with another cluster's id is refused before anything is written: kraft-install
+/// asks the running controllers (DescribeCluster) which cluster they are.
+fn wrong_cluster_id_join_is_refused(net: &TestNet, root: &Path, version: &str) {
+    let voters: Vec<String> = CONTROLLERS
+        .iter()
+        .map(|&n| format!("{n}@{}:9093", net.addr(n)))
+        .collect();
+    let prefix = root.join("n7");
+    let wrong = "MkU3OEVBNTcwNTJENDM2Qg";
+    let mut cmd = net.exec(6, kraft_install_bin());
+    cmd.arg("--prefix").arg(&prefix).arg("--dist").arg(dist_home(version));
+    cmd.args(["--no-systemd", "--advertise", &net.addr(6), "--node-id", "7", "--role", "broker"]);
+    cmd.args(["--controllers", &voters.join(","), &format!("--cluster-id={wrong}")]);
+    let out = run(&mut cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "a join with another cluster's id must be refused: {err}");
+    assert!(err.contains(wrong) && err.contains("controller"), "{err}");
+    assert!(!prefix.exists(), "the refused join created {}", prefix.display());
+}
+
 fn node(nodes: &mut [Node], id: u32) -> &mut Node {
     nodes.iter_mut().find(|n| n.id == id).unwrap()
 }
@@ -657,6 +677,7 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     );
     form(&net, &mut nodes);
     eprintln!("cluster formed after {:?}", started.elapsed());
+    wrong_cluster_id_join_is_refused(&net, tmp.path(), version);
 
     // Controllers report the leader and every voter's lag.
     let leader = leader_from_status(&nodes).expect("a controller STATUS names the leader");
@@ -812,6 +833,7 @@ fn six_nodes_3_7_form_write_lose_a_controller_and_a_broker_and_read_everything()
     );
     form(&net, &mut nodes);
     eprintln!("3.7.1 cluster formed after {:?}", started.elapsed());
+    wrong_cluster_id_join_is_refused(&net, tmp.path(), version);
 
     let tools = Tools {
         net: &net,

@@ -89,6 +89,9 @@ pub fn run(args: &Args) -> Result<()> {
 
     // 7. Cluster ID: flag/config, else existing data, else generate. Conflicts refused here.
     let (cluster_id, formatted) = choose_cluster_id(&settings)?;
+    if !formatted {
+        confirm_with_voters(&settings, &cluster_id)?;
+    }
     settings.cluster_id = Some(cluster_id.clone());
 
     if args.dry_run {
@@ -254,6 +257,54 @@ fn joins_existing_cluster(settings: &Settings) -> Option<Voter> {
     let voters = settings.voters.as_ref()?;
     let first = voters.first()?;
     (settings.role == Role::Broker || first.id != settings.node_id).then(|| first.clone())
+}
+
+/// A joining node's --cluster-id contradicts what the running quorum says.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--cluster-id={ours} is not the cluster the controllers run: controller {voter} answers cluster id {theirs}. \
+     Nothing was changed; re-run with --cluster-id={theirs} (as the first node's kraft-install printed)"
+)]
+pub struct OtherClusterError {
+    pub voter: String,
+    pub ours: String,
+    pub theirs: String,
+}
+
+/// Before formatting a joining node, ask the voters which cluster they run (DescribeCluster on the
+/// controller listener, Kafka 3.7+). A quorum that is not up yet is normal while a cluster is being
+/// installed: then this is only a warning, and the meta.properties checks remain.
+fn confirm_with_voters(settings: &Settings, cluster_id: &ClusterId) -> Result<()> {
+    use kafka_protocol::messages::DescribeClusterRequest;
+    use kraftd::ops::client::{KafkaClient, Timeouts};
+    if joins_existing_cluster(settings).is_none() {
+        return Ok(());
+    }
+    let timeouts = Timeouts { connect: std::time::Duration::from_secs(2), io: std::time::Duration::from_secs(5) };
+    let mut unreachable = Vec::new();
+    for voter in settings.voters.iter().flatten().filter(|v| v.id != settings.node_id) {
+        let target = format!("{}:{}", voter.host, voter.port);
+        let answer = KafkaClient::connect(&target, timeouts).map_err(anyhow::Error::from).and_then(|mut client| {
+            // endpoint_type 2 = controllers (KIP-919); ignored by v0.
+            let request = DescribeClusterRequest::default().with_endpoint_type(2);
+            client.call(&request).map(|(response, _)| response.cluster_id.to_string())
+        });
+        match answer {
+            Ok(theirs) if theirs == cluster_id.as_str() => {
+                log::info!("controller {target} confirms cluster id {theirs}");
+                return Ok(());
+            }
+            Ok(theirs) => {
+                return Err(OtherClusterError { voter: target, ours: cluster_id.to_string(), theirs }.into());
+            }
+            Err(e) => unreachable.push(format!("{target}: {e:#}")),
+        }
+    }
+    log::warn!(
+        "could not confirm cluster id {cluster_id} with the controllers (not running yet?): {}",
+        unreachable.join("; ")
+    );
+    Ok(())
 }
 
 /// The command line other nodes of this cluster run, with everything that must be identical.

@@ -48,6 +48,9 @@ fn exit_code(err: &anyhow::Error) -> i32 {
                 _ => exit::FAILURE,
             };
         }
+        if cause.downcast_ref::<install::OtherClusterError>().is_some() {
+            return exit::DATA_CONFLICT;
+        }
         if cause.downcast_ref::<JavaError>().is_some() {
             return exit::UNAVAILABLE;
         }

@@ -49,7 +49,7 @@ fn assert_refused(root: &Path, prefix: &Path, args: &[&str], code: i32, needles:
     assert_eq!(before, snapshot(root), "{args:?} changed files");
 }
 
-const VOTERS: &str = "1@127.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093";
+const VOTERS: &str = "1@127.0.0.1:9093,2@127.0.0.2:9093,3@127.0.0.3:9093";
 
 #[test]
 fn controller_not_in_the_voter_set_is_refused() {
@@ -90,7 +90,7 @@ fn broker_id_in_the_voter_set_is_refused() {
             &format!("--cluster-id={CID}"),
         ],
         78,
-        &["node id 2 is a voter (2@10.0.0.2:9093)", "broker"],
+        &["node id 2 is a voter (2@127.0.0.2:9093)", "broker"],
     );
 }
 
@@ -106,7 +106,7 @@ fn duplicate_node_id_in_the_voter_set_is_refused() {
             "--node-id",
             "1",
             "--controllers",
-            "1@127.0.0.1:9093,1@10.0.0.2:9093,3@10.0.0.3:9093",
+            "1@127.0.0.1:9093,1@127.0.0.2:9093,3@127.0.0.3:9093",
         ],
         78,
         &["node id 1 appears twice"],
@@ -117,7 +117,7 @@ fn duplicate_node_id_in_the_voter_set_is_refused() {
 fn malformed_voter_list_is_refused() {
     let (tmp, prefix) = fresh();
     for (list, needle) in [
-        ("1@127.0.0.1:9093;2@10.0.0.2:9093", "neither an IP address"),
+        ("1@127.0.0.1:9093;2@127.0.0.2:9093", "neither an IP address"),
         ("1@127.0.0.1:99999", "valid port"),
         ("1:127.0.0.1:9093", "has no '@'"),
         ("1@127.0.0.1", "has no ':port'"),
@@ -156,7 +156,7 @@ fn controller_whose_entry_is_not_its_own_address_is_refused() {
             &format!("--cluster-id={CID}"),
         ],
         78,
-        &["voter entry 2@10.0.0.2:9093 is not its own controller address 127.0.0.1:9093"],
+        &["voter entry 2@127.0.0.2:9093 is not its own controller address 127.0.0.1:9093"],
     );
 }
 
@@ -293,7 +293,7 @@ fn first_voter_founds_the_cluster_and_prints_the_join_command() {
             "--node-id",
             "1",
             "--controllers",
-            "1@127.0.0.1:9093,2@10.0.0.2:9093",
+            "1@127.0.0.1:9093,2@127.0.0.2:9093",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -308,7 +308,7 @@ fn first_voter_founds_the_cluster_and_prints_the_join_command() {
         .to_string();
     assert!(
         summary.contains(&format!(
-            "--cluster-id={cluster} --controllers 1@127.0.0.1:9093,2@10.0.0.2:9093"
+            "--cluster-id={cluster} --controllers 1@127.0.0.1:9093,2@127.0.0.2:9093"
         )),
         "{summary}"
     );
