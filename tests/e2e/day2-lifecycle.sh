@@ -120,7 +120,7 @@ e2e_check "apt-get install ./$(basename "$deb1") succeeded (exit 0, package 'ins
 grep -E '^(kraftd|kraft-install|error)' "$work/apt-a.log" | sed 's/^/    | /' >&2 || true
 grep -q 'NOT provisioned' "$work/apt-a.log" ||
     { tail -n 40 "$work/apt-a.log" >&2; e2e_fail "apt output lacks the 'NOT provisioned' message"; }
-cmd=$(sed -n '/NOT provisioned/,$p' "$work/apt-a.log" | grep -o 'kraft-install .*' | head -n1 | sed 's/[[:space:]]*$//')
+cmd=$(sed -n '/NOT provisioned/,$p' "$work/apt-a.log" | grep -o 'kraft-install --.*' | head -n1 | sed 's/[[:space:]]*$//')
 [[ "$cmd" == *'<IP>'* ]] || e2e_fail "the printed completion command '$cmd' has no <IP> to fill in"
 e2e_check "apt printed 'NOT provisioned' and the command: $cmd"
 [[ "$(unit_enabled)" == disabled ]] || e2e_fail "kafka.service is '$(unit_enabled)' after the unprovisioned install, expected disabled"
@@ -201,6 +201,9 @@ grep -E 'Watchdog timeout|watchdog' "$work/journal-d.txt" | sed 's/^/    | /' >&
 grep -q 'Watchdog timeout' "$work/journal-d.txt" || e2e_fail "journalctl -u kafka has no 'Watchdog timeout' line from systemd"
 grep -q "Failed with result 'watchdog'" "$work/journal-d.txt" ||
     e2e_fail "journalctl -u kafka does not say the unit failed with result 'watchdog'"
+# What systemd did, with times (from the SIGSTOP on): the watchdog, the stop, the restart, READY.
+e2e_in journalctl -u kafka.service -o short-precise --no-pager --since "@${t0%.*}" 2>/dev/null |
+    grep -E 'systemd\[1\]' | sed 's/^/    | /' >&2 || true
 e2e_check "journal: systemd's 'Watchdog timeout' and \"Failed with result 'watchdog'\"; NRestarts $restarts_before → $restarts_after; JVM $old_jvm → $new_jvm"
 expect_messages "$bs" e2e-reboot r1 r2 r3 r4
 produce "$bs" e2e-reboot r5
@@ -235,6 +238,11 @@ e2e_in rpm -U --nodeps -vv "/root/$(basename "$rpm2")" >"$work/rpm-U.log" 2>&1 |
     { tail -n 40 "$work/rpm-U.log" >&2; e2e_fail "rpm -U --nodeps $(basename "$rpm2") failed"; }
 grep -E '%(pre|post|preun|postun|posttrans)\(kraftd' "$work/rpm-U.log" | grep -E 'scriptlet start|waitpid' | sed 's/^/    | /' >&2 || true
 grep -vE '^D: ' "$work/rpm-U.log" | sed 's/^/    | /' >&2 || true
+# rpm -vv runs the scriptlets with `sh -x`: the trace shows what %post and %posttrans did.
+grep -q '^+ touch /run/kraftd/restart-after-upgrade' "$work/rpm-U.log" ||
+    e2e_fail "rpm -U: %post did not take the upgrade branch (no 'touch /run/kraftd/restart-after-upgrade' in its trace, above)"
+grep -q '^+ systemctl try-restart kafka.service' "$work/rpm-U.log" ||
+    e2e_fail "rpm -U: %posttrans did not run 'systemctl try-restart kafka.service' (trace above)"
 [[ "$(e2e_in rpm -q --qf '%{RELEASE}' kraftd)" == 2 ]] || e2e_fail "rpm -q kraftd: release is not 2 after rpm -U"
 e2e_in test ! -e /run/kraftd/restart-after-upgrade || e2e_fail "%posttrans left /run/kraftd/restart-after-upgrade behind"
 wait_active_serving "$E2E_IP" "after rpm -U the broker is not active and serving on $bs"
@@ -251,4 +259,4 @@ e2e_check "rpm -U kept kraftd.toml, cluster id $cid_before and the acked u1..u3;
 e2e_teardown
 
 echo
-echo "PASS: tests/e2e/day2-lifecycle.sh — ambiguous-address install, reboot, watchdog on a hung JVM, rpm upgrade (Kafka $kv)"
+echo "PASS: tests/e2e/day2-lifecycle.sh — ambiguous-address install, reboot, watchdog on a hung JVM, rpm upgrade (Kafka $kv, ${SECONDS} s)"
