@@ -7,7 +7,14 @@
 #                                       private network with a veth pair; sets E2E_PID (container init),
 #                                       E2E_ROOT (its rootfs on the host), E2E_IP (container address),
 #                                       E2E_HOST_IP (host end of the veth)
+#   e2e_start OCTET [BOOT_WAIT]         boot nspawn on the existing copy $E2E_ROOT (used by e2e_boot and
+#                                       e2e_reboot); waits up to BOOT_WAIT s (default 60) for the boot
 #   e2e_in CMD…                         run CMD inside the container (all namespaces of its PID 1)
+#   e2e_add_address IP                  add a second global IPv4 address (/24) to the container's host0
+#   e2e_persist_network                 make the container set its own address at boot (a oneshot unit
+#                                       before network-online.target), as a real host's network config does
+#   e2e_reboot [BOOT_WAIT]              `systemctl reboot` inside, then boot the SAME copy again (its
+#                                       disk, enabled units and data survive); same subnet octet
 #   e2e_teardown                        power off + kill nspawn + delete the copy; callers register it:
 #                                       trap 'rc=$?; e2e_teardown; …; exit $rc' EXIT  (before e2e_boot)
 #   e2e_check / e2e_fail / e2e_step     print what was checked; fail loudly
@@ -35,6 +42,8 @@ E2E_PID=""
 E2E_NSPAWN_PID=""
 E2E_ROOT=""
 E2E_NAME=""
+E2E_BASE=""
+E2E_OCTET=""
 E2E_IP=""
 E2E_HOST_IP=""
 E2E_LOG=""
@@ -142,19 +151,35 @@ e2e_find_init() {
 
 # e2e_boot NAME [SUBNET_OCTET] — fresh copy, boot, wait for systemd, configure the veth pair.
 e2e_boot() {
-    local name="$1" octet="${2:-$(( (RANDOM % 200) + 20 ))}" pristine i state
+    local name="$1" octet="${2:-$(( (RANDOM % 200) + 20 ))}" pristine
     pristine=$(e2e_rootfs_pristine)
-    # Unique per run (ve-<name> must fit IFNAMSIZ): a leftover of a killed run cannot collide.
-    E2E_NAME="k${name:0:5}$((RANDOM % 100000))"
+    E2E_BASE="$name"
     E2E_ROOT=$(mktemp -d "$E2E_CACHE/rootfs/.run-$name.XXXXXX")
     E2E_LOG="$E2E_ROOT.console.log"
     cp -a --reflink=auto "$pristine/." "$E2E_ROOT/" || e2e_fail "could not copy rootfs $pristine"
     chmod 0755 "$E2E_ROOT"
+    e2e_start "$octet"
+}
+
+# e2e_start OCTET [BOOT_WAIT_SECONDS] — boot systemd-nspawn on the existing copy $E2E_ROOT (a fresh
+# one from e2e_boot, or the same one again after e2e_reboot), wait for the boot, set up the veth pair.
+e2e_start() {
+    local boot_wait="${2:-60}"
+    E2E_OCTET="$1" E2E_PID=""
+    # Unique per boot (ve-<name> must fit IFNAMSIZ): a leftover of a killed run cannot collide.
+    E2E_NAME="k${E2E_BASE:0:5}$((RANDOM % 100000))"
     # --network-veth creates host side ve-<name>, container side host0; addresses are set below.
     systemd-nspawn -q -D "$E2E_ROOT" -M "$E2E_NAME" -b --register=no --keep-unit \
         --network-veth --resolv-conf=off --timezone=off --link-journal=no \
         >"$E2E_LOG" 2>&1 </dev/null &
     E2E_NSPAWN_PID=$!
+    e2e_booted "$boot_wait"
+}
+
+# e2e_booted BOOT_WAIT — wait for the container's systemd (PID 1) under $E2E_NSPAWN_PID, for its boot
+# to finish, then set up the veth pair (part of e2e_start; after an in-place reboot too).
+e2e_booted() {
+    local boot_wait="$1" octet="$E2E_OCTET" i state
     E2E_BOOTING=1   # e2e_fail shows the console log only for boot failures
     for i in $(seq 1 100); do
         kill -0 "$E2E_NSPAWN_PID" 2>/dev/null ||
@@ -164,7 +189,7 @@ e2e_boot() {
     done
     [[ -n "$E2E_PID" ]] || e2e_fail "no systemd PID 1 appeared under systemd-nspawn (pid $E2E_NSPAWN_PID) in 10 s"
     # Wait for the boot to finish: running, or degraded (some unit in a container may fail; shown).
-    for i in $(seq 1 300); do
+    for ((i = 0; i < boot_wait * 5; i++)); do
         state=$(e2e_in systemctl is-system-running 2>/dev/null || true)
         case "$state" in running|degraded) break ;; esac
         sleep 0.2
@@ -182,9 +207,10 @@ e2e_boot() {
     local hostif="ve-$E2E_NAME"
     hostif="${hostif:0:15}"
     ip link show "$hostif" >/dev/null 2>&1 || e2e_fail "host veth $hostif missing (nspawn --network-veth failed)"
-    ip addr add "$E2E_HOST_IP/24" dev "$hostif"
+    ip addr replace "$E2E_HOST_IP/24" dev "$hostif"
     ip link set "$hostif" up
-    nsenter -t "$E2E_PID" -n -- ip addr add "$E2E_IP/24" dev host0
+    # replace, not add: after e2e_reboot the container may have set its address itself (e2e_persist_network).
+    nsenter -t "$E2E_PID" -n -- ip addr replace "$E2E_IP/24" dev host0
     nsenter -t "$E2E_PID" -n -- ip link set host0 up
     nsenter -t "$E2E_PID" -n -- ip link set lo up
     nsenter -t "$E2E_PID" -n -- ip route replace default via "$E2E_HOST_IP" dev host0
@@ -240,4 +266,67 @@ e2e_kafka_dist_dir() {
     [[ -d "$d/libs" ]] ||
         e2e_fail "Kafka fixture $d missing: run scripts/kafka-dist.sh $v (writes $E2E_CACHE/dist/kafka_2.13-$v.tgz and the unpacked dir)"
     echo "$d"
+}
+
+# e2e_add_address IP — a second (third…) global IPv4 address on the container's host0, in its /24, so
+# the host reaches it through the same veth.
+e2e_add_address() {
+    [[ -n "$E2E_PID" ]] || e2e_fail "e2e_add_address called with no container booted"
+    nsenter -t "$E2E_PID" -n -- ip addr add "$1/24" dev host0 || e2e_fail "could not add $1/24 to host0 in the container"
+}
+
+# e2e_persist_network — the harness sets the container's address from the host after the boot; a real
+# host has it configured before network-online.target (ifupdown, networkd). Install a oneshot unit that
+# does that inside, so units ordered After=network-online.target see their address after e2e_reboot.
+e2e_persist_network() {
+    [[ -n "$E2E_ROOT" && -n "$E2E_IP" ]] || e2e_fail "e2e_persist_network called with no container booted"
+    cat >"$E2E_ROOT/etc/systemd/system/e2e-network.service" <<UNIT
+# e2e harness (tests/e2e/lib.sh e2e_persist_network): this container's static address at boot.
+[Unit]
+Description=e2e harness static address $E2E_IP on host0
+DefaultDependencies=no
+Before=network-online.target network.target shutdown.target
+Conflicts=shutdown.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/ip link set lo up
+ExecStart=/usr/sbin/ip link set host0 up
+ExecStart=/usr/sbin/ip addr replace $E2E_IP/24 dev host0
+ExecStart=-/usr/sbin/ip route replace default via $E2E_HOST_IP dev host0 onlink
+
+[Install]
+WantedBy=network-online.target
+UNIT
+    e2e_in systemctl enable e2e-network.service >/dev/null 2>&1 || e2e_fail "could not enable e2e-network.service in the container"
+}
+
+# e2e_reboot [BOOT_WAIT] — reboot the container and boot the same rootfs copy again. nspawn exits on a
+# container reboot (status 133, systemd-nspawn@.service restarts it); here the harness restarts it.
+e2e_reboot() {
+    local boot_wait="${1:-60}" rc=0 i
+    [[ -n "$E2E_NSPAWN_PID" && -n "$E2E_PID" ]] || e2e_fail "e2e_reboot called with no container booted"
+    local old_init="$E2E_PID" new_init=""
+    e2e_in systemctl reboot --no-block >/dev/null 2>&1 || e2e_fail "systemctl reboot failed in the container"
+    # Either nspawn exits (133: "restart me"), or it boots the container again itself (a new PID 1).
+    for ((i = 0; i < 1200; i++)); do
+        kill -0 "$E2E_NSPAWN_PID" 2>/dev/null || break
+        if ! kill -0 "$old_init" 2>/dev/null; then
+            new_init=$(e2e_find_init "$E2E_NSPAWN_PID") && break
+        fi
+        sleep 0.2
+    done
+    if [[ -n "$new_init" ]]; then
+        e2e_check "container $E2E_NAME rebooted in place (systemd-nspawn stayed, PID 1 $old_init → $new_init)"
+        E2E_PID=""
+        e2e_booted "$boot_wait"
+        return 0
+    fi
+    kill -0 "$E2E_NSPAWN_PID" 2>/dev/null && e2e_fail "the container did not shut down within 240 s of 'systemctl reboot'"
+    wait "$E2E_NSPAWN_PID" 2>/dev/null || rc=$?
+    for ((i = 0; i < 50; i++)); do kill -0 "$old_init" 2>/dev/null || break; sleep 0.1; done
+    e2e_check "container $E2E_NAME shut down for the reboot (systemd-nspawn exit status $rc); booting the same rootfs again"
+    E2E_NSPAWN_PID="" E2E_PID=""
+    e2e_start "$E2E_OCTET" "$boot_wait"
 }
