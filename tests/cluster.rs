@@ -727,6 +727,8 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     tools.create_topic(4);
     tools.wait_in_sync(4, Duration::from_secs(60));
     acked.0.insert(1, tools.write_batch(4, 1));
+    status_on_every_node(&net, &nodes);
+    hung_controller_stops_watchdog_pings(&net, &mut nodes, leader);
 
     // The quorum leader stops (SIGTERM): a new leader is elected, writes go on; it rejoins.
     let status = node(&mut nodes, leader).stop();
@@ -822,6 +824,153 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
     stop_all(&mut nodes);
 }
 
+/// `kraftd status --config` of node `n`, run inside its namespace (as an operator on that host
+/// would), waiting up to 60 s for healthy: (exit code, stdout, stderr).
+fn node_status(net: &TestNet, n: &Node) -> (Option<i32>, String, String) {
+    let mut cmd = net.exec(n.id, env!("CARGO_BIN_EXE_kraftd"));
+    cmd.args(["status", "--config"]).arg(n.config());
+    cmd.args(["--wait-healthy", "--timeout", "60"]);
+    let out = run(&mut cmd);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `kraftd status` on all six nodes: each healthy (exit 0) with its real roles; a controller-only
+/// node is asked on its controller listener (no broker port dialled) and shows its membership.
+fn status_on_every_node(net: &TestNet, nodes: &[Node]) {
+    for n in nodes {
+        let (code, out, err) = node_status(net, n);
+        let addr = net.addr(n.id);
+        let (roles, target) = if CONTROLLERS.contains(&n.id) {
+            ("controller", format!("{addr}:9093"))
+        } else {
+            ("broker", format!("{addr}:9092"))
+        };
+        let header = format!("HEALTHY: node {} ({roles}) at {target}", n.id);
+        assert_eq!(code, Some(0), "status of node {}:\n{out}\n{err}", n.id);
+        assert_eq!(
+            out.lines().next(),
+            Some(header.as_str()),
+            "node {}:\n{out}",
+            n.id
+        );
+        if CONTROLLERS.contains(&n.id) {
+            assert!(
+                !out.contains(":9092"),
+                "a controller-only status dials no broker:\n{out}"
+            );
+            assert!(out.contains(&format!("{target} answers")), "{out}");
+            assert!(out.contains("membership    voter,"), "{out}");
+            assert!(out.contains("registered    n/a (controller-only"), "{out}");
+            let mut smoke = net.exec(n.id, env!("CARGO_BIN_EXE_kraftd"));
+            smoke.args(["smoke-test", "--config"]).arg(n.config());
+            let smoke = run(&mut smoke);
+            let err = String::from_utf8_lossy(&smoke.stderr);
+            assert_eq!(
+                smoke.status.code(),
+                Some(2),
+                "smoke-test on controller {}: {err}",
+                n.id
+            );
+            assert!(
+                err.contains("controller-only node")
+                    && err.contains("--bootstrap BROKER_HOST:9092"),
+                "{err}"
+            );
+        } else {
+            assert!(out.contains("registered    yes (unfenced)"), "{out}");
+            assert!(out.contains("brokers       3: "), "{out}");
+        }
+        eprintln!(
+            "status of node {}: {}",
+            n.id,
+            out.lines().next().unwrap_or("")
+        );
+    }
+}
+
+fn watchdog_pings(n: &Node) -> usize {
+    n.notify
+        .notify_lines()
+        .iter()
+        .filter(|l| *l == "WATCHDOG=1")
+        .count()
+}
+
+/// A non-leader controller's JVM is SIGSTOPped: the leader still lists it (with its old offsets),
+/// but its own controller listener no longer answers, so its kraftd stops pinging the watchdog
+/// (read from its notify socket) and `kraftd status` calls it unreachable; after SIGCONT the pings
+/// resume. WATCHDOG_USEC is 15 s, so kraftd probes every 5 s.
+fn hung_controller_stops_watchdog_pings(net: &TestNet, nodes: &mut [Node], leader: u32) {
+    let id = *CONTROLLERS.iter().find(|&&c| c != leader).unwrap();
+    let n = node(nodes, id);
+    assert!(
+        n.notify
+            .wait_until(Duration::from_secs(30), |_| watchdog_pings(n) >= 2),
+        "controller {id} never pinged the watchdog: {:?}",
+        n.notify.notify_lines()
+    );
+    let jvm = n.jvm_pid();
+    unsafe { libc::kill(jvm, libc::SIGSTOP) };
+    // A probe already past its DescribeQuorum may still ping once; wait until it failed.
+    let said = n.notify.wait_until(Duration::from_secs(30), |_| {
+        n.notify
+            .notify_lines()
+            .iter()
+            .any(|l| l.starts_with("STATUS=not answering on"))
+    });
+    let before = watchdog_pings(n);
+    assert!(
+        said,
+        "controller {id} never reported the hang: {:?}\n{}",
+        n.statuses(),
+        n.tail()
+    );
+    // Three probe periods without a single ping.
+    std::thread::sleep(Duration::from_secs(16));
+    let after = watchdog_pings(n);
+    let hung_status = n.statuses().last().cloned().unwrap_or_default();
+    let mut cmd = net.exec(id, env!("CARGO_BIN_EXE_kraftd"));
+    cmd.args(["status", "--config"]).arg(n.config());
+    let out = run(&mut cmd);
+    unsafe { libc::kill(jvm, libc::SIGCONT) };
+    assert_eq!(
+        after, before,
+        "a hung controller kept pinging: {hung_status}"
+    );
+    assert!(
+        hung_status.contains("does not answer on its controller listener"),
+        "{hung_status}"
+    );
+    assert!(
+        n.tail().contains("failed the watchdog probe"),
+        "{}",
+        n.tail()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "status of a hung controller: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("UNREACHABLE: node"));
+    let resumed = n
+        .notify
+        .wait_until(Duration::from_secs(60), |_| watchdog_pings(n) > after);
+    assert!(
+        resumed,
+        "pings did not resume after SIGCONT: {:?}\n{}",
+        n.statuses(),
+        n.tail()
+    );
+    eprintln!(
+        "controller {id}: {before} pings before SIGSTOP, none while stopped, resumed after SIGCONT"
+    );
+}
+
 /// Brokers first (their controlled shutdown needs the quorum), then the controllers.
 fn stop_all(nodes: &mut [Node]) {
     for id in BROKERS.iter().chain(CONTROLLERS.iter()) {
@@ -874,8 +1023,10 @@ fn six_nodes_3_7_form_write_lose_a_controller_and_a_broker_and_read_everything()
     tools.create_topic(4);
     tools.wait_in_sync(4, Duration::from_secs(60));
     acked.0.insert(1, tools.write_batch(4, 1));
-    // The quorum leader stops: 3.7's static quorum elects another, writes go on.
+    status_on_every_node(&net, &nodes);
     let leader = leader_from_status(&nodes).expect("a controller STATUS names the leader");
+    hung_controller_stops_watchdog_pings(&net, &mut nodes, leader);
+    // The quorum leader stops: 3.7's static quorum elects another, writes go on.
     let status = node(&mut nodes, leader).stop();
     assert!(status.success(), "controller {leader} stop: {status}");
     acked.0.insert(2, tools.write_batch(4, 2));

@@ -62,6 +62,11 @@ fn provision(version: &str) -> Node {
 
 /// `extra` is appended to the pre-placed kraftd.toml (e.g. a `[kafka]` table).
 fn provision_with(version: &str, extra: &str) -> Node {
+    provision_at(version, extra, "127.0.0.1")
+}
+
+/// As `provision_with`, advertising (and listening on) `advertise`.
+fn provision_at(version: &str, extra: &str, advertise: &str) -> Node {
     let dist = dist_home(version);
     let tmp = tempfile::Builder::new()
         .prefix("kraftd-ops-")
@@ -82,7 +87,7 @@ fn provision_with(version: &str, extra: &str) -> Node {
         .arg(&prefix)
         .arg("--dist")
         .arg(&dist)
-        .args(["--advertise", "127.0.0.1", "--no-systemd"])
+        .args(["--advertise", advertise, "--no-systemd"])
         .env_remove("JAVA_HOME")
         .stdin(Stdio::null())
         .output()
@@ -585,4 +590,129 @@ fn smoke_test_names_the_produce_step_when_the_broker_refuses_records() {
         &["--bootstrap-server", &node.bootstrap(), "--list"],
     );
     assert!(!topics.contains("kraftd-smoke-"), "{topics}");
+}
+
+/// `--advertise ::1`: Kafka lists the broker as `::1` while kraftd.toml advertises `[::1]`; status
+/// compares them as addresses, so the node is healthy (exit 0) and `--wait-healthy` returns.
+#[test]
+fn status_is_healthy_on_an_ipv6_loopback_node() {
+    let _serial = common::serial();
+    let node = provision_at("4.1.1", "", "::1");
+    let config = node.config_arg();
+    let mut run: Kraftd = spawn_kraftd(&["run", "--config", &config], &RunEnv::default());
+    let out = kraftd(&[
+        "status",
+        "--config",
+        &config,
+        "--wait-healthy",
+        "--timeout",
+        "240",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "an IPv6 node never became healthy; kraftd run said:\n{}",
+        run.output()
+    );
+    let text = stdout(&out);
+    let header = format!(
+        "HEALTHY: node 1 (broker,controller) at [::1]:{}",
+        node.broker_port
+    );
+    assert_eq!(text.lines().next(), Some(header.as_str()), "{text}");
+    assert!(
+        text.contains(&format!("PLAINTEXT://[::1]:{}", node.broker_port)),
+        "{text}"
+    );
+    // The same answer through --bootstrap: the node is found by its advertised address.
+    let (json, text, code) = status_json(&["--bootstrap", &format!("[::1]:{}", node.broker_port)]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(json["node"]["id"], 1, "{text}");
+    let out = kraftd(&["stop", "--config", &config]);
+    assert!(out.status.success(), "kraftd stop failed");
+    run.wait(Duration::from_secs(180));
+}
+
+/// A listener that accepts and never answers: `--wait-healthy --timeout 3` gives up after 3 s
+/// (every connect and request is bounded by the overall timeout), exit 2. The test's own wait is
+/// bounded: kraftd is killed after 8 s, and that is a failure.
+#[test]
+fn wait_healthy_timeout_bounds_a_silent_listener() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            // Keep every connection open, read nothing, write nothing.
+            held.push(conn);
+        }
+    });
+    for (args, name) in [
+        (
+            vec!["--bootstrap".to_string(), addr.to_string()],
+            "--bootstrap",
+        ),
+        (
+            vec![
+                "--config".to_string(),
+                silent_config(addr.port()).display().to_string(),
+            ],
+            "--config",
+        ),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kraftd"))
+            .arg("status")
+            .args(&args)
+            .args(["--wait-healthy", "--timeout", "3"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kraftd status");
+        let limit = std::time::Instant::now() + Duration::from_secs(8);
+        let code = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code();
+            }
+            if std::time::Instant::now() >= limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "kraftd status {name} --wait-healthy --timeout 3 was still running after 8 s"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let out = child.wait_with_output().unwrap();
+        show(&format!("kraftd status {name} (silent listener)"), &out);
+        let err = stderr(&out);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("not healthy after 3s; gave up (--timeout 3)"),
+            "{err}"
+        );
+        assert!(err.contains("timed out"), "the cause is named: {err}");
+    }
+}
+
+/// A controller-only kraftd.toml whose controller port is `port` (the silent listener).
+fn silent_config(port: u16) -> PathBuf {
+    let dir = tempfile::Builder::new()
+        .prefix("kraftd-silent-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    let config = dir.join("kraftd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[node]\nid = 1\ncluster_id = \"MkU3OEVBNTcwNTJENDM2Qg\"\nadvertise = \"127.0.0.1\"\n\
+             broker_port = {}\ncontroller_port = {port}\nprefix = \"{}\"\nrole = \"controller\"\n\
+             controllers = \"1@127.0.0.1:{port}\"\n\n[dist]\nkafka_version = \"4.1.1\"\n",
+            free_port(),
+            dir.display()
+        ),
+    )
+    .unwrap();
+    config
 }

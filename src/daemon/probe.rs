@@ -6,8 +6,11 @@
 //! health test the watchdog repeats.
 //!
 //! A controller-only node has no client listener: `QuorumProbe` asks the voters' controller
-//! listeners (DescribeQuorum, which only the leader answers) and calls the node ready when a leader
-//! lists this node among the voters and has heard from it.
+//! listeners (DescribeQuorum, which only the leader answers) and calls the node ready when
+//! (1) its OWN controller listener answers DescribeQuorum (as leader, or with NOT_LEADER: either way
+//! the JVM's network and Raft threads serve), and (2) the leader lists it among the voters and
+//! received a fetch from it within `FETCH_RECENT_MS` (ages by the leader's own clock). Both hold for READY
+//! and for every watchdog ping, so a hung or partitioned controller stops pinging.
 
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;
@@ -27,6 +30,22 @@ use tokio::time::timeout;
 
 /// Kafka's UNSUPPORTED_VERSION error code (the broker then answers ApiVersions in v0 layout).
 const UNSUPPORTED_VERSION: i16 = 35;
+
+/// How recent the leader's last fetch from a follower must be for the follower to count as a
+/// working voter. A KRaft follower fetches continuously: the leader parks a fetch for at most
+/// 500 ms (KafkaRaftClient's fetch max wait) and the metadata log gets a no-op record every 500 ms
+/// (`metadata.max.idle.interval.ms`), so a healthy follower's last fetch is well under a second
+/// old. A follower that hears nothing for `controller.quorum.fetch.timeout.ms` (2 s by default)
+/// gives up on the leader and starts an election. 5 s (2.5 × that timeout) is therefore far outside
+/// normal jitter and GC pauses, yet well inside a watchdog period of 15 s or more.
+pub const FETCH_RECENT_MS: i64 = 5_000;
+
+/// The leader's "now" in a DescribeQuorum answer: the newest timestamp it reports (a working
+/// follower's is at most a fetch wait old; the leader's own entry, where Kafka fills it, carries
+/// its current time). None when it reports none.
+pub fn reference_time_ms(timestamps: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
+    timestamps.into_iter().flatten().max()
+}
 
 /// What one probe saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +80,9 @@ pub struct QuorumView {
     pub high_watermark: i64,
     /// (voter id, records behind the high watermark; None when the leader has not heard from it).
     pub lags: Vec<(i32, Option<i64>)>,
+    /// (voter id, milliseconds since the leader last received a fetch from it, by the leader's
+    /// clock; None when unknown).
+    pub fetch_ages: Vec<(i32, Option<i64>)>,
 }
 
 impl fmt::Display for QuorumView {
@@ -322,56 +344,104 @@ impl QuorumProbe {
         order.extend(self.voters.iter().filter(|(id, _)| *id != self.node_id));
         let mut reachable = 0;
         let mut notes = Vec::new();
+        // Why this node's own controller listener did not answer (None: it answered).
+        let mut own_silent: Option<String> = None;
+        if self.is_voter && !self.voters.iter().any(|(id, _)| *id == self.node_id) {
+            notes.push(format!("node {} is not in the voter set", self.node_id));
+        }
+        let mut leader_view = None;
         for (id, addr) in order {
+            let own = *id == self.node_id;
             let stream = match timeout(self.connect_timeout, TcpStream::connect(addr)).await {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
                     notes.push(format!("{id}@{addr}: {e}"));
+                    if own && self.is_voter {
+                        own_silent = Some(format!("its controller listener {addr}: {e}"));
+                    }
                     continue;
                 }
                 Err(_) => {
                     notes.push(format!("{id}@{addr}: connect timed out"));
+                    if own && self.is_voter {
+                        own_silent =
+                            Some(format!("its controller listener {addr}: connect timed out"));
+                    }
                     continue;
                 }
             };
             reachable += 1;
             let _ = stream.set_nodelay(true);
-            match self.describe(stream).await {
-                Ok(Some(view)) => return self.judge(view, reachable),
+            let answer = self.describe(stream).await;
+            if own && self.is_voter {
+                own_silent = match &answer {
+                    Ok(_) => None,
+                    Err(e) => Some(format!("its controller listener {addr}: {e:#}")),
+                };
+            }
+            match answer {
+                Ok(Some(view)) => {
+                    leader_view = Some(view);
+                    break;
+                }
                 Ok(None) => notes.push(format!("{id}: not the leader")),
                 Err(e) => notes.push(format!("{id}: {e:#}")),
             }
         }
-        if self.is_voter && !self.voters.iter().any(|(id, _)| *id == self.node_id) {
-            notes.insert(0, format!("node {} is not in the voter set", self.node_id));
-        }
-        ProbeOutcome::QuorumWaiting {
-            reachable,
-            voters: self.voters.len(),
-            detail: format!("no leader found ({})", notes.join("; ")),
-        }
-    }
-
-    fn judge(&self, view: QuorumView, reachable: usize) -> ProbeOutcome {
-        if !self.is_voter {
-            return ProbeOutcome::QuorumReady(view);
-        }
-        match view.lags.iter().find(|(id, _)| *id == self.node_id) {
-            // The leader has fetched-from-us data (or is us): a working voter.
-            Some((_, Some(_))) => ProbeOutcome::QuorumReady(view),
-            Some((_, None)) => ProbeOutcome::QuorumWaiting {
-                reachable,
-                voters: self.voters.len(),
-                detail: format!("leader {} has not heard from this node yet", view.leader),
-            },
+        match leader_view {
+            Some(view) => self.judge(view, reachable, own_silent.as_deref()),
             None => ProbeOutcome::QuorumWaiting {
                 reachable,
                 voters: self.voters.len(),
-                detail: format!(
-                    "leader {} does not list node {} among the voters ({view})",
-                    view.leader, self.node_id
-                ),
+                detail: format!("no leader found ({})", notes.join("; ")),
             },
+        }
+    }
+
+    /// The decision on a leader's answer. `own_silent`: why this node's own controller listener
+    /// did not answer (None when it did). A voter is ready only when its own listener answers AND
+    /// the leader lists it AND received a fetch from it recently (or it is the leader).
+    fn judge(&self, view: QuorumView, reachable: usize, own_silent: Option<&str>) -> ProbeOutcome {
+        if !self.is_voter {
+            return ProbeOutcome::QuorumReady(view);
+        }
+        let waiting = |detail: String| ProbeOutcome::QuorumWaiting {
+            reachable,
+            voters: self.voters.len(),
+            detail,
+        };
+        if let Some(why) = own_silent {
+            return waiting(format!(
+                "this node does not answer on {why} (leader {} reachable)",
+                view.leader
+            ));
+        }
+        if view.leader == self.node_id {
+            return ProbeOutcome::QuorumReady(view);
+        }
+        if !view.lags.iter().any(|(id, _)| *id == self.node_id) {
+            return waiting(format!(
+                "leader {} does not list node {} among the voters ({view})",
+                view.leader, self.node_id
+            ));
+        }
+        let age = view
+            .fetch_ages
+            .iter()
+            .find(|(id, _)| *id == self.node_id)
+            .and_then(|(_, a)| *a);
+        match age {
+            Some(ms) if ms <= FETCH_RECENT_MS => ProbeOutcome::QuorumReady(view),
+            Some(ms) => waiting(format!(
+                "leader {} last heard from this node {:.1}s ago (more than {}s)",
+                view.leader,
+                ms as f64 / 1000.0,
+                FETCH_RECENT_MS / 1000
+            )),
+            None => waiting(format!(
+                "leader {} has not heard from this node yet",
+                view.leader
+            )),
         }
     }
 
@@ -416,11 +486,31 @@ impl QuorumProbe {
                 )
             })
             .collect();
+        let stamp = |t: i64| (t >= 0).then_some(t);
+        let now = reference_time_ms(
+            partition
+                .current_voters
+                .iter()
+                .chain(partition.observers.iter())
+                .map(|v| stamp(v.last_fetch_timestamp)),
+        );
+        let fetch_ages = partition
+            .current_voters
+            .iter()
+            .map(|v| {
+                let age = match (stamp(v.last_fetch_timestamp), now) {
+                    (Some(t), Some(now)) => Some((now - t).max(0)),
+                    _ => None,
+                };
+                (v.replica_id.0, age)
+            })
+            .collect();
         Ok(Some(QuorumView {
             leader: partition.leader_id.0,
             epoch: partition.leader_epoch,
             high_watermark: hw,
             lags,
+            fetch_ages,
         }))
     }
 }
@@ -557,23 +647,26 @@ mod quorum_tests {
     }
 
     fn view(lags: Vec<(i32, Option<i64>)>) -> QuorumView {
+        // Everybody the leader heard from fetched 0.2 s ago.
+        let fetch_ages = lags.iter().map(|(id, l)| (*id, l.map(|_| 200))).collect();
         QuorumView {
             leader: 2,
             epoch: 5,
             high_watermark: 100,
             lags,
+            fetch_ages,
         }
     }
 
     #[test]
     fn ready_only_when_the_leader_lists_and_hears_from_this_node() {
         let heard = view(vec![(1, Some(0)), (2, Some(0)), (3, Some(7))]);
-        assert!(probe(1).judge(heard.clone(), 3).is_ready());
+        assert!(probe(1).judge(heard.clone(), 3, None).is_ready());
         assert_eq!(
-            probe(1).judge(heard, 3).to_string(),
+            probe(1).judge(heard, 3, None).to_string(),
             "in quorum: leader 2 (epoch 5), voter lag 1:0, 2:0, 3:7"
         );
-        let silent = probe(3).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, None)]), 2);
+        let silent = probe(3).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, None)]), 2, None);
         assert!(!silent.is_ready());
         assert!(
             silent
@@ -581,11 +674,68 @@ mod quorum_tests {
                 .starts_with("waiting for quorum 2/3: leader 2 has not heard"),
             "{silent}"
         );
-        let absent = probe(4).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, Some(0))]), 3);
+        let absent = probe(4).judge(
+            view(vec![(1, Some(0)), (2, Some(0)), (3, Some(0))]),
+            3,
+            None,
+        );
         assert!(
             absent.to_string().contains("does not list node 4"),
             "{absent}"
         );
+    }
+
+    #[test]
+    fn a_leader_view_is_not_enough_when_the_own_listener_is_silent() {
+        // A SIGSTOPped JVM: the kernel accepts, nobody answers; the leader still lists the node
+        // with its last offsets. Not ready: no READY, no WATCHDOG ping.
+        let heard = view(vec![(1, Some(0)), (2, Some(0)), (3, Some(0))]);
+        let hung = probe(3).judge(
+            heard.clone(),
+            3,
+            Some("its controller listener 10.0.0.3:9093: no response within 3s"),
+        );
+        assert!(!hung.is_ready());
+        assert!(
+            hung.to_string()
+                .contains("does not answer on its controller listener 10.0.0.3:9093"),
+            "{hung}"
+        );
+        // The leader itself only needs its own answer.
+        assert!(probe(2).judge(heard, 3, None).is_ready());
+    }
+
+    #[test]
+    fn a_stale_fetch_is_not_ready() {
+        let mut v = view(vec![(1, Some(0)), (2, Some(0)), (3, Some(0))]);
+        v.fetch_ages = vec![(1, Some(100)), (2, Some(0)), (3, Some(FETCH_RECENT_MS + 1))];
+        let stale = probe(3).judge(v.clone(), 3, None);
+        assert!(!stale.is_ready());
+        assert!(
+            stale
+                .to_string()
+                .contains("last heard from this node 5.0s ago (more than 5s)"),
+            "{stale}"
+        );
+        v.fetch_ages[2].1 = Some(FETCH_RECENT_MS);
+        assert!(
+            probe(3).judge(v.clone(), 3, None).is_ready(),
+            "exactly the bound is recent"
+        );
+        v.fetch_ages[2].1 = None;
+        assert!(
+            !probe(3).judge(v, 3, None).is_ready(),
+            "no fetch timestamp: not heard from"
+        );
+    }
+
+    #[test]
+    fn reference_time_is_the_newest_timestamp() {
+        assert_eq!(
+            reference_time_ms([Some(5), None, Some(9), Some(7)]),
+            Some(9)
+        );
+        assert_eq!(reference_time_ms([None, None]), None);
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use kafka_protocol::protocol::{Decodable, Request, StrBytes};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Kafka's UNSUPPORTED_VERSION error code (the broker then answers ApiVersions in v0 layout).
 const UNSUPPORTED_VERSION: i16 = 35;
@@ -68,11 +68,35 @@ pub struct KafkaClient {
     /// api key → (min, max) version the broker offers.
     api_versions: HashMap<i16, (i16, i16)>,
     next_correlation: i32,
+    /// Every read and write ends by then (`connect_until`); None: only `Timeouts::io` bounds them.
+    deadline: Option<Instant>,
+    io: Duration,
+}
+
+/// The time left until `deadline`, at most `limit`; None once it has passed.
+pub fn bounded(limit: Duration, deadline: Option<Instant>) -> Option<Duration> {
+    match deadline {
+        None => Some(limit),
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            (!left.is_zero()).then(|| left.min(limit))
+        }
+    }
 }
 
 impl KafkaClient {
     /// Connect to `target` ("host:port", any address it resolves to) and negotiate API versions.
     pub fn connect(target: &str, timeouts: Timeouts) -> Result<KafkaClient, ClientError> {
+        KafkaClient::connect_until(target, timeouts, None)
+    }
+
+    /// As `connect`, with every step (connect, each request and response) also ending by
+    /// `deadline`: the caller's overall time limit bounds the whole conversation.
+    pub fn connect_until(
+        target: &str,
+        timeouts: Timeouts,
+        deadline: Option<Instant>,
+    ) -> Result<KafkaClient, ClientError> {
         let connect_err = |reason: String| ClientError::Connect {
             target: target.to_string(),
             reason,
@@ -84,13 +108,17 @@ impl KafkaClient {
         let mut failures = Vec::new();
         let mut connected = None;
         for addr in &addrs {
-            match TcpStream::connect_timeout(addr, timeouts.connect) {
+            let Some(limit) = bounded(timeouts.connect, deadline) else {
+                failures.push((addr, "the time limit passed before connecting".to_string()));
+                break;
+            };
+            match TcpStream::connect_timeout(addr, limit) {
                 Ok(s) => {
                     connected = Some((s, *addr));
                     break;
                 }
                 Err(e) if e.kind() == ErrorKind::TimedOut || e.kind() == ErrorKind::WouldBlock => {
-                    failures.push((addr, format!("no answer within {:?}", timeouts.connect)))
+                    failures.push((addr, format!("no answer within {limit:?}")))
                 }
                 Err(e) if e.kind() == ErrorKind::ConnectionRefused => failures.push((
                     addr,
@@ -123,6 +151,8 @@ impl KafkaClient {
             addr,
             api_versions: HashMap::new(),
             next_correlation: 1,
+            deadline,
+            io: timeouts.io,
         };
         client.negotiate().map_err(|reason| ClientError::Protocol {
             target: target.to_string(),
@@ -203,6 +233,15 @@ impl KafkaClient {
             }
             _ => anyhow!("{what}: {e}"),
         };
+        // Each round trip gets the io bound, cut to what is left before the deadline.
+        let limit = bounded(self.io, self.deadline).ok_or_else(|| {
+            anyhow!(
+                "no response from {}: the time limit passed before the request",
+                self.addr
+            )
+        })?;
+        self.stream.set_read_timeout(Some(limit))?;
+        self.stream.set_write_timeout(Some(limit))?;
         self.stream
             .write_all(&frame)
             .map_err(|e| io_error(e, "sending the request"))?;

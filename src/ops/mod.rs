@@ -15,13 +15,24 @@ use std::time::{Duration, Instant};
 
 /// Exit codes and output of `kraftd status`, for --help.
 pub const STATUS_HELP: &str = "\
+Each role is checked by its own truth (roles from kraftd.toml):
+  broker      its client listener answers and lists this node among the live (unfenced)
+              brokers, no partition is offline or under-replicated, the quorum (as the broker
+              sees it) has a leader
+  controller  its own controller listener answers, it is a voter, and the quorum leader
+              received a fetch from it within the last 5 s (or it is the leader); a
+              controller-only node dials no broker port
+  combined    both
+
 Exit codes:
-  0   healthy: the broker answers, lists this node among the live (unfenced) brokers, the
-      controller quorum has a leader, no partition is offline or under-replicated
-  1   degraded: reachable, but one of the above does not hold (see the `problem:` lines)
-  2   unreachable: no Kafka-protocol answer from the broker listener (stopped, starting, wrong
-      address); also for command-line usage errors
+  0   healthy: every check of this node's roles holds
+  1   degraded: reachable, but a check does not hold (see the `problem:` lines)
+  2   unreachable: no Kafka-protocol answer from the node's listener (the broker listener, or
+      a controller-only node's controller listener: stopped, starting, hung, wrong address);
+      also for command-line usage errors and --wait-healthy giving up on such a node
   78  kraftd.toml is missing or invalid (give --bootstrap to ask any broker instead)
+
+--wait-healthy --timeout N bounds the whole wait, every connect and request included.
 
 --json prints one JSON document per check (schema: docs/status.schema.json, `schema_version` 1).";
 
@@ -33,7 +44,8 @@ and why, and the topic is still deleted unless --keep.
 Exit codes:
   0   every step passed
   1   a step failed (the message names it)
-  2   command-line usage error
+  2   command-line usage error; also a controller-only node without --bootstrap (it has no
+      client listener: name a broker with --bootstrap HOST:PORT)
   78  kraftd.toml is missing or invalid (give --bootstrap to test any cluster instead)";
 
 /// Where to point the operator commands: the local node from kraftd.toml, or any broker.
@@ -101,6 +113,8 @@ pub fn status_target(args: &TargetArgs) -> Result<StatusTarget, TargetError> {
             roles: None,
             advertised_listeners: None,
             expected_cluster_id: None,
+            controller: None,
+            voters: Vec::new(),
         });
     }
     let settings = Settings::load(&args.config).map_err(|e| {
@@ -108,26 +122,61 @@ pub fn status_target(args: &TargetArgs) -> Result<StatusTarget, TargetError> {
             "{e}\n(or give --bootstrap HOST:PORT to ask a broker directly)"
         ))
     })?;
-    let advertised = format!("{}:{}", settings.advertised_host(), settings.broker_port);
+    let role = settings.role;
+    let mut roles = Vec::new();
+    let mut advertised = Vec::new();
+    if role.is_broker() {
+        roles.push("broker".to_string());
+        advertised.push(format!(
+            "PLAINTEXT://{}:{}",
+            settings.advertised_host(),
+            settings.broker_port
+        ));
+    }
+    if role.is_controller() {
+        roles.push("controller".to_string());
+    }
+    let controller = role
+        .is_controller()
+        .then(|| local_endpoint(&settings, settings.controller_port));
+    if role == crate::config::Role::Controller {
+        // Nothing is advertised to clients; the voter set names this node's controller listener.
+        advertised.push(format!(
+            "CONTROLLER://{}:{}",
+            settings.advertised_host(),
+            settings.controller_port
+        ));
+    }
+    let voters = settings
+        .effective_voters()
+        .iter()
+        .map(|v| (v.id.0 as i32, format!("{}:{}", v.host, v.port)))
+        .collect();
     Ok(StatusTarget {
-        bootstrap: local_bootstrap(&settings),
+        // A controller-only node has no client listener: its controller listener is the target.
+        bootstrap: if role.is_broker() {
+            local_endpoint(&settings, settings.broker_port)
+        } else {
+            local_endpoint(&settings, settings.controller_port)
+        },
         node_id: Some(settings.node_id.0 as i32),
-        // kraftd runs one combined node (render writes process.roles=broker,controller).
-        roles: Some(vec!["broker".into(), "controller".into()]),
-        advertised_listeners: Some(vec![format!("PLAINTEXT://{advertised}")]),
+        roles: Some(roles),
+        advertised_listeners: Some(advertised),
         expected_cluster_id: settings.cluster_id.as_ref().map(|c| c.to_string()),
+        controller,
+        voters,
     })
 }
 
-/// The broker listener of the local node as dialled from this host: the bind address, or
-/// loopback when Kafka listens on every address.
-fn local_bootstrap(settings: &Settings) -> String {
+/// A listener of the local node as dialled from this host: the bind address (IPv6 in brackets),
+/// or loopback when Kafka listens on every address.
+fn local_endpoint(settings: &Settings, port: u16) -> String {
     let host = if settings.advertise.is_unspecified() {
         "127.0.0.1".to_string()
     } else {
         settings.listener_host()
     };
-    format!("{host}:{}", settings.broker_port)
+    format!("{host}:{port}")
 }
 
 /// `kraftd status`: print the status and return the exit code.
@@ -143,11 +192,15 @@ pub fn run_status(args: &StatusArgs) -> i32 {
         connect: Duration::from_secs(2),
         io: Duration::from_secs(10),
     };
-    let deadline = Instant::now() + Duration::from_secs(args.timeout);
+    // --timeout bounds the whole wait: every connect, request and response ends by then.
+    let deadline = args
+        .wait_healthy
+        .then(|| Instant::now() + Duration::from_secs(args.timeout));
     let mut last_line = String::new();
     let status = loop {
-        let status = status::collect(&target, timeouts);
-        if !args.wait_healthy || status.health == Health::Healthy || Instant::now() >= deadline {
+        let status = status::collect(&target, timeouts, deadline);
+        let out_of_time = deadline.is_none_or(|d| Instant::now() + Duration::from_secs(1) >= d);
+        if !args.wait_healthy || status.health == Health::Healthy || out_of_time {
             break status;
         }
         // Progress on stderr, once per change, so logs of a long wait stay short.
@@ -173,14 +226,14 @@ pub fn run_status(args: &StatusArgs) -> i32 {
     if status.health == Health::Unreachable {
         eprintln!(
             "kraftd status: {} is unreachable: {}",
-            target.bootstrap,
+            status.target,
             status.node.error.as_deref().unwrap_or("no answer")
         );
     }
     if args.wait_healthy && status.health != Health::Healthy {
         eprintln!(
-            "kraftd status: not healthy after {}s (--timeout)",
-            args.timeout
+            "kraftd status: not healthy after {}s; gave up (--timeout {})",
+            args.timeout, args.timeout
         );
     }
     status.health.exit_code()
@@ -190,6 +243,16 @@ pub fn run_status(args: &StatusArgs) -> i32 {
 pub fn run_smoke_test(args: &SmokeTestArgs) -> i32 {
     let bootstrap = match (&args.target.bootstrap, status_target(&args.target)) {
         (Some(b), _) => b.clone(),
+        (None, Ok(t)) if t.is_controller_only() => {
+            eprintln!(
+                "kraftd smoke-test: node {} in {} is a controller-only node (role = \"controller\"): \
+                 it has no client listener to produce to. Name a broker of the cluster: \
+                 kraftd smoke-test --bootstrap BROKER_HOST:9092",
+                t.node_id.unwrap_or(-1),
+                args.target.config.display()
+            );
+            return exit::USAGE;
+        }
         (None, Ok(t)) => t.bootstrap,
         (None, Err(e)) => {
             eprintln!("kraftd smoke-test: {e}");

@@ -1,10 +1,14 @@
 //! `kraftd status`: what one Kafka node and its cluster look like over the Kafka protocol
-//! (ApiVersions, Metadata for all topics, DescribeQuorum), as a `NodeStatus` with a health verdict.
+//! (ApiVersions, Metadata for all topics, DescribeQuorum), as a `NodeStatus` with a health verdict,
+//! each role judged by its own truth: a broker by its client listener and Metadata, a controller by
+//! its own controller listener, its voter membership and the leader's last fetch from it (a
+//! controller-only node has no broker port, and none is dialled).
 //!
 //! The JSON form is a stable interface: docs/status.schema.json documents it; bump
 //! `STATUS_SCHEMA_VERSION` on any incompatible change.
 
 use super::client::{ClientError, KafkaClient, Timeouts, error_name};
+use crate::daemon::probe::{FETCH_RECENT_MS, reference_time_ms};
 use anyhow::{Result, anyhow};
 use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
 use kafka_protocol::messages::describe_quorum_response::ReplicaState;
@@ -14,7 +18,8 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::net::IpAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Version of the JSON document (`schema_version`).
 pub const STATUS_SCHEMA_VERSION: u32 = 1;
@@ -57,6 +62,18 @@ pub struct StatusTarget {
     pub advertised_listeners: Option<Vec<String>>,
     /// The cluster id kraftd.toml records, checked against the broker's.
     pub expected_cluster_id: Option<String>,
+    /// This node's own controller listener ("host:port") when kraftd.toml makes it a controller.
+    pub controller: Option<String>,
+    /// The voter set's controller listeners (id, "host:port"), to find the quorum leader from a
+    /// controller-only node.
+    pub voters: Vec<(i32, String)>,
+}
+
+impl StatusTarget {
+    /// A controller-only node: no client listener, so the target is its controller listener.
+    pub fn is_controller_only(&self) -> bool {
+        self.roles.as_deref() == Some(&["controller".to_string()][..])
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +90,9 @@ pub struct NodeStatus {
     /// None when unreachable or DescribeQuorum failed (then `quorum_error` says why).
     pub quorum: Option<QuorumInfo>,
     pub quorum_error: Option<String>,
+    /// This node's controller listener and whether it answered (text form only).
+    #[serde(skip)]
+    pub controller_listener: Option<(String, Result<(), String>)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -133,8 +153,9 @@ pub struct ReplicaInfo {
     pub endpoints: Vec<String>,
 }
 
-/// Ask `target` once. Never fails: an unreachable node is a status too.
-pub fn collect(target: &StatusTarget, timeouts: Timeouts) -> NodeStatus {
+/// Ask `target` once, every network step ending by `deadline` when given. Never fails: an
+/// unreachable node is a status too.
+pub fn collect(target: &StatusTarget, timeouts: Timeouts, deadline: Option<Instant>) -> NodeStatus {
     let mut status = NodeStatus {
         schema_version: STATUS_SCHEMA_VERSION,
         target: target.bootstrap.clone(),
@@ -151,7 +172,11 @@ pub fn collect(target: &StatusTarget, timeouts: Timeouts) -> NodeStatus {
         cluster: None,
         quorum: None,
         quorum_error: None,
+        controller_listener: None,
     };
+    if target.is_controller_only() {
+        return collect_controller(status, target, timeouts, deadline);
+    }
     let unreachable = |mut status: NodeStatus, reason: String| {
         status.problems.push(format!(
             "the broker at {} is not reachable: {reason}",
@@ -160,7 +185,7 @@ pub fn collect(target: &StatusTarget, timeouts: Timeouts) -> NodeStatus {
         status.node.error = Some(reason);
         status
     };
-    let mut client = match KafkaClient::connect(&target.bootstrap, timeouts) {
+    let mut client = match KafkaClient::connect_until(&target.bootstrap, timeouts, deadline) {
         Ok(c) => c,
         Err(e @ ClientError::Connect { .. }) | Err(e @ ClientError::Protocol { .. }) => {
             return unreachable(status, e.to_string());
@@ -210,8 +235,110 @@ pub fn collect(target: &StatusTarget, timeouts: Timeouts) -> NodeStatus {
         status.node.roles = roles;
     }
     status.cluster = Some(cluster);
+    // A combined node is a controller too: its own controller listener must answer.
+    if let Some(own) = &target.controller {
+        let answer = KafkaClient::connect_until(own, timeouts, deadline)
+            .map(drop)
+            .map_err(|e| e.to_string());
+        status.controller_listener = Some((own.clone(), answer));
+    }
     judge(&mut status, target);
     status
+}
+
+/// A controller-only node: its own controller listener (ApiVersions, DescribeQuorum), and the
+/// quorum as its leader reports it (the node itself, or the first voter that answers as leader).
+fn collect_controller(
+    mut status: NodeStatus,
+    target: &StatusTarget,
+    timeouts: Timeouts,
+    deadline: Option<Instant>,
+) -> NodeStatus {
+    let own = target
+        .controller
+        .clone()
+        .unwrap_or(target.bootstrap.clone());
+    let mut client = match KafkaClient::connect_until(&own, timeouts, deadline) {
+        Ok(c) => c,
+        Err(e) => {
+            let reason = e.to_string();
+            status.problems.push(format!(
+                "the controller listener at {own} is not reachable: {reason}"
+            ));
+            status.node.error = Some(reason);
+            return status;
+        }
+    };
+    status.node.reachable = true;
+    status.controller_listener = Some((own.clone(), Ok(())));
+    let mut errors = Vec::new();
+    match describe_quorum(&mut client) {
+        Ok(q) => status.quorum = Some(q),
+        Err(e) => {
+            errors.push(format!("{own}: {e:#}"));
+            // Not the leader (or not answering DescribeQuorum): ask the other voters.
+            for (id, addr) in target
+                .voters
+                .iter()
+                .filter(|(id, _)| Some(*id) != target.node_id)
+            {
+                let answer = KafkaClient::connect_until(addr, timeouts, deadline)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|mut c| describe_quorum(&mut c));
+                match answer {
+                    Ok(q) if q.leader_id >= 0 => {
+                        status.quorum = Some(q);
+                        break;
+                    }
+                    Ok(_) => errors.push(format!("voter {id} at {addr}: no leader")),
+                    Err(e) => errors.push(format!("voter {id} at {addr}: {e:#}")),
+                }
+            }
+        }
+    }
+    if status.quorum.is_none() {
+        status.quorum_error = Some(format!(
+            "no voter answers as leader ({})",
+            errors.join("; ")
+        ));
+    }
+    judge(&mut status, target);
+    status
+}
+
+/// What is wrong with controller `id` in the leader's `quorum` view: it must be a voter and, unless
+/// it is the leader, the leader must have received a fetch from it within `FETCH_RECENT_MS` (by the
+/// leader's own clock: ages are taken against the newest timestamp in the same answer).
+pub fn controller_problems(id: i32, quorum: &QuorumInfo) -> Vec<String> {
+    if quorum.leader_id < 0 || quorum.leader_id == id {
+        return Vec::new();
+    }
+    let Some(me) = quorum.voters.iter().find(|v| v.id == id) else {
+        let ids: Vec<i32> = quorum.voters.iter().map(|v| v.id).collect();
+        return vec![format!(
+            "node {id} is a controller in kraftd.toml, but the quorum's voters are {ids:?}"
+        )];
+    };
+    let now = reference_time_ms(
+        quorum
+            .voters
+            .iter()
+            .chain(quorum.observers.iter())
+            .map(|r| r.last_fetch_timestamp_ms),
+    );
+    match (me.last_fetch_timestamp_ms, now) {
+        (Some(t), Some(now)) if now - t <= FETCH_RECENT_MS => Vec::new(),
+        (Some(t), Some(now)) => vec![format!(
+            "the quorum leader {} last received a fetch from node {id} {:.1}s ago (more than {}s)",
+            quorum.leader_id,
+            (now - t) as f64 / 1000.0,
+            FETCH_RECENT_MS / 1000
+        )],
+        _ => vec![format!(
+            "the quorum leader {} has not received a fetch from node {id}",
+            quorum.leader_id
+        )],
+    }
 }
 
 /// Fill in `health` and `problems` from what was collected.
@@ -231,9 +358,11 @@ fn judge(status: &mut NodeStatus, target: &StatusTarget) {
             .and_then(|id| cluster.brokers.iter().find(|b| b.id == id));
         if let (Some(own), Some(configured)) = (own, &target.advertised_listeners) {
             let listed = format!("{}:{}", own.host, own.port);
-            let matches = configured
-                .iter()
-                .any(|l| l.rsplit("://").next() == Some(listed.as_str()));
+            let matches = configured.iter().any(|l| {
+                let endpoint = l.rsplit("://").next().unwrap_or(l);
+                split_endpoint(endpoint)
+                    .is_some_and(|(host, port)| same_host_port(host, port, &own.host, own.port))
+            });
             if !matches {
                 problems.push(format!(
                     "the cluster lists node {} at {listed}, but kraftd.toml advertises {}",
@@ -269,6 +398,18 @@ fn judge(status: &mut NodeStatus, target: &StatusTarget) {
         (None, Some(e)) => problems.push(format!("controller quorum unknown: {e}")),
         _ => {}
     }
+    if let Some((addr, Err(e))) = &status.controller_listener {
+        problems.push(format!(
+            "this node's controller listener {addr} does not answer: {e}"
+        ));
+    }
+    let is_controller = target
+        .roles
+        .as_ref()
+        .is_some_and(|r| r.iter().any(|r| r == "controller"));
+    if let (true, Some(id), Some(q)) = (is_controller, status.node.id, &status.quorum) {
+        problems.extend(controller_problems(id, q));
+    }
     status.health = if !status.node.reachable {
         Health::Unreachable
     } else if problems.is_empty() {
@@ -283,12 +424,31 @@ fn same_endpoint(dialled: &str, host: &str, port: i32, connected: std::net::Sock
     if i32::from(connected.port()) != port {
         return false;
     }
-    let dialled_host = dialled
-        .rsplit_once(':')
-        .map(|(h, _)| h.trim_matches(['[', ']']))
-        .unwrap_or(dialled);
-    host.eq_ignore_ascii_case(dialled_host)
-        || host.trim_matches(['[', ']']).parse() == Ok(connected.ip())
+    split_endpoint(dialled).is_some_and(|(h, p)| same_host_port(h, p, host, port))
+        || same_host_port(&connected.ip().to_string(), port, host, port)
+}
+
+/// "host:port" → (host, port), IPv6 with or without brackets ("[::1]:9092", "::1:9092").
+pub fn split_endpoint(endpoint: &str) -> Option<(&str, i32)> {
+    let (host, port) = endpoint.rsplit_once(':')?;
+    Some((host, port.parse().ok()?))
+}
+
+/// The one endpoint comparison of `kraftd status`: the same port, and the same host compared as
+/// an address when both sides are IP literals (`::1`, `[::1]` and `0:0:0:0:0:0:0:1` are one
+/// host), else as a name, ignoring case and a trailing dot.
+pub fn same_host_port(a_host: &str, a_port: i32, b_host: &str, b_port: i32) -> bool {
+    if a_port != b_port {
+        return false;
+    }
+    let bare = |h: &str| h.trim_start_matches('[').trim_end_matches(']').to_string();
+    let (a, b) = (bare(a_host), bare(b_host));
+    match (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(b.trim_end_matches('.')),
+    }
 }
 
 /// Metadata for every topic (`topics: null`), never creating any.
@@ -454,9 +614,11 @@ pub fn render_text(status: &NodeStatus) -> String {
     if let Some(err) = &status.node.error {
         wrap(&mut out, "  error         ", err);
     }
+    let is_broker = status.node.roles.iter().any(|r| r == "broker") || status.node.roles.is_empty();
     let registered = match status.node.registered {
         Some(true) => "yes (unfenced)",
         Some(false) => "NO (not among the live brokers)",
+        None if !is_broker => "n/a (controller-only: no client listener)",
         None => "unknown",
     };
     row(
@@ -465,6 +627,26 @@ pub fn render_text(status: &NodeStatus) -> String {
         if status.node.reachable { "yes" } else { "NO" },
     );
     row(&mut out, "registered", registered);
+    if let Some((addr, answer)) = &status.controller_listener {
+        let text = match answer {
+            Ok(()) => format!("{addr} answers"),
+            Err(e) => format!("{addr} does NOT answer: {e}"),
+        };
+        wrap(&mut out, "  controller    ", &text);
+    }
+    if let (Some(id), Some(q)) = (status.node.id, &status.quorum)
+        && status.node.roles.iter().any(|r| r == "controller")
+    {
+        let membership = if q.leader_id == id {
+            "voter, the quorum leader".to_string()
+        } else if let Some(v) = q.voters.iter().find(|v| v.id == id) {
+            let lag = v.lag.map(|l| l.to_string()).unwrap_or_else(|| "?".into());
+            format!("voter, following leader {}, lag {lag}", q.leader_id)
+        } else {
+            "NOT a voter".to_string()
+        };
+        row(&mut out, "membership", &membership);
+    }
     if let Some(c) = &status.cluster {
         row(&mut out, "cluster id", c.id.as_deref().unwrap_or("?"));
         let brokers: Vec<String> = c
@@ -605,6 +787,7 @@ mod tests {
                 observers: vec![],
             }),
             quorum_error: None,
+            controller_listener: None,
         }
     }
 
@@ -635,6 +818,8 @@ mod tests {
             roles: None,
             advertised_listeners: Some(vec!["PLAINTEXT://broker-1.example:9092".into()]),
             expected_cluster_id: Some("MkU3OEVBNTcwNTJENDM2Qg".into()),
+            controller: None,
+            voters: Vec::new(),
         };
         let mut status = sample(Health::Unreachable);
         status.problems.clear();
@@ -653,5 +838,91 @@ mod tests {
             "{all}"
         );
         assert!(all.contains("AAAAAAAAAAAAAAAAAAAAAB"), "{all}");
+    }
+
+    #[test]
+    fn endpoints_compare_as_addresses() {
+        assert!(same_host_port("::1", 9092, "[::1]", 9092));
+        assert!(same_host_port("[0:0:0:0:0:0:0:1]", 9092, "::1", 9092));
+        assert!(same_host_port(
+            "Broker-1.Example.",
+            9092,
+            "broker-1.example",
+            9092
+        ));
+        assert!(!same_host_port("::1", 9092, "[::1]", 9093));
+        assert!(!same_host_port("::2", 9092, "::1", 9092));
+        assert!(!same_host_port("127.0.0.1", 9092, "::1", 9092));
+        assert_eq!(split_endpoint("[::1]:9092"), Some(("[::1]", 9092)));
+        assert_eq!(split_endpoint("::1:9092"), Some(("::1", 9092)));
+        assert_eq!(split_endpoint("host"), None);
+    }
+
+    #[test]
+    fn an_ipv6_node_listed_without_brackets_is_healthy() {
+        // Kafka lists `advertised.listeners=PLAINTEXT://[::1]:9092` as host "::1" in Metadata.
+        let target = StatusTarget {
+            bootstrap: "[::1]:9092".into(),
+            node_id: Some(1),
+            roles: Some(vec!["broker".into(), "controller".into()]),
+            advertised_listeners: Some(vec!["PLAINTEXT://[::1]:9092".into()]),
+            expected_cluster_id: None,
+            controller: None,
+            voters: Vec::new(),
+        };
+        let mut status = sample(Health::Unreachable);
+        status.problems.clear();
+        status.cluster.as_mut().unwrap().brokers[0].host = "::1".into();
+        let quorum = status.quorum.as_mut().unwrap();
+        quorum.voters[0].id = 1;
+        // Before the fix this read "the cluster lists node 1 at ::1:9092, but kraftd.toml
+        // advertises PLAINTEXT://[::1]:9092".
+        judge(&mut status, &target);
+        assert_eq!(status.health, Health::Healthy, "{:?}", status.problems);
+    }
+
+    fn replica(id: i32, fetch: Option<i64>) -> ReplicaInfo {
+        ReplicaInfo {
+            id,
+            log_end_offset: 10,
+            lag: Some(0),
+            last_fetch_timestamp_ms: fetch,
+            last_caught_up_timestamp_ms: fetch,
+            endpoints: vec![],
+        }
+    }
+
+    #[test]
+    fn a_controller_needs_a_recent_fetch_by_the_leaders_clock() {
+        // Leader 1's clock reads 1_000_000 (its own entry); timestamps are never compared with
+        // this host's clock.
+        let quorum = |fetch3: Option<i64>| QuorumInfo {
+            leader_id: 1,
+            leader_epoch: 3,
+            high_watermark: 10,
+            voters: vec![
+                replica(1, Some(1_000_000)),
+                replica(2, Some(999_800)),
+                replica(3, fetch3),
+            ],
+            observers: vec![replica(4, Some(999_900))],
+        };
+        assert!(controller_problems(3, &quorum(Some(999_500))).is_empty());
+        assert!(
+            controller_problems(1, &quorum(None)).is_empty(),
+            "the leader needs no fetch"
+        );
+        let stale = controller_problems(3, &quorum(Some(1_000_000 - FETCH_RECENT_MS - 1)));
+        assert_eq!(
+            stale,
+            vec!["the quorum leader 1 last received a fetch from node 3 5.0s ago (more than 5s)"]
+        );
+        let never = controller_problems(3, &quorum(None));
+        assert_eq!(
+            never,
+            vec!["the quorum leader 1 has not received a fetch from node 3"]
+        );
+        let absent = controller_problems(7, &quorum(Some(1)));
+        assert!(absent[0].contains("voters are [1, 2, 3]"), "{absent:?}");
     }
 }
