@@ -215,3 +215,87 @@ pub fn identity_error(changes: &[(&'static str, String, String)], config: &Path,
         config.display()
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Layout;
+    use std::path::PathBuf;
+
+    fn parse(text: &str) -> ConfigFile {
+        ConfigFile::parse(text, Path::new("/etc/kafka/kraftd.toml")).unwrap()
+    }
+
+    fn resolve(file: &ConfigFile, ov: &Overrides) -> Settings {
+        let ov = Overrides { force: true, ..ov.clone() };
+        Settings::resolve(file, Path::new("/etc/kafka/kraftd.toml"), &ov, &|| Ok("127.0.0.1".parse().unwrap())).unwrap()
+    }
+
+    #[test]
+    fn kraftd_toml_wins_over_node_toml_key_by_key() {
+        let admin = parse("[node]\nbroker_port = 9192\n[kafka]\n\"num.partitions\" = 3\n");
+        let state = parse("[node]\nid = 4\nbroker_port = 9092\nadvertise = \"10.0.0.5\"\n[kafka]\n\"num.partitions\" = 1\n\"x.y\" = 2\n");
+        let m = merge(&admin, &state);
+        assert_eq!(m.node.broker_port, Some(9192));
+        assert_eq!(m.node.id, Some(4));
+        assert_eq!(m.node.advertise.as_deref(), Some("10.0.0.5"));
+        assert_eq!(m.kafka.get("num.partitions"), Some(&toml::Value::Integer(3)));
+        assert_eq!(m.kafka.get("x.y"), Some(&toml::Value::Integer(2)));
+    }
+
+    #[test]
+    fn node_toml_keeps_identity_and_only_values_kraftd_toml_leaves_unset() {
+        let admin = parse("[node]\nid = 2\nbroker_port = 9192\ndata_dir = \"/srv/kafka/data\"\n[java]\nheap = \"512M\"\n[kafka]\n\"num.partitions\" = 3\n");
+        let s = resolve(&admin, &Overrides { cluster_id: Some("CaZcRwyCQd-_ZrV5D7SGnA".into()), ..Default::default() });
+        let st = state_file(&s, &admin);
+        assert_eq!(st.node.id, Some(2), "identity is recorded even when kraftd.toml sets it");
+        assert_eq!(st.node.data_dir, Some(PathBuf::from("/srv/kafka/data")));
+        assert_eq!(st.node.role.as_deref(), Some("combined"));
+        assert_eq!(st.node.broker_port, None, "kraftd.toml sets it");
+        assert_eq!(st.java.heap, None, "kraftd.toml sets it");
+        assert_eq!(st.node.advertise.as_deref(), Some("127.0.0.1"), "detected: recorded");
+        assert!(st.kafka.is_empty(), "[kafka] entries of kraftd.toml are never copied: {:?}", st.kafka);
+        // Round trip: node.toml parses with the same parser and resolves to the same node.
+        let text = render_state(&st);
+        assert!(text.starts_with(STATE_HEADER));
+        let back = ConfigFile::parse(&text, Path::new("/var/lib/kraftd/node.toml")).unwrap();
+        assert_eq!(resolve(&merge(&admin, &back), &Overrides::default()), s);
+    }
+
+    #[test]
+    fn a_flag_contradicting_kraftd_toml_is_refused_with_both_values_and_the_line() {
+        let admin = parse("[node]\n\nid = 3\n[java]\nheap = \"1g\"\n");
+        let path = Path::new("/etc/kafka/kraftd.toml");
+        let err = check_flag_conflicts(&admin, path, &Overrides { node_id: Some(4), ..Default::default() }).unwrap_err().to_string();
+        assert!(err.contains("--node-id 4") && err.contains("id = \"3\"") && err.contains("/etc/kafka/kraftd.toml:3"), "{err}");
+        assert!(err.contains("drop --node-id") && err.contains("edit id in"), "{err}");
+        // Equal values (after normalization) and keys the file leaves unset are fine.
+        check_flag_conflicts(&admin, path, &Overrides { node_id: Some(3), heap: Some("1G".into()), advertise: Some("10.0.0.9".into()), ..Default::default() }).unwrap();
+    }
+
+    #[test]
+    fn identity_changes_name_old_and_new() {
+        let admin = parse("[node]\nid = 1\n");
+        let s = resolve(&admin, &Overrides::default());
+        let recorded = state_file(&s, &admin);
+        assert!(identity_changes(&recorded, &s).is_empty());
+        let changed = resolve(&parse("[node]\nid = 2\nrole = \"combined\"\ndata_dir = \"/srv/d\"\n"), &Overrides::default());
+        let changes = identity_changes(&recorded, &changed);
+        let text = identity_error(&changes, Path::new("/etc/kafka/kraftd.toml"), Path::new("/var/lib/kraftd/node.toml")).unwrap().to_string();
+        assert!(text.contains("node id (node.id) 1 -> 2"), "{text}");
+        assert!(text.contains("data directory (node.data_dir) /var/lib/kafka/data -> /srv/d"), "{text}");
+        assert!(!text.contains("voter set"), "a single node has no voter list: {text}");
+        let cluster = resolve(&parse("[node]\nid = 1\ncontrollers = \"1@127.0.0.1:9093,2@10.0.0.6:9093,3@10.0.0.7:9093\"\n"), &Overrides::default());
+        let changes = identity_changes(&recorded, &cluster);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].1, "(none: a single node)");
+        assert!(text.contains("Undo the edit"), "{text}");
+    }
+
+    #[test]
+    fn prefix_comes_from_the_config_path() {
+        assert_eq!(Layout::prefix_of_config(Path::new("/tmp/p/etc/kafka/kraftd.toml")), PathBuf::from("/tmp/p"));
+        assert_eq!(Layout::prefix_of_config(Path::new("/etc/kafka/kraftd.toml")), PathBuf::from("/"));
+        assert_eq!(Layout::prefix_of_config(Path::new("/home/a/kraftd.toml")), PathBuf::from("/"));
+    }
+}
