@@ -10,7 +10,7 @@
 #   --bins      take prebuilt `kraftd` and `kraft-install` from DIR instead of building them (CI builds once)
 #   --revision  package revision (default 1): a newer build of the same version for upgrade tests
 #   --fast      faster, weaker xz compression of the .deb (test builds)
-#   --config-note TEXT  append the comment line `# TEXT` to the shipped /etc/kafka/kraftd.toml (a package
+#   --config-note TEXT  append the comment line `# TEXT` to the shipped default /usr/share/kraftd/kraftd.toml (a package
 #               whose default config differs, for conffile upgrade tests)
 # Tools: cargo-deb and cargo-generate-rpm are installed (cached) into ${KRAFTD_CACHE}/cargo-bin;
 # lintian/rpm/curl with apt-get when missing. Prints the built package paths on stdout.
@@ -118,7 +118,7 @@ if [[ -f "$repo/etc/kraftd.toml" ]]; then
     cp "$repo/etc/kraftd.toml" "$stage/kraftd.toml"
 else
     cp "$here/kraftd.toml.placeholder" "$stage/kraftd.toml"
-    echo "note: etc/kraftd.toml absent: shipping packaging/kraftd.toml.placeholder as /etc/kafka/kraftd.toml" >&2
+    echo "note: etc/kraftd.toml absent: shipping packaging/kraftd.toml.placeholder as the default kraftd.toml" >&2
 fi
 if [[ -n "$config_note" ]]; then
     printf '# %s\n' "$config_note" >>"$stage/kraftd.toml"

@@ -494,7 +494,11 @@ fn install_cluster(net: &TestNet, root: &Path, version: &str) -> Vec<Node> {
         // kraftd.toml, as an admin's would be, which kraft-install keeps and completes.
         let etc = prefix.join("etc/kafka");
         std::fs::create_dir_all(&etc).unwrap();
-        std::fs::write(etc.join("kraftd.toml"), "[java]\nopts = [\"-XX:TieredStopAtLevel=1\"]\n").unwrap();
+        std::fs::write(
+            etc.join("kraftd.toml"),
+            "[java]\nopts = [\"-XX:TieredStopAtLevel=1\"]\n",
+        )
+        .unwrap();
         let mut cmd = net.exec(n, &installer);
         cmd.arg("--prefix").arg(&prefix).arg("--dist").arg(&dist);
         cmd.args([
@@ -566,14 +570,37 @@ fn wrong_cluster_id_join_is_refused(net: &TestNet, root: &Path, version: &str) {
     let prefix = root.join("n7");
     let wrong = "MkU3OEVBNTcwNTJENDM2Qg";
     let mut cmd = net.exec(6, kraft_install_bin());
-    cmd.arg("--prefix").arg(&prefix).arg("--dist").arg(dist_home(version));
-    cmd.args(["--no-systemd", "--advertise", &net.addr(6), "--node-id", "7", "--role", "broker"]);
-    cmd.args(["--controllers", &voters.join(","), &format!("--cluster-id={wrong}")]);
+    cmd.arg("--prefix")
+        .arg(&prefix)
+        .arg("--dist")
+        .arg(dist_home(version));
+    cmd.args([
+        "--no-systemd",
+        "--advertise",
+        &net.addr(6),
+        "--node-id",
+        "7",
+        "--role",
+        "broker",
+    ]);
+    cmd.args([
+        "--controllers",
+        &voters.join(","),
+        &format!("--cluster-id={wrong}"),
+    ]);
     let out = run(&mut cmd);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(65), "a join with another cluster's id must be refused: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(65),
+        "a join with another cluster's id must be refused: {err}"
+    );
     assert!(err.contains(wrong) && err.contains("controller"), "{err}");
-    assert!(!prefix.exists(), "the refused join created {}", prefix.display());
+    assert!(
+        !prefix.exists(),
+        "the refused join created {}",
+        prefix.display()
+    );
 }
 
 fn node(nodes: &mut [Node], id: u32) -> &mut Node {
@@ -670,7 +697,8 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
         .unwrap();
     let net = TestNet::create(6);
     let mut nodes = install_cluster(&net, tmp.path(), version);
-    let props = std::fs::read_to_string(tmp.path().join("n2/etc/kafka/server.properties")).unwrap();
+    let props =
+        std::fs::read_to_string(tmp.path().join("n2/var/lib/kraftd/server.properties")).unwrap();
     assert!(
         props.lines().any(|l| l == "process.roles=controller"),
         "{props}"
@@ -821,10 +849,10 @@ fn six_nodes_3_7_form_write_lose_a_controller_and_a_broker_and_read_everything()
     let mut nodes = install_cluster(&net, tmp.path(), version);
     // 3.7 rules: a controller-only node advertises nothing, brokers advertise only PLAINTEXT.
     let controller =
-        std::fs::read_to_string(tmp.path().join("n1/etc/kafka/server.properties")).unwrap();
+        std::fs::read_to_string(tmp.path().join("n1/var/lib/kraftd/server.properties")).unwrap();
     assert!(!controller.contains("advertised.listeners"), "{controller}");
     let broker =
-        std::fs::read_to_string(tmp.path().join("n4/etc/kafka/server.properties")).unwrap();
+        std::fs::read_to_string(tmp.path().join("n4/var/lib/kraftd/server.properties")).unwrap();
     assert!(
         broker
             .lines()

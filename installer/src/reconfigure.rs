@@ -44,12 +44,30 @@ pub fn run(args: &Args) -> Result<()> {
     // kraftd.toml is the admin's: a flag may fill what it leaves unset (node.toml), never contradict it.
     kraftd::config::check_flag_conflicts(&admin, &config_path, &overrides)?;
     for (flag, key, given, set) in [
-        ("--broker-port", "node.broker_port", args.broker_port, admin.node.broker_port),
-        ("--controller-port", "node.controller_port", args.controller_port, admin.node.controller_port),
+        (
+            "--broker-port",
+            "node.broker_port",
+            args.broker_port,
+            admin.node.broker_port,
+        ),
+        (
+            "--controller-port",
+            "node.controller_port",
+            args.controller_port,
+            admin.node.controller_port,
+        ),
     ] {
         if let (Some(given), Some(set)) = (given, set) {
             if i64::from(given) != set {
-                return Err(kraftd::config::conflict(&admin, &config_path, flag, key, &given.to_string(), &set.to_string()).into());
+                return Err(kraftd::config::conflict(
+                    &admin,
+                    &config_path,
+                    flag,
+                    key,
+                    &given.to_string(),
+                    &set.to_string(),
+                )
+                .into());
             }
         }
     }
@@ -71,7 +89,15 @@ pub fn run(args: &Args) -> Result<()> {
         }
         if let Some(set) = admin.kafka.get(key) {
             if value.is_empty() || toml_value(value) != *set {
-                return Err(kraftd::config::conflict(&admin, &config_path, "--set", &format!("kafka.{key}"), entry, &set.to_string()).into());
+                return Err(kraftd::config::conflict(
+                    &admin,
+                    &config_path,
+                    "--set",
+                    &format!("kafka.{key}"),
+                    entry,
+                    &set.to_string(),
+                )
+                .into());
             }
         }
         if value.is_empty() {
@@ -81,7 +107,9 @@ pub fn run(args: &Args) -> Result<()> {
         }
     }
     let mut file = kraftd::config::merge(&admin, &state);
-    file.node.prefix.get_or_insert_with(|| layout.prefix.clone());
+    file.node
+        .prefix
+        .get_or_insert_with(|| layout.prefix.clone());
     // Advertise is always known here (the file has it, or the flag gives it): never detected.
     let settings = Settings::resolve(&file, &config_path, &overrides, &|| {
         Err(kraftd::net::AdvertiseError::NoCandidate { seen: Vec::new() })
@@ -102,8 +130,10 @@ pub fn run(args: &Args) -> Result<()> {
     render::check_hand_edits(&settings.layout, &files)?;
     let state_path = settings.layout.node_state();
     let state_text = kraftd::config::render_state(&kraftd::config::state_file(&settings, &admin));
-    let mut changes: Vec<String> =
-        render::write_rendered(&settings.layout, &files)?.iter().map(|p| format!("wrote {}", p.display())).collect();
+    let mut changes: Vec<String> = render::write_rendered(&settings.layout, &files)?
+        .iter()
+        .map(|p| format!("wrote {}", p.display()))
+        .collect();
     if write_atomic(&state_path, state_text.as_bytes(), 0o640)? == WriteOutcome::Written {
         changes.push(format!("wrote {}", state_path.display()));
     }

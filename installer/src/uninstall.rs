@@ -113,7 +113,10 @@ pub fn run(args: &Args) -> Result<()> {
             kept.push(config_path.display().to_string());
         }
         if layout.node_state().exists() {
-            kept.push(format!("{} (the node's identity)", layout.node_state().display()));
+            kept.push(format!(
+                "{} (the node's identity)",
+                layout.node_state().display()
+            ));
         }
         if data_dir.exists() {
             kept.push(format!("{} (the data)", data_dir.display()));
@@ -143,7 +146,6 @@ pub fn run(args: &Args) -> Result<()> {
     }
     Ok(())
 }
-
 
 /// The node's settings when kraftd.toml exists (a half-finished install may have none).
 fn load_if_present(path: &Path) -> Result<Option<Settings>> {
@@ -323,4 +325,3 @@ fn remove_empty_parents(layout: &Layout, done: &mut Vec<String>) {
         }
     }
 }
-

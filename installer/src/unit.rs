@@ -21,7 +21,11 @@ pub fn render(kraftd: &Path, config: &Path) -> String {
 /// The drop-in that lets the hardened unit (ProtectSystem=strict) write the configured data dir.
 pub fn paths_dropin(data_dir: &Path) -> String {
     let dir = data_dir.display().to_string();
-    let value = if dir.contains(char::is_whitespace) { format!("\"{dir}\"") } else { dir };
+    let value = if dir.contains(char::is_whitespace) {
+        format!("\"{dir}\"")
+    } else {
+        dir
+    };
     format!(
         "# Written by kraft-install from data_dir (kraftd.toml, else node.toml): the hardened kafka.service\n\
          # may write the configured data directory. Re-run kraft-install after changing data_dir.\n\
@@ -35,7 +39,9 @@ pub fn write_paths_dropin(layout: &Layout, changes: &mut Vec<String>) -> Result<
     let path = layout.paths_dropin();
     let dir = path.parent().expect("the drop-in has a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    if write_atomic(&path, paths_dropin(&layout.data_dir).as_bytes(), 0o644)? == WriteOutcome::Written {
+    if write_atomic(&path, paths_dropin(&layout.data_dir).as_bytes(), 0o644)?
+        == WriteOutcome::Written
+    {
         changes.push(format!("wrote {}", path.display()));
         if layout.is_system() && Path::new("/run/systemd/system").is_dir() {
             systemctl(&["daemon-reload"])?;

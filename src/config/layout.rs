@@ -33,7 +33,9 @@ impl Layout {
             opt_dir: under("/opt/kafka"),
             etc_dir: under("/etc/kafka"),
             state_dir: under("/var/lib/kraftd"),
-            data_dir: data_dir.map(Path::to_path_buf).unwrap_or_else(|| under("/var/lib/kafka/data")),
+            data_dir: data_dir
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| under("/var/lib/kafka/data")),
             unit_dir: under("/etc/systemd/system"),
             run_dir: under("/run/kafka"),
         }
@@ -70,7 +72,9 @@ impl Layout {
     }
     /// The systemd drop-in with the configured paths (`ReadWritePaths=` for the data directory).
     pub fn paths_dropin(&self) -> PathBuf {
-        self.unit_dir.join("kafka.service.d").join("kraftd-paths.conf")
+        self.unit_dir
+            .join("kafka.service.d")
+            .join("kraftd-paths.conf")
     }
     /// The stdout-only log config: log4j 1.x properties for Kafka 3.x, log4j2 properties for 4.x.
     pub fn log_config(&self, version: &crate::KafkaVersion) -> PathBuf {
@@ -96,7 +100,10 @@ impl Layout {
     pub fn prefix_of_config(config: &Path) -> PathBuf {
         let parent = config.parent();
         let etc_kafka = parent.filter(|p| p.ends_with("etc/kafka"));
-        match etc_kafka.and_then(|p| p.parent()).and_then(|etc| etc.parent()) {
+        match etc_kafka
+            .and_then(|p| p.parent())
+            .and_then(|etc| etc.parent())
+        {
             Some(prefix) if !prefix.as_os_str().is_empty() => prefix.to_path_buf(),
             _ => PathBuf::from("/"),
         }

@@ -59,8 +59,10 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
         )));
     }
 
-    let rendered = crate::render::node_files(settings, &dist.version).map_err(DaemonError::Config)?;
-    crate::render::check_hand_edits(layout, &rendered).map_err(|e| DaemonError::Config(anyhow!(e)))?;
+    let rendered =
+        crate::render::node_files(settings, &dist.version).map_err(DaemonError::Config)?;
+    crate::render::check_hand_edits(layout, &rendered)
+        .map_err(|e| DaemonError::Config(anyhow!(e)))?;
 
     let java = find_java(settings)?;
     check_storage(settings)?;
@@ -78,8 +80,11 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
 /// provisioning (the data is formatted for them): a change in kraftd.toml is refused, data untouched.
 pub fn check_identity(settings: &Settings) -> Result<(), DaemonError> {
     let state_path = settings.layout.node_state();
-    let recorded = crate::config::ConfigFile::load(&state_path).map_err(|e| DaemonError::Config(anyhow!(e)))?;
-    let Some(recorded) = recorded else { return Ok(()) };
+    let recorded = crate::config::ConfigFile::load(&state_path)
+        .map_err(|e| DaemonError::Config(anyhow!(e)))?;
+    let Some(recorded) = recorded else {
+        return Ok(());
+    };
     let changes = crate::config::identity_changes(&recorded, settings);
     match crate::config::identity_error(&changes, &settings.layout.config_file(), &state_path) {
         Some(e) => Err(DaemonError::Config(anyhow!(e))),
@@ -142,10 +147,16 @@ pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
 pub fn listener_addrs(settings: &Settings) -> Vec<(&'static str, SocketAddr)> {
     let mut out = Vec::new();
     if settings.role.is_broker() {
-        out.push(("broker", SocketAddr::new(settings.advertise, settings.broker_port)));
+        out.push((
+            "broker",
+            SocketAddr::new(settings.advertise, settings.broker_port),
+        ));
     }
     if settings.role.is_controller() {
-        out.push(("controller", SocketAddr::new(settings.advertise, settings.controller_port)));
+        out.push((
+            "controller",
+            SocketAddr::new(settings.advertise, settings.controller_port),
+        ));
     }
     out
 }

@@ -24,8 +24,14 @@ pub struct Rendered {
 pub fn node_files(settings: &Settings, version: &KafkaVersion) -> Result<Vec<Rendered>> {
     let layout = &settings.layout;
     Ok(vec![
-        Rendered { path: layout.server_properties(), text: super::server_properties(settings, version)? },
-        Rendered { path: layout.log_config(version), text: super::log_config(version) },
+        Rendered {
+            path: layout.server_properties(),
+            text: super::server_properties(settings, version)?,
+        },
+        Rendered {
+            path: layout.log_config(version),
+            text: super::log_config(version),
+        },
     ])
 }
 
@@ -43,7 +49,9 @@ fn read_record(layout: &Layout) -> BTreeMap<String, String> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Read-only: refuse (exit 78) when a file on disk differs both from the new rendering and from what
@@ -51,7 +59,9 @@ fn file_name(path: &Path) -> String {
 pub fn check_hand_edits(layout: &Layout, files: &[Rendered]) -> Result<(), ConfigError> {
     let record = read_record(layout);
     for f in files {
-        let Ok(current) = std::fs::read(&f.path) else { continue };
+        let Ok(current) = std::fs::read(&f.path) else {
+            continue;
+        };
         if current == f.text.as_bytes() {
             continue;
         }
@@ -87,7 +97,11 @@ pub fn write_rendered(layout: &Layout, files: &[Rendered]) -> Result<Vec<PathBuf
     }
     let mut record = String::new();
     for f in files {
-        record.push_str(&format!("{}  {}\n", sha256_hex(f.text.as_bytes()), file_name(&f.path)));
+        record.push_str(&format!(
+            "{}  {}\n",
+            sha256_hex(f.text.as_bytes()),
+            file_name(&f.path)
+        ));
     }
     write_atomic(&layout.rendered_record(), record.as_bytes(), MODE)?;
     Ok(written)
