@@ -491,7 +491,7 @@ fn install_cluster(net: &TestNet, root: &Path, version: &str) -> Vec<Node> {
         };
         let prefix = root.join(format!("n{n}"));
         // Six brokers starting at once on 2 cores: C1-only JIT halves the startup CPU. A pre-placed
-        // kraftd.toml, as an admin's would be, which kraft-install keeps and completes.
+        // kraftd.toml, as an admin's would be: kraft-install keeps it and records the flags in node.toml.
         let etc = prefix.join("etc/kafka");
         std::fs::create_dir_all(&etc).unwrap();
         std::fs::write(

@@ -43,7 +43,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The daemon's config file is missing (kraft-install has not run).
-    #[error("{}: not found; run kraft-install first (it writes this file)", path.display())]
+    #[error("{}: not found; run kraft-install first (it creates this file when absent)", path.display())]
     NotFound { path: PathBuf },
     /// A value that parses but is not acceptable; the text names value, origin and fix.
     #[error("{0}")]
