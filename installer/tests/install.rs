@@ -718,6 +718,52 @@ fn a_flag_contradicting_kraftd_toml_is_refused_and_nothing_is_written() {
 }
 
 #[test]
+fn an_old_etc_server_properties_is_left_alone_and_named_once() {
+    let (_tmp, prefix) = fresh();
+    let etc = prefix.join("etc/kafka");
+    std::fs::create_dir_all(&etc).unwrap();
+    let legacy = etc.join("server.properties");
+    std::fs::write(
+        &legacy,
+        "# rendered by an earlier kraft-install, then edited by hand\nnum.partitions=7\n",
+    )
+    .unwrap();
+    let p = prefix_arg(&prefix);
+    let d = fixture_dir(V4).display().to_string();
+    let args = [
+        "--prefix",
+        &p,
+        "--dist",
+        &d,
+        "--advertise",
+        "127.0.0.1",
+        "--no-systemd",
+    ];
+    let out = kraft_install(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{} (rendered by an earlier kraft-install) is no longer read and was left alone",
+            legacy.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("[kafka] table"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&legacy).unwrap(),
+        "# rendered by an earlier kraft-install, then edited by hand\nnum.partitions=7\n"
+    );
+    let out = kraft_install(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("no longer read"),
+        "said twice: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn unwritable_target_is_refused() {
     // procfs refuses mkdir even to root.
     let d = fixture_dir(V4).display().to_string();
