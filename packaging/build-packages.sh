@@ -10,6 +10,8 @@
 #   --bins      take prebuilt `kraftd` and `kraft-install` from DIR instead of building them (CI builds once)
 #   --revision  package revision (default 1): a newer build of the same version for upgrade tests
 #   --fast      faster, weaker xz compression of the .deb (test builds)
+#   --config-note TEXT  append the comment line `# TEXT` to the shipped default /usr/share/kraftd/kraftd.toml (a package
+#               whose default config differs, for conffile upgrade tests)
 # Tools: cargo-deb and cargo-generate-rpm are installed (cached) into ${KRAFTD_CACHE}/cargo-bin;
 # lintian/rpm/curl with apt-get when missing. Prints the built package paths on stdout.
 set -euo pipefail
@@ -19,7 +21,7 @@ cache="${KRAFTD_CACHE:-$HOME/.cache/kraftd}"
 CARGO_DEB_VERSION=3.8.0
 CARGO_GENERATE_RPM_VERSION=0.21.1
 
-dist="" out="$repo/target/packages" profile=release revision=1 lintian=1 bins="" fast=0
+dist="" out="$repo/target/packages" profile=release revision=1 lintian=1 bins="" fast=0 config_note=""
 while (($#)); do
     case "$1" in
         --dist) dist="${2:?--dist needs a value}"; shift 2 ;;
@@ -29,7 +31,8 @@ while (($#)); do
         --bins) bins="$(realpath "${2:?--bins needs a directory}")"; shift 2 ;;
         --no-lintian) lintian=0; shift ;;
         --fast) fast=1; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --config-note) config_note="${2:?--config-note needs a value}"; shift 2 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "build-packages.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -115,7 +118,10 @@ if [[ -f "$repo/etc/kraftd.toml" ]]; then
     cp "$repo/etc/kraftd.toml" "$stage/kraftd.toml"
 else
     cp "$here/kraftd.toml.placeholder" "$stage/kraftd.toml"
-    echo "note: etc/kraftd.toml absent: shipping packaging/kraftd.toml.placeholder as /etc/kafka/kraftd.toml" >&2
+    echo "note: etc/kraftd.toml absent: shipping packaging/kraftd.toml.placeholder as the default kraftd.toml" >&2
+fi
+if [[ -n "$config_note" ]]; then
+    printf '# %s\n' "$config_note" >>"$stage/kraftd.toml"
 fi
 # Man pages and shell completions, generated from the CLI definitions (clap_mangen/clap_complete).
 rm -rf "$stage/docs"

@@ -6,15 +6,19 @@ use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
 Steps, each idempotent (a second run changes nothing):
-  1. read /etc/kafka/kraftd.toml (flags override it) and write the resolved config back
+  1. read /etc/kafka/kraftd.toml (yours: created from the template only when absent, never written)
+     over /var/lib/kraftd/node.toml; flags fill what kraftd.toml leaves unset (recorded in node.toml),
+     a flag contradicting a value set in kraftd.toml is refused (78)
   2. get Kafka (--dist, or download from the mirrors), verify SHA-512, unpack to /opt/kafka
   3. find Java and check its version against the Kafka version
   4. create the kafka user and /etc/kafka, the data directory
   5. detect or check the advertised address
-  6. render server.properties and the stdout-only log config
+  6. render server.properties and the stdout-only log config into /var/lib/kraftd (kraftd re-renders
+     them from kraftd.toml on every start)
   7. reuse or generate the cluster ID
   8. format storage with Kafka's StorageTool (only when unformatted; refuses other clusters' data)
-  9. install and enable kafka.service
+  9. install and enable kafka.service; write kafka.service.d/kraftd-paths.conf (ReadWritePaths= for
+     the data directory) also with --no-systemd
 
 Exit codes:
   0   success (also when nothing needed to change)
@@ -26,12 +30,13 @@ Exit codes:
 
 Other modes:
   --uninstall [--purge] [--yes]   stop and disable kafka.service, remove what kraft-install installed
-                                  (unit, /opt/kafka/kafka_2.13-* and current, rendered server.properties
-                                  and log config); kraftd.toml and the data stay unless --purge.
+                                  (unit and drop-in, /opt/kafka/kafka_2.13-* and current, rendered files);
+                                  kraftd.toml, node.toml and the data stay unless --purge.
                                   Refused when a deb/rpm package owns kraftd: use apt/dnf then.
   --reconfigure --advertise IP    change non-identity settings of an installed node (also --heap,
                                   --java-home, --broker-port, --controller-port, --set KEY=VALUE),
-                                  re-render, rewrite kraftd.toml, restart kafka.service if it runs.
+                                  where kraftd.toml leaves them unset: recorded in node.toml, files
+                                  re-rendered, kafka.service restarted if it runs.
                                   Node id, cluster id and data directory cannot change.";
 
 /// Provision an Apache Kafka KRaft node for kraftd: Kafka, config, cluster ID, storage, unit.

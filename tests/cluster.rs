@@ -489,7 +489,7 @@ fn install_cluster(net: &TestNet, root: &Path, version: &str) -> Vec<Node> {
         };
         let prefix = root.join(format!("n{n}"));
         // Six brokers starting at once on 2 cores: C1-only JIT halves the startup CPU. A pre-placed
-        // kraftd.toml, as an admin's would be, which kraft-install keeps and completes.
+        // kraftd.toml, as an admin's would be: kraft-install keeps it and records the flags in node.toml.
         let etc = prefix.join("etc/kafka");
         std::fs::create_dir_all(&etc).unwrap();
         std::fs::write(
@@ -695,7 +695,8 @@ fn six_nodes_4_1_survive_controller_and_broker_loss_without_losing_acked_writes(
         .unwrap();
     let net = TestNet::create(6);
     let mut nodes = install_cluster(&net, tmp.path(), version);
-    let props = std::fs::read_to_string(tmp.path().join("n2/etc/kafka/server.properties")).unwrap();
+    let props =
+        std::fs::read_to_string(tmp.path().join("n2/var/lib/kraftd/server.properties")).unwrap();
     assert!(
         props.lines().any(|l| l == "process.roles=controller"),
         "{props}"
@@ -995,10 +996,10 @@ fn six_nodes_3_7_form_write_lose_a_controller_and_a_broker_and_read_everything()
     let mut nodes = install_cluster(&net, tmp.path(), version);
     // 3.7 rules: a controller-only node advertises nothing, brokers advertise only PLAINTEXT.
     let controller =
-        std::fs::read_to_string(tmp.path().join("n1/etc/kafka/server.properties")).unwrap();
+        std::fs::read_to_string(tmp.path().join("n1/var/lib/kraftd/server.properties")).unwrap();
     assert!(!controller.contains("advertised.listeners"), "{controller}");
     let broker =
-        std::fs::read_to_string(tmp.path().join("n4/etc/kafka/server.properties")).unwrap();
+        std::fs::read_to_string(tmp.path().join("n4/var/lib/kraftd/server.properties")).unwrap();
     assert!(
         broker
             .lines()

@@ -281,11 +281,12 @@ fn scenario(version: &str) {
     let config = node.config_arg();
     let bootstrap = node.bootstrap();
     let toml = std::fs::read_to_string(&node.config).unwrap();
-    let cluster_id = toml
+    let state = std::fs::read_to_string(node.prefix.join("var/lib/kraftd/node.toml")).unwrap();
+    let cluster_id = state
         .lines()
         .find_map(|l| l.trim().strip_prefix("cluster_id = "))
         .map(|v| v.trim_matches('"').to_string())
-        .expect("kraft-install wrote the cluster id back");
+        .expect("kraft-install recorded the cluster id in node.toml");
 
     // Not started yet.
     assert_stopped_behaviour(&node);
@@ -488,10 +489,12 @@ fn scenario(version: &str) {
 
     // Degraded (exit 1): a config naming a node id that is not registered, and another cluster id.
     let other = node.prefix.join("etc/kafka/other.toml");
-    let wrong = toml
-        .replace("id = 1\n", "id = 7\n")
-        .replace(&cluster_id, "MkU3OEVBNTcwNTJENDM2Qg");
-    assert_ne!(wrong, toml, "kraftd.toml did not have `id = 1`:\n{toml}");
+    // kraftd.toml wins over node.toml: the admin's keys override the recorded ones.
+    let wrong = toml.replace(
+        "[node]\n",
+        "[node]\nid = 7\ncluster_id = \"MkU3OEVBNTcwNTJENDM2Qg\"\n",
+    );
+    assert_ne!(wrong, toml, "kraftd.toml has no [node] table:\n{toml}");
     std::fs::write(&other, wrong).unwrap();
     let (json, text, code) = status_json(&["--config", &other.display().to_string()]);
     assert_eq!(code, Some(1), "{text}");

@@ -182,6 +182,7 @@ fn broker_round_trip(version: &str) {
 
     // Render and write as kraft-install does.
     std::fs::create_dir_all(&layout.etc_dir).unwrap();
+    std::fs::create_dir_all(&layout.state_dir).unwrap();
     let server_properties = render::server_properties(&settings, &dist.version).unwrap();
     fsutil::write_atomic(
         &layout.server_properties(),

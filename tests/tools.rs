@@ -387,7 +387,7 @@ fn every_launcher_against_a_real_node(version: &str) {
     let props = node
         .prefix
         .path()
-        .join("etc/kafka/server.properties")
+        .join("var/lib/kraftd/server.properties")
         .display()
         .to_string();
     let out = node.tool(

@@ -37,9 +37,10 @@ pub fn run(args: &Args) -> Result<()> {
     let prefix = layout.prefix.clone();
     let config_path = layout.config_file();
 
-    // 1. Config: file (if any) + flags → validated settings. Nothing written yet.
+    // 1. Config: kraftd.toml (the admin's, if any) over node.toml (what earlier runs resolved), then
+    //    flags → validated settings. A flag contradicting kraftd.toml is refused. Nothing written yet.
     let existing_text = read_optional(&config_path)?;
-    let file = match &existing_text {
+    let admin = match &existing_text {
         Some(text) => ConfigFile::parse(text, &config_path)?,
         None => ConfigFile::default(),
     };
@@ -58,6 +59,8 @@ pub fn run(args: &Args) -> Result<()> {
         controllers: args.controllers.clone(),
         brokers: args.brokers,
     };
+    kraftd::config::check_flag_conflicts(&admin, &config_path, &overrides)?;
+    let (file, _) = kraftd::config::merge_with_state(&admin, &config_path)?;
     let mut settings = Settings::resolve(
         &file,
         &config_path,
@@ -119,6 +122,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let result = install_steps(
         args,
+        &admin,
         &mut settings,
         source,
         requested,
@@ -141,6 +145,7 @@ pub fn run(args: &Args) -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 fn install_steps(
     args: &Args,
+    admin: &ConfigFile,
     settings: &mut Settings,
     source: DistSource,
     requested: Option<KafkaVersion>,
@@ -174,33 +179,59 @@ fn install_steps(
         reconcile_version(settings, kafka.version, args.kafka_version.is_some())?;
     }
 
-    // 6. Render server.properties and the log config; write back kraftd.toml.
-    let props = render::server_properties(settings, &kafka.version)?;
-    let props_path = layout.server_properties();
+    // 6. Render server.properties and the log config into the state dir (the same code `kraftd run`
+    //    uses on every start, so a first start changes nothing); record the resolved values in
+    //    node.toml. kraftd.toml is the admin's: created from the documented template only when absent.
+    let legacy = layout.legacy_server_properties();
+    let first_render = !layout.rendered_record().exists();
+    let files = render::node_files(settings, &kafka.version)?;
+    for path in render::write_rendered(&layout, &files)? {
+        report.changes.push(format!("wrote {}", path.display()));
+    }
+    if first_render && legacy.exists() {
+        log::warn!(
+            "{} (rendered by an earlier kraft-install) is no longer read and was left alone: kraftd renders {} \
+             from {} on every start. Move anything you added to it by hand into the [kafka] table of {}, then \
+             delete it",
+            legacy.display(),
+            layout.server_properties().display(),
+            config_path.display(),
+            config_path.display()
+        );
+    }
+    let mut owned: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+    owned.push(layout.rendered_record());
+    if !config_path.exists() {
+        let template = kraftd::config::DEFAULT_CONFIG_TEMPLATE;
+        write_atomic(&config_path, template.as_bytes(), 0o640)?;
+        report.changes.push(format!(
+            "created {} (the documented defaults, all commented out)",
+            config_path.display()
+        ));
+        owned.push(config_path.clone());
+    }
+    let state_path = layout.node_state();
+    let state = kraftd::config::render_state(&kraftd::config::state_file(settings, admin));
     report.note(
-        write_atomic(&props_path, props.as_bytes(), 0o640)?,
-        format!("wrote {}", props_path.display()),
+        write_atomic(&state_path, state.as_bytes(), 0o640)?,
+        format!("wrote {}", state_path.display()),
     );
-    let log_path = layout.log_config(&kafka.version);
+    let record = layout.data_dir_record();
+    let line = format!("{}\n", layout.data_dir.display());
     report.note(
-        write_atomic(
-            &log_path,
-            render::log_config(&kafka.version).as_bytes(),
-            0o640,
-        )?,
-        format!("wrote {}", log_path.display()),
+        write_atomic(&record, line.as_bytes(), 0o640)?,
+        format!("wrote {}", record.display()),
     );
-    report.note(
-        kraftd::config::save_config(&config_path, settings)?,
-        format!("wrote {}", config_path.display()),
-    );
-    provision::own_config_files(owner.as_ref(), &[&props_path, &log_path, &config_path])?;
+    owned.push(state_path);
+    owned.push(record);
+    let owned: Vec<&Path> = owned.iter().map(PathBuf::as_path).collect();
+    provision::own_config_files(owner.as_ref(), &owned)?;
 
     // 8. Format storage (Kafka's own StorageTool) only when unformatted.
     let formatted = storage::ensure_formatted(
         &java.java,
         &kafka,
-        &props_path,
+        &layout.server_properties(),
         &layout.data_dir,
         cluster_id,
         settings.node_id,
@@ -213,7 +244,8 @@ fn install_steps(
         ));
     }
 
-    // 9. The unit.
+    // 9. The unit (not in package mode), and the drop-in with the configured paths (always).
+    unit::write_paths_dropin(&layout, &mut report.changes)?;
     if !args.no_systemd {
         unit::install(&layout, &config_path, &mut report.changes)?;
     }
@@ -419,7 +451,16 @@ fn plan_text(
             kraftd::config::voters_text(voters)
         );
     }
-    let _ = writeln!(t, "  config {}", l.config_file().display());
+    let _ = writeln!(
+        t,
+        "  config {} (read; created from the template only when absent)",
+        l.config_file().display()
+    );
+    let _ = writeln!(
+        t,
+        "  state {} (resolved values, identity)",
+        l.node_state().display()
+    );
     let _ = writeln!(
         t,
         "  render {} and {}",
@@ -472,6 +513,11 @@ fn summary(s: &Settings, report: &Report, no_systemd: bool) -> String {
         let _ = writeln!(t, "controller {}:{}", s.advertise, s.controller_port);
     }
     let _ = writeln!(t, "config     {}", l.config_file().display());
+    let _ = writeln!(
+        t,
+        "state      {} (values resolved here; kraftd.toml wins)",
+        l.node_state().display()
+    );
     let _ = writeln!(t, "data       {}", l.data_dir.display());
     if l.is_system() && !no_systemd {
         let _ = writeln!(

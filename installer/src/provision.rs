@@ -51,6 +51,14 @@ pub fn provision(
         created,
     )?;
     make_dir(&layout.opt_dir, 0o755, None, changes, created)?;
+    // /var/lib/kraftd: kafka:kafka 0750 (kraftd renders server.properties there on every start).
+    make_dir(
+        &layout.state_dir,
+        0o750,
+        owner.map(|o| (o.uid, o.gid)),
+        changes,
+        created,
+    )?;
     // The data directory and its parent: kafka:kafka 0750, only when we create them.
     if let Some(parent) = layout.data_dir.parent() {
         make_dir(

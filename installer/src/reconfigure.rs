@@ -1,6 +1,7 @@
 //! `kraft-install --reconfigure`: change the non-identity settings of an installed node (advertised
-//! address, ports, heap, Java, `[kafka]` extras), re-render its files, rewrite kraftd.toml and restart
-//! the running service. Node id, cluster id and data directory are the node's identity: refused.
+//! address, ports, heap, Java, `[kafka]` extras) where kraftd.toml leaves them unset: recorded in
+//! node.toml (kraftd.toml is never written; a flag contradicting it is refused), files re-rendered,
+//! the running service restarted. Node id, cluster id and data directory are the node's identity: refused.
 
 use crate::cli::Args;
 use crate::install::target_layout;
@@ -17,27 +18,64 @@ use std::process::Command;
 pub fn run(args: &Args) -> Result<()> {
     let layout = target_layout(args)?;
     let config_path = layout.config_file();
-    let Some(mut file) = ConfigFile::load(&config_path)? else {
+    let Some(admin) = ConfigFile::load(&config_path)? else {
         bail!(
             "{} not found: this node is not installed; run kraft-install (without --reconfigure) first",
             config_path.display()
         );
     };
-    let before = Settings::load(&config_path).with_context(|| {
+    let (before, state) = Settings::load_with_state(&config_path).with_context(|| {
         format!(
             "{} must describe an installed node before --reconfigure",
             config_path.display()
         )
     })?;
     refuse_identity_changes(args, &before)?;
+    let mut state = state.unwrap_or_default();
 
-    // Ports and [kafka] extras have no general override: edit the file model, then resolve as the
-    // installer does, so every value gets the same checks and messages.
+    let overrides = Overrides {
+        advertise: args.advertise.clone(),
+        java_home: args.java_home.clone(),
+        heap: args.heap.clone(),
+        prefix: Some(layout.prefix.clone()),
+        force: args.force,
+        ..Overrides::default()
+    };
+    // kraftd.toml is the admin's: a flag may fill what it leaves unset (node.toml), never contradict it.
+    kraftd::config::check_flag_conflicts(&admin, &config_path, &overrides)?;
+    for (flag, key, given, set) in [
+        (
+            "--broker-port",
+            "node.broker_port",
+            args.broker_port,
+            admin.node.broker_port,
+        ),
+        (
+            "--controller-port",
+            "node.controller_port",
+            args.controller_port,
+            admin.node.controller_port,
+        ),
+    ] {
+        if let (Some(given), Some(set)) = (given, set) {
+            if i64::from(given) != set {
+                return Err(kraftd::config::conflict(
+                    &admin,
+                    &config_path,
+                    flag,
+                    key,
+                    &given.to_string(),
+                    &set.to_string(),
+                )
+                .into());
+            }
+        }
+    }
     if let Some(port) = args.broker_port {
-        file.node.broker_port = Some(i64::from(port));
+        state.node.broker_port = Some(i64::from(port));
     }
     if let Some(port) = args.controller_port {
-        file.node.controller_port = Some(i64::from(port));
+        state.node.controller_port = Some(i64::from(port));
     }
     for entry in &args.set {
         let (key, value) = entry.split_once('=').with_context(|| {
@@ -49,20 +87,29 @@ pub fn run(args: &Args) -> Result<()> {
                 "--set {entry:?}: the key is empty; expected a Kafka property name, e.g. --set log.retention.hours=72"
             );
         }
+        if let Some(set) = admin.kafka.get(key) {
+            if value.is_empty() || toml_value(value) != *set {
+                return Err(kraftd::config::conflict(
+                    &admin,
+                    &config_path,
+                    "--set",
+                    &format!("kafka.{key}"),
+                    entry,
+                    &set.to_string(),
+                )
+                .into());
+            }
+        }
         if value.is_empty() {
-            file.kafka.remove(key);
+            state.kafka.remove(key);
         } else {
-            file.kafka.insert(key.to_string(), toml_value(value));
+            state.kafka.insert(key.to_string(), toml_value(value));
         }
     }
-    let overrides = Overrides {
-        advertise: args.advertise.clone(),
-        java_home: args.java_home.clone(),
-        heap: args.heap.clone(),
-        prefix: Some(layout.prefix.clone()),
-        force: args.force,
-        ..Overrides::default()
-    };
+    let mut file = kraftd::config::merge(&admin, &state);
+    file.node
+        .prefix
+        .get_or_insert_with(|| layout.prefix.clone());
     // Advertise is always known here (the file has it, or the flag gives it): never detected.
     let settings = Settings::resolve(&file, &config_path, &overrides, &|| {
         Err(kraftd::net::AdvertiseError::NoCandidate { seen: Vec::new() })
@@ -79,25 +126,22 @@ pub fn run(args: &Args) -> Result<()> {
     kraftd::java::find_java_default(settings.java_home.as_deref())?.check_for(&dist.version)?;
 
     // Render everything before writing anything: a refused value leaves all files as they were.
-    let props = render::server_properties(&settings, &dist.version)?;
-    let log_config = render::log_config(&dist.version);
-    let props_path = settings.layout.server_properties();
-    let log_path = settings.layout.log_config(&dist.version);
-    let mut changes = Vec::new();
-    for (path, text) in [(&props_path, &props), (&log_path, &log_config)] {
-        if write_atomic(path, text.as_bytes(), 0o640)? == WriteOutcome::Written {
-            changes.push(format!("wrote {}", path.display()));
-        }
-    }
-    if kraftd::config::save_config(&config_path, &settings)? == WriteOutcome::Written {
-        changes.push(format!("wrote {}", config_path.display()));
+    let files = render::node_files(&settings, &dist.version)?;
+    render::check_hand_edits(&settings.layout, &files)?;
+    let state_path = settings.layout.node_state();
+    let state_text = kraftd::config::render_state(&kraftd::config::state_file(&settings, &admin));
+    let mut changes: Vec<String> = render::write_rendered(&settings.layout, &files)?
+        .iter()
+        .map(|p| format!("wrote {}", p.display()))
+        .collect();
+    if write_atomic(&state_path, state_text.as_bytes(), 0o640)? == WriteOutcome::Written {
+        changes.push(format!("wrote {}", state_path.display()));
     }
     if settings.layout.is_system() {
         let owner = crate::provision::lookup_kafka()?;
-        crate::provision::own_config_files(
-            owner.as_ref(),
-            &[&props_path, &log_path, &config_path],
-        )?;
+        let mut owned: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+        owned.push(&state_path);
+        crate::provision::own_config_files(owner.as_ref(), &owned)?;
     }
 
     if changes.is_empty() {
@@ -215,7 +259,7 @@ fn check_storage_matches(settings: &Settings) -> Result<()> {
     Ok(())
 }
 
-/// `--set` values typed as kraftd.toml would type them (so `72` stays an integer on write-back).
+/// `--set` values typed as kraftd.toml would type them (so `72` stays an integer in node.toml).
 fn toml_value(text: &str) -> toml::Value {
     if let Ok(i) = text.parse::<i64>() {
         toml::Value::Integer(i)

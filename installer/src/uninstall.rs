@@ -1,6 +1,6 @@
 //! `kraft-install --uninstall [--purge]`: undo a non-package install. Removes what kraft-install put
-//! there (unit, unpacked distributions and `current`, rendered files); keeps kraftd.toml and the data
-//! unless `--purge`, which is confirmed on a terminal (or with `--yes`).
+//! there (unit and its drop-in, unpacked distributions and `current`, rendered files); keeps
+//! kraftd.toml, node.toml and the data unless `--purge`, which is confirmed on a terminal (or with `--yes`).
 
 use crate::cli::Args;
 use crate::install::target_layout;
@@ -43,6 +43,11 @@ pub fn run(args: &Args) -> Result<()> {
         refuse_if_running(&layout, &config_path)?;
     }
     remove_file(&unit, &mut done)?;
+    let dropin = layout.paths_dropin();
+    remove_file(&dropin, &mut done)?;
+    if let Some(dir) = dropin.parent() {
+        remove_empty_dir(dir, &mut done);
+    }
     if systemd && done.iter().any(|d| d.contains("kafka.service")) {
         systemctl(&["daemon-reload"])?;
     }
@@ -73,6 +78,10 @@ pub fn run(args: &Args) -> Result<()> {
     // 3. Rendered files (kraftd.toml is the admin's: kept unless --purge).
     for file in [
         layout.server_properties(),
+        layout.state_dir.join("log4j.properties"),
+        layout.state_dir.join("log4j2.properties"),
+        layout.rendered_record(),
+        layout.legacy_server_properties(),
         layout.etc_dir.join("log4j.properties"),
         layout.etc_dir.join("log4j2.properties"),
     ] {
@@ -85,6 +94,9 @@ pub fn run(args: &Args) -> Result<()> {
     if args.purge {
         remove_file(&config_path, &mut done)?;
         remove_empty_dir(&layout.etc_dir, &mut done);
+        remove_file(&layout.node_state(), &mut done)?;
+        remove_file(&layout.data_dir_record(), &mut done)?;
+        remove_empty_dir(&layout.state_dir, &mut done);
         if data_dir.exists() {
             std::fs::remove_dir_all(&data_dir)
                 .with_context(|| format!("cannot remove {}", data_dir.display()))?;
@@ -99,6 +111,12 @@ pub fn run(args: &Args) -> Result<()> {
     } else {
         if config_path.exists() {
             kept.push(config_path.display().to_string());
+        }
+        if layout.node_state().exists() {
+            kept.push(format!(
+                "{} (the node's identity)",
+                layout.node_state().display()
+            ));
         }
         if data_dir.exists() {
             kept.push(format!("{} (the data)", data_dir.display()));
@@ -293,6 +311,7 @@ fn remove_empty_parents(layout: &Layout, done: &mut Vec<String>) {
         &layout.unit_dir,
         &layout.opt_dir,
         &layout.etc_dir,
+        &layout.state_dir,
         &layout.run_dir,
         &layout.data_dir,
     ] {

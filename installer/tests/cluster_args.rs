@@ -228,7 +228,7 @@ fn broker_joins_with_the_cluster_id_and_refuses_another_cluster_later() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let props = std::fs::read_to_string(prefix.join("etc/kafka/server.properties")).unwrap();
+    let props = std::fs::read_to_string(prefix.join("var/lib/kraftd/server.properties")).unwrap();
     for line in [
         "process.roles=broker",
         "node.id=4",
@@ -251,13 +251,13 @@ fn broker_joins_with_the_cluster_id_and_refuses_another_cluster_later() {
         meta.contains(&format!("cluster.id={CID}")) && meta.contains("node.id=4"),
         "{meta}"
     );
-    let toml = std::fs::read_to_string(prefix.join("etc/kafka/kraftd.toml")).unwrap();
+    let toml = std::fs::read_to_string(prefix.join("var/lib/kraftd/node.toml")).unwrap();
     assert!(
         toml.contains("role = \"broker\"") && toml.contains(&format!("controllers = \"{VOTERS}\"")),
         "{toml}"
     );
 
-    // Re-run from kraftd.toml alone: nothing changes.
+    // Re-run without flags (kraftd.toml + node.toml): nothing changes.
     let before = snapshot(tmp.path());
     let out = install(&prefix, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -312,7 +312,7 @@ fn first_voter_founds_the_cluster_and_prints_the_join_command() {
         )),
         "{summary}"
     );
-    let props = std::fs::read_to_string(prefix.join("etc/kafka/server.properties")).unwrap();
+    let props = std::fs::read_to_string(prefix.join("var/lib/kraftd/server.properties")).unwrap();
     assert!(
         props.lines().any(|l| l == "process.roles=controller"),
         "{props}"

@@ -34,6 +34,7 @@ fn http_download_installs_4x_rerun_is_noop_and_broker_serves() {
     let tmp = tempfile::tempdir().unwrap();
     let prefix = tmp.path().join("node");
     let (port, _) = preplace_config(&prefix, "");
+    let admin_toml = std::fs::read_to_string(prefix.join("etc/kafka/kraftd.toml")).unwrap();
     let sha = sha512_hex(&tgz);
     let url = server.url(&url_path);
     let p = prefix_arg(&prefix);
@@ -60,23 +61,28 @@ fn http_download_installs_4x_rerun_is_noop_and_broker_serves() {
         "expected the tarball and its .sha512 to be fetched once each"
     );
     for f in [
-        "etc/kafka/server.properties",
-        "etc/kafka/log4j2.properties",
+        "var/lib/kraftd/server.properties",
+        "var/lib/kraftd/log4j2.properties",
         "etc/systemd/system/kafka.service",
     ] {
         assert!(prefix.join(f).is_file(), "{f} missing");
     }
     assert!(prefix.join("var/lib/kafka/data/meta.properties").is_file());
     let toml = std::fs::read_to_string(prefix.join("etc/kafka/kraftd.toml")).unwrap();
+    assert_eq!(
+        toml, admin_toml,
+        "kraft-install wrote to the admin's kraftd.toml"
+    );
+    let state = std::fs::read_to_string(prefix.join("var/lib/kraftd/node.toml")).unwrap();
     assert!(
-        toml.contains("an admin's comment that must survive"),
-        "write-back lost the comment:\n{toml}"
+        state.contains("cluster_id = ") && state.contains("advertise = \"127.0.0.1\""),
+        "node.toml lacks resolved values:\n{state}"
     );
     assert!(
-        toml.contains("cluster_id"),
-        "write-back lacks the cluster id:\n{toml}"
+        !state.contains("broker_port"),
+        "node.toml copies a value kraftd.toml sets:\n{state}"
     );
-    let props = std::fs::read_to_string(prefix.join("etc/kafka/server.properties")).unwrap();
+    let props = std::fs::read_to_string(prefix.join("var/lib/kraftd/server.properties")).unwrap();
     assert!(
         props.contains(&format!(
             "advertised.listeners=PLAINTEXT://127.0.0.1:{port}"
@@ -199,7 +205,7 @@ fn mirror_failover_installs_37_which_serves() {
         stderr(&out).contains(&dead) || stdout(&out).contains(&dead),
         "the failed mirror should be reported"
     );
-    assert!(prefix.join("etc/kafka/log4j.properties").is_file());
+    assert!(prefix.join("var/lib/kraftd/log4j.properties").is_file());
     assert!(
         !prefix.join("etc/systemd/system/kafka.service").exists(),
         "--no-systemd wrote a unit"
@@ -239,9 +245,15 @@ fn local_tarball_and_directory_installs_detect_the_version_from_the_jars() {
         Path::new(&format!("kafka_2.13-{V4}"))
     );
     let toml = std::fs::read_to_string(a.join("etc/kafka/kraftd.toml")).unwrap();
+    assert_eq!(
+        toml,
+        kraftd::config::DEFAULT_CONFIG_TEMPLATE,
+        "an absent kraftd.toml is created as the template"
+    );
+    let state = std::fs::read_to_string(a.join("var/lib/kraftd/node.toml")).unwrap();
     assert!(
-        toml.contains(&format!("kafka_version = \"{V4}\"")),
-        "{toml}"
+        state.contains(&format!("kafka_version = \"{V4}\"")),
+        "{state}"
     );
 
     let b = tmp.path().join("b");
@@ -257,10 +269,10 @@ fn local_tarball_and_directory_installs_detect_the_version_from_the_jars() {
         "--no-systemd",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let toml = std::fs::read_to_string(b.join("etc/kafka/kraftd.toml")).unwrap();
+    let state = std::fs::read_to_string(b.join("var/lib/kraftd/node.toml")).unwrap();
     assert!(
-        toml.contains(&format!("kafka_version = \"{V3}\"")),
-        "{toml}"
+        state.contains(&format!("kafka_version = \"{V3}\"")),
+        "{state}"
     );
     assert!(b.join("var/lib/kafka/data/meta.properties").is_file());
     let before = snapshot(&b);
@@ -668,6 +680,86 @@ fn unknown_toml_key_and_bad_syntax_are_refused_with_position() {
         &["--dist", &d, "--advertise", "127.0.0.1"],
         78,
         &["node.id", "--node-id"],
+    );
+}
+
+#[test]
+fn a_flag_contradicting_kraftd_toml_is_refused_and_nothing_is_written() {
+    let (tmp, prefix) = fresh();
+    let etc = prefix.join("etc/kafka");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(
+        etc.join("kraftd.toml"),
+        "# mine\n[node]\nid = 3\n\n[java]\nheap = \"512M\"\n",
+    )
+    .unwrap();
+    let d = fixture_dir(V4).display().to_string();
+    // Both values, kraftd.toml's line and both fixes are named.
+    assert_refused(
+        tmp.path(),
+        &prefix,
+        &["--dist", &d, "--advertise", "127.0.0.1", "--node-id", "4"],
+        78,
+        &[
+            "--node-id 4",
+            "id = \"3\"",
+            "kraftd.toml:3",
+            "drop --node-id",
+            "edit id in",
+        ],
+    );
+    assert_refused(
+        tmp.path(),
+        &prefix,
+        &["--dist", &d, "--advertise", "127.0.0.1", "--heap", "1G"],
+        78,
+        &["--heap 1G", "\"512M\""],
+    );
+}
+
+#[test]
+fn an_old_etc_server_properties_is_left_alone_and_named_once() {
+    let (_tmp, prefix) = fresh();
+    let etc = prefix.join("etc/kafka");
+    std::fs::create_dir_all(&etc).unwrap();
+    let legacy = etc.join("server.properties");
+    std::fs::write(
+        &legacy,
+        "# rendered by an earlier kraft-install, then edited by hand\nnum.partitions=7\n",
+    )
+    .unwrap();
+    let p = prefix_arg(&prefix);
+    let d = fixture_dir(V4).display().to_string();
+    let args = [
+        "--prefix",
+        &p,
+        "--dist",
+        &d,
+        "--advertise",
+        "127.0.0.1",
+        "--no-systemd",
+    ];
+    let out = kraft_install(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{} (rendered by an earlier kraft-install) is no longer read and was left alone",
+            legacy.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("[kafka] table"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&legacy).unwrap(),
+        "# rendered by an earlier kraft-install, then edited by hand\nnum.partitions=7\n"
+    );
+    let out = kraft_install(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("no longer read"),
+        "said twice: {}",
+        stderr(&out)
     );
 }
 

@@ -57,10 +57,11 @@ fn uninstall_keeps_config_and_data_and_purge_removes_them_and_nothing_else() {
     assert!(out.status.success(), "uninstall failed: {}", stderr(&out));
     for gone in [
         "etc/systemd/system/kafka.service",
+        "etc/systemd/system/kafka.service.d/kraftd-paths.conf",
         "opt/kafka/current",
         "opt/kafka/kafka_2.13-4.1.1",
-        "etc/kafka/server.properties",
-        "etc/kafka/log4j2.properties",
+        "var/lib/kraftd/server.properties",
+        "var/lib/kraftd/log4j2.properties",
     ] {
         assert!(
             std::fs::symlink_metadata(prefix.join(gone)).is_err(),
@@ -118,8 +119,10 @@ fn reconfigure_changes_the_advertised_address_and_keeps_the_identity() {
     let prefix = tmp.path().join("node");
     let (broker, controller) = install(&prefix, V3, false);
     let p = prefix.display().to_string();
-    let props_path = prefix.join("etc/kafka/server.properties");
+    let props_path = prefix.join("var/lib/kraftd/server.properties");
     let toml_path = prefix.join("etc/kafka/kraftd.toml");
+    let state_path = prefix.join("var/lib/kraftd/node.toml");
+    let toml_before = std::fs::read(&toml_path).unwrap();
     let meta_path = prefix.join("var/lib/kafka/data/meta.properties");
     let meta_before = std::fs::read(&meta_path).unwrap();
     let cluster_line = |text: &str| {
@@ -127,8 +130,8 @@ fn reconfigure_changes_the_advertised_address_and_keeps_the_identity() {
             .find(|l| l.starts_with("cluster_id"))
             .map(str::to_string)
     };
-    let cluster_before = cluster_line(&std::fs::read_to_string(&toml_path).unwrap())
-        .expect("cluster_id written by install");
+    let cluster_before = cluster_line(&std::fs::read_to_string(&state_path).unwrap())
+        .expect("cluster_id recorded by install");
 
     // Identity changes are refused (exit 78) with nothing changed.
     let before = snapshot(&prefix);
@@ -175,11 +178,13 @@ fn reconfigure_changes_the_advertised_address_and_keeps_the_identity() {
         "{props}"
     );
     assert!(props.contains("log.retention.hours=72"), "{props}");
-    let toml = std::fs::read_to_string(&toml_path).unwrap();
-    assert!(
-        toml.contains("advertise = \"::1\"") && toml.contains("# admin note"),
-        "{toml}"
+    assert_eq!(
+        std::fs::read(&toml_path).unwrap(),
+        toml_before,
+        "--reconfigure wrote kraftd.toml"
     );
+    let toml = std::fs::read_to_string(&state_path).unwrap();
+    assert!(toml.contains("advertise = \"::1\""), "{toml}");
     assert_eq!(
         cluster_line(&toml).as_ref(),
         Some(&cluster_before),

@@ -10,8 +10,11 @@ pub struct Layout {
     pub prefix: PathBuf,
     /// `/opt/kafka`: unpacked distributions and the `current` symlink.
     pub opt_dir: PathBuf,
-    /// `/etc/kafka`: kraftd.toml, server.properties, the log config.
+    /// `/etc/kafka`: kraftd.toml, the admin's file (kraftd never writes it once it exists).
     pub etc_dir: PathBuf,
+    /// `/var/lib/kraftd`: state kraftd owns — node.toml (values kraft-install resolved), the rendered
+    /// server.properties and log config, and the record of what was rendered.
+    pub state_dir: PathBuf,
     /// `/var/lib/kafka/data`: Kafka's log.dirs (and metadata log).
     pub data_dir: PathBuf,
     /// `/etc/systemd/system`: where the unit goes.
@@ -29,6 +32,7 @@ impl Layout {
             prefix: prefix.to_path_buf(),
             opt_dir: under("/opt/kafka"),
             etc_dir: under("/etc/kafka"),
+            state_dir: under("/var/lib/kraftd"),
             data_dir: data_dir
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| under("/var/lib/kafka/data")),
@@ -45,15 +49,39 @@ impl Layout {
     pub fn config_file(&self) -> PathBuf {
         self.etc_dir.join("kraftd.toml")
     }
+    /// Rendered by kraft-install and on every `kraftd run` from kraftd.toml + node.toml.
     pub fn server_properties(&self) -> PathBuf {
+        self.state_dir.join("server.properties")
+    }
+    /// Where releases before the state dir rendered server.properties; no longer read.
+    pub fn legacy_server_properties(&self) -> PathBuf {
         self.etc_dir.join("server.properties")
+    }
+    /// node.toml: the values kraft-install resolved (kraftd.toml's schema), applied where kraftd.toml
+    /// is silent, and the identity the data was provisioned with.
+    pub fn node_state(&self) -> PathBuf {
+        self.state_dir.join("node.toml")
+    }
+    /// sha256sum-style record of the files kraftd rendered (hand edits are detected against it).
+    pub fn rendered_record(&self) -> PathBuf {
+        self.state_dir.join("rendered.sha256")
+    }
+    /// One line: the configured data directory, for package scripts that run without kraftd (purge).
+    pub fn data_dir_record(&self) -> PathBuf {
+        self.state_dir.join("data-dir")
+    }
+    /// The systemd drop-in with the configured paths (`ReadWritePaths=` for the data directory).
+    pub fn paths_dropin(&self) -> PathBuf {
+        self.unit_dir
+            .join("kafka.service.d")
+            .join("kraftd-paths.conf")
     }
     /// The stdout-only log config: log4j 1.x properties for Kafka 3.x, log4j2 properties for 4.x.
     pub fn log_config(&self, version: &crate::KafkaVersion) -> PathBuf {
         if version.major >= 4 {
-            self.etc_dir.join("log4j2.properties")
+            self.state_dir.join("log4j2.properties")
         } else {
-            self.etc_dir.join("log4j.properties")
+            self.state_dir.join("log4j.properties")
         }
     }
     /// `/opt/kafka/current`, the symlink to the active distribution.
@@ -65,5 +93,19 @@ impl Layout {
     }
     pub fn pid_file(&self) -> PathBuf {
         self.run_dir.join("kraftd.pid")
+    }
+
+    /// The install prefix a config path implies when kraftd.toml names none:
+    /// `<P>/etc/kafka/kraftd.toml` → P, anything else → "/".
+    pub fn prefix_of_config(config: &Path) -> PathBuf {
+        let parent = config.parent();
+        let etc_kafka = parent.filter(|p| p.ends_with("etc/kafka"));
+        match etc_kafka
+            .and_then(|p| p.parent())
+            .and_then(|etc| etc.parent())
+        {
+            Some(prefix) if !prefix.as_os_str().is_empty() => prefix.to_path_buf(),
+            _ => PathBuf::from("/"),
+        }
     }
 }

@@ -2,14 +2,15 @@
 //!
 //! Flow (as in zincati): TOML text → `ConfigFile` (serde, `deny_unknown_fields`, errors with
 //! line/column) → merged with `Overrides` from the CLI → `Settings::resolve` → typed, checked
-//! values → `Settings::to_config_file` + `render_config` write the resolved truth back, keeping
-//! the admin's comments.
+//! values. kraftd.toml is the admin's; what kraft-install resolves goes to node.toml in the state
+//! dir (`state`), which applies where kraftd.toml is silent.
 
 mod cluster;
 mod file;
 mod kafka;
 mod layout;
 mod settings;
+mod state;
 mod write;
 
 pub use cluster::{
@@ -22,8 +23,12 @@ pub use kafka::{INSTALLER_OWNED_KEYS, kafka_property_value};
 pub use layout::Layout;
 pub use settings::{
     ConfigError, DEFAULT_BROKER_PORT, DEFAULT_CONTROLLER_PORT, DEFAULT_NODE_ID,
-    DEFAULT_STOP_TIMEOUT, MAX_NODE_ID, NodeId, Overrides, Settings, default_heap, parse_heap,
-    total_memory_bytes,
+    DEFAULT_STOP_TIMEOUT, MAX_NODE_ID, NodeId, Overrides, Settings, default_heap, merge_with_state,
+    parse_heap, state_path, total_memory_bytes,
+};
+pub use state::{
+    STATE_HEADER, check_flag_conflicts, conflict, identity_changes, identity_error, merge,
+    render_state, state_file,
 };
 pub use write::{DEFAULT_CONFIG_TEMPLATE, render_config, save_config};
 

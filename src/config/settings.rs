@@ -43,7 +43,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The daemon's config file is missing (kraft-install has not run).
-    #[error("{}: not found; run kraft-install first (it writes this file)", path.display())]
+    #[error("{}: not found; run kraft-install first (it creates this file when absent)", path.display())]
     NotFound { path: PathBuf },
     /// A value that parses but is not acceptable; the text names value, origin and fix.
     #[error("{0}")]
@@ -448,21 +448,30 @@ impl Settings {
         })
     }
 
-    /// Read and validate a config file (the daemon's path: no overrides, must be complete). Never
-    /// detects an address: `node.advertise` and `node.cluster_id` must be in the file, as
-    /// kraft-install writes them. A host name there is accepted as `--force` would (the installer
-    /// already checked it with the operator present).
+    /// Read and validate a node's settings (the daemon's path: no overrides, must be complete):
+    /// kraftd.toml over node.toml (the state kraft-install wrote) over defaults. Never detects an
+    /// address: `advertise` and `cluster_id` must come from one of the two files. A host name there
+    /// is accepted as `--force` would (the installer already checked it with the operator present).
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-        let file = ConfigFile::load(path)?.ok_or_else(|| ConfigError::NotFound {
+        Settings::load_with_state(path).map(|(settings, _)| settings)
+    }
+
+    /// `load`, also returning node.toml's content (None when there is none) for the identity check.
+    pub fn load_with_state(path: &Path) -> Result<(Settings, Option<ConfigFile>), ConfigError> {
+        let admin = ConfigFile::load(path)?.ok_or_else(|| ConfigError::NotFound {
             path: path.to_path_buf(),
         })?;
+        let (merged, state) = merge_with_state(&admin, path)?;
         for (key, value) in [
-            ("advertise", file.node.advertise.is_some()),
-            ("cluster_id", file.node.cluster_id.is_some()),
+            ("advertise", merged.node.advertise.is_some()),
+            ("cluster_id", merged.node.cluster_id.is_some()),
         ] {
             if !value {
                 return Err(ConfigError::Invalid(format!(
-                    "{}: [node] {key} is not set; kraftd needs the value kraft-install chose: re-run kraft-install (it writes it back) or set it",
+                    "{}: [node] {key} is not set, and {} has no value kraft-install chose: run kraft-install \
+                     (it records the value there) or set {key} in {}",
+                    path.display(),
+                    state_path(&admin, path).display(),
                     path.display()
                 )));
             }
@@ -472,9 +481,10 @@ impl Settings {
             ..Overrides::default()
         };
         // node.advertise is set (checked above), so detection is never consulted.
-        Settings::resolve(&file, path, &ov, &|| {
+        let settings = Settings::resolve(&merged, path, &ov, &|| {
             Err(AdvertiseError::NoCandidate { seen: Vec::new() })
-        })
+        })?;
+        Ok((settings, state))
     }
 
     /// The host text for `advertised.listeners` and `controller.quorum.voters`: the host name if
@@ -553,6 +563,35 @@ impl Settings {
             positions: Default::default(),
         }
     }
+}
+
+/// node.toml of the node whose kraftd.toml is `admin` at `path`: under the file's `prefix`, else
+/// the prefix the path implies (`<P>/etc/kafka/kraftd.toml` → P).
+pub fn state_path(admin: &ConfigFile, path: &Path) -> PathBuf {
+    let prefix = admin
+        .node
+        .prefix
+        .clone()
+        .unwrap_or_else(|| Layout::prefix_of_config(path));
+    Layout::new(&prefix, None).node_state()
+}
+
+/// kraftd.toml (`admin`) merged over its node.toml, which may be absent. The merged file carries the
+/// prefix explicitly so the layout does not depend on where the merge happened.
+pub fn merge_with_state(
+    admin: &ConfigFile,
+    path: &Path,
+) -> Result<(ConfigFile, Option<ConfigFile>), ConfigError> {
+    let state_file = state_path(admin, path);
+    let state = ConfigFile::load(&state_file)?;
+    let mut merged = match &state {
+        Some(state) => super::state::merge(admin, state),
+        None => admin.clone(),
+    };
+    if merged.node.prefix.is_none() {
+        merged.node.prefix = Some(Layout::prefix_of_config(path));
+    }
+    Ok((merged, state))
 }
 
 fn listener_host(ip: IpAddr) -> String {

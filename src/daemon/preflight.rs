@@ -1,5 +1,6 @@
-//! Pre-start checks shared by `kraftd validate` and `kraftd run`: config, rendered files, the Kafka
-//! distribution, Java, formatted storage, free listener ports. Read-only: nothing here changes a file.
+//! Pre-start checks shared by `kraftd validate` and `kraftd run`: config (kraftd.toml over node.toml),
+//! the recorded identity, hand-edited rendered files, the Kafka distribution, Java, formatted storage,
+//! free listener ports. Read-only: nothing here changes a file (`kraftd run` then writes `rendered`).
 
 use super::DaemonError;
 use crate::{KafkaDist, Settings};
@@ -16,6 +17,8 @@ pub struct PreparedNode {
     pub java: PathBuf,
     pub server_properties: PathBuf,
     pub log_config: PathBuf,
+    /// server.properties and the log config as this start renders them (written by `kraftd run`).
+    pub rendered: Vec<crate::render::Rendered>,
 }
 
 /// Load and validate the config file (exit 78 on any problem; the config module's messages already
@@ -29,17 +32,7 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
     let layout = &settings.layout;
     let server_properties = layout.server_properties();
     let log_config = layout.log_config(&settings.kafka_version);
-    for (what, path) in [
-        ("server.properties", &server_properties),
-        ("log config", &log_config),
-    ] {
-        if !path.is_file() {
-            return Err(DaemonError::Config(anyhow!(
-                "{what} {} is missing: run kraft-install to render it",
-                path.display()
-            )));
-        }
-    }
+    check_identity(settings)?;
 
     let dist_home = layout.dist_current();
     if !dist_home.join("libs").is_dir() {
@@ -66,6 +59,11 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
         )));
     }
 
+    let rendered =
+        crate::render::node_files(settings, &dist.version).map_err(DaemonError::Config)?;
+    crate::render::check_hand_edits(layout, &rendered)
+        .map_err(|e| DaemonError::Config(anyhow!(e)))?;
+
     let java = find_java(settings)?;
     check_storage(settings)?;
     Ok(PreparedNode {
@@ -74,7 +72,24 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
         java,
         server_properties,
         log_config,
+        rendered,
     })
+}
+
+/// Node id, cluster id, role, voter set and data dir must be what node.toml recorded at
+/// provisioning (the data is formatted for them): a change in kraftd.toml is refused, data untouched.
+pub fn check_identity(settings: &Settings) -> Result<(), DaemonError> {
+    let state_path = settings.layout.node_state();
+    let recorded = crate::config::ConfigFile::load(&state_path)
+        .map_err(|e| DaemonError::Config(anyhow!(e)))?;
+    let Some(recorded) = recorded else {
+        return Ok(());
+    };
+    let changes = crate::config::identity_changes(&recorded, settings);
+    match crate::config::identity_error(&changes, &settings.layout.config_file(), &state_path) {
+        Some(e) => Err(DaemonError::Config(anyhow!(e))),
+        None => Ok(()),
+    }
 }
 
 /// The `java` to run (config `java.home`, else JAVA_HOME, PATH, /usr/lib/jvm — see `crate::java`),

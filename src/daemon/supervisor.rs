@@ -49,6 +49,13 @@ async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> 
     let node = preflight::check_node(&settings)?;
     preflight::check_ports_free(&settings)?;
     let _pid_file = PidFile::create(&settings.layout.pid_file()).map_err(DaemonError::Failure)?;
+    // One source of truth: server.properties and the log config follow kraftd.toml on every start
+    // (unchanged bytes leave the files untouched; a hand-edited file was refused by check_node).
+    for path in crate::render::write_rendered(&settings.layout, &node.rendered)
+        .map_err(DaemonError::Config)?
+    {
+        log::info!("rendered {} from {}", path.display(), config.display());
+    }
     Supervisor::start(node, sink)?.supervise(signals).await
 }
 

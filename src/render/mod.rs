@@ -3,8 +3,11 @@
 //! Output is deterministic (fixed key order, extra properties sorted) so an idempotent re-run can
 //! compare bytes and leave an unchanged file untouched.
 
+mod files;
 mod log_config;
 mod properties;
+
+pub use files::{Rendered, check_hand_edits, node_files, write_rendered};
 
 pub use log_config::log_config;
 pub use properties::{escape_key, escape_value};
@@ -200,9 +203,12 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
     );
     let _ = writeln!(
         out,
-        "# Do not edit: changes are overwritten. Put extra Kafka settings in the [kafka]"
+        "# Do not edit: kraftd renders this file on every start and refuses a hand-edited one."
     );
-    let _ = writeln!(out, "# table of kraftd.toml and re-run kraft-install.");
+    let _ = writeln!(
+        out,
+        "# Put extra Kafka settings in the [kafka] table of kraftd.toml and restart kafka."
+    );
     for (key, value) in &defaults {
         if settings.extra_properties.contains_key(*key) {
             continue;

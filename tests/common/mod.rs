@@ -86,8 +86,8 @@ pub fn provision_node(version: &str) -> TestNode {
     provision_node_with(version, NodeOptions::default())
 }
 
-/// Provision a node the way `kraft-install --prefix` lays it out: kraftd.toml, server.properties and
-/// the stdout-only log config in etc/kafka, opt/kafka/current → the fixture distribution, storage
+/// Provision a node the way `kraft-install --prefix` lays it out: kraftd.toml in etc/kafka,
+/// node.toml, server.properties and the stdout-only log config in var/lib/kraftd, opt/kafka/current → the fixture distribution, storage
 /// formatted with Kafka's own StorageTool (through kraftd's render/storage library, as kraft-install
 /// does). The ONE place to swap in the installer later.
 pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
@@ -129,20 +129,16 @@ pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
     let config = etc.join("kraftd.toml");
     std::fs::write(&config, toml).unwrap();
 
-    // Render and format with the same library functions kraft-install uses.
+    // Render, record the resolved identity (node.toml) and format with the same library functions
+    // kraft-install uses.
     let settings = kraftd::Settings::load(&config).expect("test kraftd.toml loads");
     let kafka_version = settings.kafka_version;
     let server_properties = settings.layout.server_properties();
-    std::fs::write(
-        &server_properties,
-        kraftd::render::server_properties(&settings, &kafka_version).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(
-        settings.layout.log_config(&kafka_version),
-        kraftd::render::log_config(&kafka_version),
-    )
-    .unwrap();
+    let files = kraftd::render::node_files(&settings, &kafka_version).unwrap();
+    kraftd::render::write_rendered(&settings.layout, &files).unwrap();
+    let admin = kraftd::config::ConfigFile::load(&config).unwrap().unwrap();
+    let state = kraftd::config::render_state(&kraftd::config::state_file(&settings, &admin));
+    std::fs::write(settings.layout.node_state(), state).unwrap();
     if !opts.unformatted {
         let dist = kraftd::KafkaDist::open(&settings.layout.dist_current()).unwrap();
         let java = kraftd::java::find_java_default(None).expect("a Java runtime for the tests");

@@ -135,7 +135,7 @@ e2e_in test -s /var/lib/kafka/data/meta.properties ||
       e2e_fail "postinst did not provision: no /var/lib/kafka/data/meta.properties (postinst/kraft-install output above)"; }
 cluster_id=$(e2e_in sed -n 's/^cluster.id=//p' /var/lib/kafka/data/meta.properties)
 e2e_check "postinst provisioned the node with the bundled Kafka (cluster id $cluster_id)"
-adv=$(e2e_in bash -c "grep -rh '^advertised.listeners=' /etc/kafka/ 2>/dev/null | head -n1")
+adv=$(e2e_in bash -c "grep -h '^advertised.listeners=' /var/lib/kraftd/server.properties 2>/dev/null | head -n1")
 [[ "$adv" == *"$E2E_IP:9092"* ]] || e2e_fail "advertised.listeners is '$adv', expected the container's address $E2E_IP:9092"
 e2e_check "advertised address detected: $adv"
 
@@ -266,14 +266,13 @@ fi
 # ---------------------------------------------------------------------------------------------------
 e2e_step "9. the rpm: contents and scriptlets, then rpm -i --nodeps in a fresh container"
 rpm -qlp "$rpm1" >"$work/rpm-files.txt" 2>/dev/null || e2e_fail "rpm -qlp $rpm1 failed"
-for f in /usr/bin/kraftd /usr/bin/kraft-install /usr/lib/systemd/system/kafka.service /etc/kafka/kraftd.toml \
+for f in /usr/bin/kraftd /usr/bin/kraft-install /usr/lib/systemd/system/kafka.service /usr/share/kraftd/kraftd.toml \
          /usr/lib/sysusers.d/kraftd.conf /usr/lib/tmpfiles.d/kraftd.conf /usr/lib/kraftd/package-provision \
          "$kdir_in/libs/$kname.jar" /usr/share/man/man1/kraftd.1.gz; do
     grep -qx "$f" "$work/rpm-files.txt" || e2e_fail "rpm lacks $f"
 done
-rpm -qp --configfiles "$rpm1" 2>/dev/null | grep -qx /etc/kafka/kraftd.toml || e2e_fail "rpm: kraftd.toml not %config"
-rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm1" 2>/dev/null | grep -qx 'cn /etc/kafka/kraftd.toml' ||
-    e2e_fail "rpm: /etc/kafka/kraftd.toml is not %config(noreplace) (file flags 'cn')"
+! grep -qx /etc/kafka/kraftd.toml "$work/rpm-files.txt" ||
+    e2e_fail "rpm ships /etc/kafka/kraftd.toml: it is the admin's file, created by %post only when absent"
 rpm -qp --provides "$rpm1" 2>/dev/null | grep -qx "bundled(kafka) = $kv" || e2e_fail "rpm does not record 'bundled(kafka) = $kv'"
 rpm -qp --requires "$rpm1" 2>/dev/null | grep -q 'java-17-openjdk-headless' || e2e_fail "rpm does not require a Java 17 runtime"
 rpm -qp --scripts "$rpm1" >"$work/rpm-scripts.txt" 2>/dev/null
@@ -281,7 +280,7 @@ for want in 'postinstall scriptlet' 'package-provision' 'preset kafka.service' '
              'stop kafka.service' 'posttrans scriptlet' 'try-restart kafka.service'; do
     grep -q "$want" "$work/rpm-scripts.txt" || e2e_fail "rpm scriptlets lack '$want'"
 done
-e2e_check "rpm: files, %config(noreplace) kraftd.toml, Provides bundled(kafka) = $kv, Java requirement, scriptlets"
+e2e_check "rpm: files, default kraftd.toml in /usr/share/kraftd (not /etc), Provides bundled(kafka) = $kv, Java requirement, scriptlets"
 
 e2e_boot rpm
 bootstrap="$E2E_IP:9092"

@@ -214,7 +214,8 @@ pub struct Broker {
 impl Broker {
     pub fn start(prefix: &Path, version: &str) -> Broker {
         let dist = prefix.join("opt/kafka/current");
-        let etc = prefix.join("etc/kafka");
+        // The rendered files live in the state dir (kraftd renders them there on every start).
+        let etc = prefix.join("var/lib/kraftd");
         let log_arg = if version.starts_with('3') {
             format!(
                 "-Dlog4j.configuration=file:{}",
