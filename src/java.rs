@@ -2,9 +2,16 @@
 
 use crate::dist::KafkaVersion;
 use std::ffi::OsStr;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long `java -version` may take. A healthy JVM answers in well under a second; a slow disk or
+/// a loaded box may need a few, a wrapper script waiting on something never answers.
+pub const VERSION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A Java runtime that was found and run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +40,13 @@ pub enum JavaError {
     #[error("cannot run {} -version: {reason}. Fix or remove it, or pass --java-home DIR", .java.display())]
     CannotRun { java: PathBuf, reason: String },
 
+    #[error(
+        "{} -version did not finish within {} s and was killed. Check that this java works \
+         (run `{} -version` by hand), or pass --java-home DIR with a working Java",
+        .java.display(), .seconds, .java.display()
+    )]
+    Hung { java: PathBuf, seconds: u64 },
+
     #[error("cannot read a version from `{} -version` output: {output:?}. Pass --java-home with a standard JDK/JRE", .java.display())]
     UnknownVersion { java: PathBuf, output: String },
 
@@ -50,15 +64,15 @@ pub enum JavaError {
 }
 
 impl JavaRuntime {
-    /// Run `java -version` and parse its banner.
+    /// Run `java -version` (at most [`VERSION_TIMEOUT`]) and parse its banner.
     pub fn probe(java: &Path) -> Result<JavaRuntime, JavaError> {
-        let out = Command::new(java)
-            .arg("-version")
-            .output()
-            .map_err(|e| JavaError::CannotRun {
-                java: java.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+        Self::probe_within(java, VERSION_TIMEOUT)
+    }
+
+    /// [`JavaRuntime::probe`] with an explicit limit: a `java` that has not exited by then is killed
+    /// (with everything it started) and reported as [`JavaError::Hung`].
+    pub fn probe_within(java: &Path, limit: Duration) -> Result<JavaRuntime, JavaError> {
+        let out = run_limited(java, limit)?;
         // `java -version` prints to stderr; some wrappers use stdout.
         let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stdout));
@@ -68,10 +82,11 @@ impl JavaRuntime {
                 reason: format!("exited with {}: {}", out.status, text.trim()),
             });
         }
-        let (version, major) = parse_java_version(&text).ok_or_else(|| JavaError::UnknownVersion {
-            java: java.to_path_buf(),
-            output: text.trim().to_string(),
-        })?;
+        let (version, major) =
+            parse_java_version(&text).ok_or_else(|| JavaError::UnknownVersion {
+                java: java.to_path_buf(),
+                output: text.trim().to_string(),
+            })?;
         Ok(JavaRuntime {
             java: java.to_path_buf(),
             major,
@@ -109,11 +124,76 @@ impl JavaRuntime {
     }
 }
 
+/// Run `<java> -version` in its own process group; kill the whole group when it outlives `limit`
+/// (a wrapper script's children would otherwise keep the output pipes open).
+fn run_limited(java: &Path, limit: Duration) -> Result<Output, JavaError> {
+    let cannot = |e: std::io::Error| JavaError::CannotRun {
+        java: java.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut child = Command::new(java)
+        .arg("-version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(cannot)?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait().map_err(cannot)? {
+            Some(status) => break status,
+            None if Instant::now() >= deadline => {
+                // SAFETY: kill(2) on the child's own process group (process_group(0) above).
+                unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+                let _ = child.wait();
+                let _ = (stdout.join(), stderr.join());
+                return Err(JavaError::Hung {
+                    java: java.to_path_buf(),
+                    seconds: limit.as_secs(),
+                });
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    // The group may outlive its leader (a wrapper that forked): make sure the pipes close.
+    // SAFETY: as above; ESRCH when the group is already gone is fine.
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
 /// Parse `java -version` output: `openjdk version "17.0.15" …`, `java version "1.8.0_392"` (→ 8),
 /// `"21"`, `"11.0.2"`, `"21-ea"`. Returns the quoted string and the feature version.
 pub fn parse_java_version(output: &str) -> Option<(String, u32)> {
     for line in output.lines() {
-        let Some(idx) = line.find(" version \"") else { continue };
+        let Some(idx) = line.find(" version \"") else {
+            continue;
+        };
         let rest = &line[idx + " version \"".len()..];
         let quoted = &rest[..rest.find('"')?];
         let leading_number = |s: &str| -> Option<u32> {
@@ -161,7 +241,10 @@ pub fn find_java(
                 Err(e) => log::warn!("ignoring JAVA_HOME: {e}"),
             }
         } else {
-            log::warn!("ignoring JAVA_HOME={}: no executable bin/java there", home.display());
+            log::warn!(
+                "ignoring JAVA_HOME={}: no executable bin/java there",
+                home.display()
+            );
         }
     }
 
@@ -244,6 +327,22 @@ mod tests {
     }
 
     #[test]
+    fn a_hanging_java_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let java = dir.path().join("java");
+        // A wrapper whose child keeps the output pipes open: the probe must not wait for it.
+        std::fs::write(&java, "#!/bin/sh\nsleep 600 &\nsleep 600\n").unwrap();
+        std::fs::set_permissions(&java, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let err = JavaRuntime::probe_within(&java, Duration::from_millis(300)).unwrap_err();
+        assert!(matches!(err, JavaError::Hung { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&java.display().to_string()) && text.contains("--java-home"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn requirement_per_kafka_major() {
         let rt = |major| JavaRuntime {
             java: "/x/bin/java".into(),
@@ -256,7 +355,9 @@ mod tests {
         assert!(rt(11).check_for(&k3).is_ok());
         let err = rt(11).check_for(&k4).unwrap_err().to_string();
         assert!(
-            err.contains("/x/bin/java") && err.contains("Java 11") && err.contains("openjdk-17-jre-headless"),
+            err.contains("/x/bin/java")
+                && err.contains("Java 11")
+                && err.contains("openjdk-17-jre-headless"),
             "{err}"
         );
         assert!(rt(8).check_for(&k3).is_err());
