@@ -21,7 +21,8 @@ Exit codes:
   1   a step failed (download, format, systemctl, I/O)
   2   invalid command line
   65  the data directory belongs to another cluster or node: nothing was changed
-  69  Java or the Kafka distribution is missing or unusable
+  69  Java or the Kafka distribution is missing or unusable (also: `java -version` hangs)
+  75  another kraft-install is working on the same target (waited --lock-timeout): nothing was changed
   78  invalid configuration (kraftd.toml, a flag value, the advertised address)
 
 Other modes:
@@ -146,6 +147,11 @@ pub struct Args {
     /// (`--set KEY=`) removes it. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE", requires = "reconfigure", action = ArgAction::Append)]
     pub set: Vec<String>,
+
+    /// How long to wait for another kraft-install working on the same target (every mode takes
+    /// one lock per target) before giving up with exit 75; 0 refuses at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::install_lock::DEFAULT_WAIT.as_secs())]
+    pub lock_timeout: u64,
 
     /// More output (repeat for debug output).
     #[arg(short, long, action = ArgAction::Count)]
