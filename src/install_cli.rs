@@ -7,7 +7,8 @@ use std::path::PathBuf;
 const AFTER_HELP: &str = "\
 Steps, each idempotent (a second run changes nothing):
   1. read /etc/kafka/kraftd.toml (flags override it) and write the resolved config back
-  2. get Kafka (--dist, or download from the mirrors), verify SHA-512, unpack to /opt/kafka
+  2. get Kafka (--dist, or download from the mirrors), verify SHA-512 and every jar, install to
+     /opt/kafka (a broken copy there is replaced; leftovers of interrupted runs are removed)
   3. find Java and check its version against the Kafka version
   4. create the kafka user and /etc/kafka, the data directory
   5. detect or check the advertised address

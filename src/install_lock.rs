@@ -5,8 +5,9 @@
 //! the holder's pid and target, for the message of the run that waits.
 
 use sha2::{Digest, Sha256};
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -116,26 +117,28 @@ pub fn acquire(
     let started = Instant::now();
     let mut told = Some(waiting);
     loop {
-        match file.try_lock() {
-            Ok(()) => break,
-            Err(TryLockError::WouldBlock) => {
-                let holder = holder(&mut file);
-                if started.elapsed() >= wait {
-                    return Err(LockBusy {
-                        target: target.to_path_buf(),
-                        lock: path,
-                        holder,
-                        waited_secs: started.elapsed().as_secs(),
-                    }
-                    .into());
-                }
-                if let Some(tell) = told.take() {
-                    tell(&holder, &path);
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(TryLockError::Error(e)) => anyhow::bail!("cannot lock {}: {e}", path.display()),
+        // SAFETY: flock(2) on a descriptor we own; the lock goes with the descriptor.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            break;
         }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            anyhow::bail!("cannot lock {}: {err}", path.display());
+        }
+        let holder = holder(&mut file);
+        if started.elapsed() >= wait {
+            return Err(LockBusy {
+                target: target.to_path_buf(),
+                lock: path,
+                holder,
+                waited_secs: started.elapsed().as_secs(),
+            }
+            .into());
+        }
+        if let Some(tell) = told.take() {
+            tell(&holder, &path);
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
     // Best effort: a read-only fd (another user's file) cannot record us; the lock still holds.
     let _ = file.set_len(0).and_then(|_| {

@@ -83,7 +83,7 @@ fn exit_code(err: &anyhow::Error) -> i32 {
         }
         if let Some(e) = cause.downcast_ref::<DistError>() {
             return match e {
-                DistError::NotADistribution { .. } => exit::UNAVAILABLE,
+                DistError::NotADistribution { .. } | DistError::Broken { .. } => exit::UNAVAILABLE,
                 DistError::NoDigest { .. } | DistError::BadInput(_) | DistError::VersionMismatch { .. } => {
                     exit::CONFIG
                 }

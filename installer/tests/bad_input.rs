@@ -21,7 +21,10 @@ fn s(p: &Path) -> String {
 /// The `cluster.id` line of meta.properties.
 fn meta_cluster_id(prefix: &Path) -> String {
     let meta = std::fs::read_to_string(prefix.join("var/lib/kafka/data/meta.properties")).unwrap();
-    meta.lines().find_map(|l| l.strip_prefix("cluster.id=")).expect("cluster.id in meta.properties").to_string()
+    meta.lines()
+        .find_map(|l| l.strip_prefix("cluster.id="))
+        .expect("cluster.id in meta.properties")
+        .to_string()
 }
 
 /// The `cluster.id` the summary printed.
@@ -36,7 +39,8 @@ fn summary_cluster_id(stdout: &str) -> String {
 #[test]
 fn a_second_run_on_a_locked_target_is_refused_at_once_with_75_and_nothing_changed() {
     let (tmp, prefix) = fresh();
-    let held = kraftd::install_lock::acquire(&prefix, Duration::ZERO, |_, _| panic!("lock taken")).unwrap();
+    let held = kraftd::install_lock::acquire(&prefix, Duration::ZERO, |_, _| panic!("lock taken"))
+        .unwrap();
     let before = snapshot(tmp.path());
     let d = s(&fixture_dir(V4));
     let p = s(&prefix);
@@ -49,8 +53,14 @@ fn a_second_run_on_a_locked_target_is_refused_at_once_with_75_and_nothing_change
         let out = kraft_install(&args);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(75), "{mode:?}: {err}");
-        let want = format!("another kraft-install (pid {}) is still working on {p}", std::process::id());
-        assert!(err.contains(&want) && err.contains("--lock-timeout"), "{mode:?} lacks {want:?}:\n{err}");
+        let want = format!(
+            "another kraft-install (pid {}) is still working on {p}",
+            std::process::id()
+        );
+        assert!(
+            err.contains(&want) && err.contains("--lock-timeout"),
+            "{mode:?} lacks {want:?}:\n{err}"
+        );
         assert_eq!(err.matches("error:").count(), 1, "{err}");
         assert_eq!(before, snapshot(tmp.path()), "{mode:?} changed files");
     }
@@ -68,11 +78,20 @@ fn two_concurrent_installs_serialize_into_one_consistent_node() {
     )
     .unwrap();
     // Hold the lock so both runs start while another "install" is in progress; then let them go.
-    let held = kraftd::install_lock::acquire(&prefix, Duration::ZERO, |_, _| panic!("lock taken")).unwrap();
+    let held = kraftd::install_lock::acquire(&prefix, Duration::ZERO, |_, _| panic!("lock taken"))
+        .unwrap();
     let spawn = |name: &str| {
         let log = tmp.path().join(format!("{name}.stderr"));
         let child = Command::new(env!("CARGO_BIN_EXE_kraft-install"))
-            .args(["--prefix", &s(&prefix), "--dist", &s(&fixture_dir(V4)), "--advertise", "127.0.0.1", "--no-systemd"])
+            .args([
+                "--prefix",
+                &s(&prefix),
+                "--dist",
+                &s(&fixture_dir(V4)),
+                "--advertise",
+                "127.0.0.1",
+                "--no-systemd",
+            ])
             .env_remove("JAVA_HOME")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -83,30 +102,208 @@ fn two_concurrent_installs_serialize_into_one_consistent_node() {
     };
     let (a, a_log) = spawn("a");
     let (b, b_log) = spawn("b");
-    let waiting = format!("waiting for another kraft-install (pid {}) on {}", std::process::id(), prefix.display());
+    let waiting = format!(
+        "waiting for another kraft-install (pid {}) on {}",
+        std::process::id(),
+        prefix.display()
+    );
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let both = [&a_log, &b_log].iter().all(|l| std::fs::read_to_string(l).unwrap_or_default().contains(&waiting));
+        let both = [&a_log, &b_log].iter().all(|l| {
+            std::fs::read_to_string(l)
+                .unwrap_or_default()
+                .contains(&waiting)
+        });
         if both {
             break;
         }
-        assert!(Instant::now() < deadline, "the runs did not wait for the lock: {:?} {:?}", std::fs::read_to_string(&a_log), std::fs::read_to_string(&b_log));
+        assert!(
+            Instant::now() < deadline,
+            "the runs did not wait for the lock: {:?} {:?}",
+            std::fs::read_to_string(&a_log),
+            std::fs::read_to_string(&b_log)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(!prefix.join("opt").exists(), "a waiting run wrote into the target");
+    assert!(
+        !prefix.join("opt").exists(),
+        "a waiting run wrote into the target"
+    );
     drop(held);
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    let (a_err, b_err) = (std::fs::read_to_string(&a_log).unwrap(), std::fs::read_to_string(&b_log).unwrap());
+    let (a_err, b_err) = (
+        std::fs::read_to_string(&a_log).unwrap(),
+        std::fs::read_to_string(&b_log).unwrap(),
+    );
     eprintln!("--- a\n{}{a_err}--- b\n{}{b_err}", stdout(&a), stdout(&b));
-    assert!(a.status.success() && b.status.success(), "a: {a_err}\nb: {b_err}");
+    assert!(
+        a.status.success() && b.status.success(),
+        "a: {a_err}\nb: {b_err}"
+    );
     for err in [&a_err, &b_err] {
-        assert!(!err.contains("Exception") && !err.contains("\tat "), "a stack trace: {err}");
+        assert!(
+            !err.contains("Exception") && !err.contains("\tat "),
+            "a stack trace: {err}"
+        );
     }
     // One node: both runs report the cluster id that the storage was formatted with.
     let id = meta_cluster_id(&prefix);
     assert_eq!(summary_cluster_id(&stdout(&a)), id);
     assert_eq!(summary_cluster_id(&stdout(&b)), id);
     // Exactly one of them did the work; the other found it done.
-    let noop = [&a, &b].iter().filter(|o| stdout(o).contains("Nothing to change")).count();
-    assert_eq!(noop, 1, "one run installs, the other finds nothing to change");
+    let noop = [&a, &b]
+        .iter()
+        .filter(|o| stdout(o).contains("Nothing to change"))
+        .count();
+    assert_eq!(
+        noop, 1,
+        "one run installs, the other finds nothing to change"
+    );
+}
+
+/// A hard-linked copy of the V4 fixture whose kafka-clients jar is cut in half (the jar is replaced,
+/// not the shared inode, so the fixture stays intact).
+fn broken_copy_of_fixture(dest: &Path) -> String {
+    let st = Command::new("cp")
+        .arg("-al")
+        .arg(fixture_dir(V4))
+        .arg(dest)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let jar = dest.join(format!("libs/kafka-clients-{V4}.jar"));
+    let bytes = std::fs::read(&jar).unwrap();
+    std::fs::remove_file(&jar).unwrap();
+    std::fs::write(&jar, &bytes[..bytes.len() / 2]).unwrap();
+    format!("libs/kafka-clients-{V4}.jar is not a readable zip")
+}
+
+#[test]
+fn a_dist_dir_with_a_broken_jar_is_refused_before_anything_is_written() {
+    let (tmp, prefix) = fresh();
+    let broken = tmp.path().join("my-kafka");
+    let why = broken_copy_of_fixture(&broken);
+    let before = snapshot(tmp.path());
+    let out = kraft_install(&[
+        "--prefix",
+        &s(&prefix),
+        "--dist",
+        &s(&broken),
+        "--advertise",
+        "127.0.0.1",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(69), "{err}");
+    let want = format!("{} is a broken Kafka distribution: {why}", broken.display());
+    assert!(
+        err.contains(&want) && err.contains("--dist"),
+        "lacks {want:?}:\n{err}"
+    );
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert_eq!(
+        before,
+        snapshot(tmp.path()),
+        "a refused --dist changed files"
+    );
+}
+
+#[test]
+fn a_broken_installed_copy_is_replaced_by_a_verified_tarball_and_stale_unpack_dirs_are_removed() {
+    let (_tmp, prefix) = fresh();
+    let (broker, controller) = (free_port(), free_port());
+    std::fs::create_dir_all(prefix.join("etc/kafka")).unwrap();
+    std::fs::write(
+        prefix.join("etc/kafka/kraftd.toml"),
+        format!("[node]\nbroker_port = {broker}\ncontroller_port = {controller}\n[java]\nheap = \"512M\"\n"),
+    )
+    .unwrap();
+    let opt = prefix.join("opt/kafka");
+    std::fs::create_dir_all(&opt).unwrap();
+    // What an older kraft-install left: an unverified copy of a broken --dist …
+    let installed = opt.join(format!("kafka_2.13-{V4}"));
+    let why = broken_copy_of_fixture(&installed);
+    // … and the temp dirs of runs killed while unpacking (old unnamed style, and a dead pid).
+    let stale_old = opt.join(".kafka-unpack-AbC123");
+    let stale_dead = opt.join(".kafka-unpack-999999999-xYz");
+    for d in [&stale_old, &stale_dead] {
+        std::fs::create_dir_all(d.join(format!("kafka_2.13-{V4}/libs"))).unwrap();
+        std::fs::write(
+            d.join(format!("kafka_2.13-{V4}/libs/part.jar")),
+            vec![7u8; 4096],
+        )
+        .unwrap();
+    }
+    // A temp dir of a process that is alive (pid 1) is not ours to remove.
+    let live = opt.join(".kafka-unpack-1-live");
+    std::fs::create_dir_all(&live).unwrap();
+
+    let tgz = fixture_tgz(V4);
+    let sha = sha512_hex(&tgz);
+    let out = kraft_install(&[
+        "--prefix",
+        &s(&prefix),
+        "--dist",
+        &s(&tgz),
+        "--sha512",
+        &sha,
+        "--advertise",
+        "127.0.0.1",
+        "--no-systemd",
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let replaced = format!("{} was a broken copy ({why}: ", installed.display());
+    let with = format!(
+        "); replacing it with the verified Kafka {V4} from {}\n",
+        tgz.display()
+    );
+    assert!(
+        err.contains(&replaced) && err.contains(&with),
+        "lacks {replaced:?} … {with:?}:\n{err}"
+    );
+    let clients = format!("libs/kafka-clients-{V4}.jar");
+    assert_eq!(
+        std::fs::read(installed.join(&clients)).unwrap(),
+        std::fs::read(fixture_dir(V4).join(&clients)).unwrap(),
+        "the broken copy was kept"
+    );
+    let provenance =
+        std::fs::read_to_string(installed.join(kraftd::dist::PROVENANCE_FILE)).unwrap();
+    assert!(
+        provenance.contains(&format!("sha512 {sha}")),
+        "{provenance}"
+    );
+    for d in [&stale_old, &stale_dead] {
+        assert!(!d.exists(), "{} was left", d.display());
+        let said = format!(
+            "removed {}, left behind by an interrupted kraft-install",
+            d.display()
+        );
+        assert!(err.contains(&said), "lacks {said:?}:\n{err}");
+    }
+    assert!(err.contains("(pid 999999999, no longer running)"), "{err}");
+    assert!(live.is_dir(), "a live process's temp dir was removed");
+    let leftovers: Vec<String> = std::fs::read_dir(&opt)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n != ".kafka-unpack-1-live")
+        .collect();
+    assert!(leftovers.is_empty(), "temp entries left: {leftovers:?}");
+    assert!(prefix.join("var/lib/kafka/data/meta.properties").is_file());
+
+    // A re-run keeps the verified copy and changes nothing.
+    let before = snapshot(&prefix);
+    let out = kraft_install(&[
+        "--prefix",
+        &s(&prefix),
+        "--dist",
+        &s(&tgz),
+        "--sha512",
+        &sha,
+        "--advertise",
+        "127.0.0.1",
+        "--no-systemd",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(before, snapshot(&prefix), "a re-run changed files");
 }

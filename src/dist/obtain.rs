@@ -4,7 +4,9 @@
 use super::digest::{normalize_sha512, pinned_list, pinned_sha512, sha512_hex_of_file};
 use super::download::{Downloaded, Downloader};
 use super::unpack::{normal_parts, symlink_stays_inside, sync_tree, unpack_tarball};
-use super::{DistError, KafkaDist, KafkaVersion, dist_dir_name, tarball_name, version_from_tarball_name};
+use super::{
+    DistError, KafkaDist, KafkaVersion, dist_dir_name, tarball_name, version_from_tarball_name,
+};
 use anyhow::Context;
 use std::fs;
 use std::io::IsTerminal;
@@ -66,7 +68,7 @@ impl DistSource {
     /// can be checked against it first); `None` for downloads, whose version is known only later.
     pub fn local_version(&self) -> Result<Option<KafkaVersion>, DistError> {
         match self {
-            DistSource::Dir(dir) => Ok(Some(KafkaDist::open_checked(dir)?.version)),
+            DistSource::Dir(dir) => Ok(Some(KafkaDist::verify(dir)?.version)),
             DistSource::Tarball(path) => peek_version(path).map(Some),
             DistSource::Url(_) | DistSource::Mirrors(_) => Ok(None),
         }
@@ -142,20 +144,25 @@ pub struct Obtained {
 /// `<opt_dir>/current` at it. Idempotent: an installed dir whose jars show the version is reused.
 pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
     let opt_dir = req.opt_dir;
-    let given_sha512 =
-        match &req.sha512 {
-            None => None,
-            Some(s) => Some(normalize_sha512(s).ok_or_else(|| {
-                DistError::BadInput(format!("--sha512 {s:?} is not a SHA-512 digest (128 hex digits)"))
-            })?),
-        };
+    let given_sha512 = match &req.sha512 {
+        None => None,
+        Some(s) => Some(normalize_sha512(s).ok_or_else(|| {
+            DistError::BadInput(format!(
+                "--sha512 {s:?} is not a SHA-512 digest (128 hex digits)"
+            ))
+        })?),
+    };
     if !req.dry_run {
-        fs::create_dir_all(opt_dir).with_context(|| format!("cannot create {}", opt_dir.display()))?;
+        fs::create_dir_all(opt_dir)
+            .with_context(|| format!("cannot create {}", opt_dir.display()))?;
+        remove_stale_temps(opt_dir);
     }
     match &req.source {
         DistSource::Mirrors(mirrors) => {
             let version = req.version.ok_or_else(|| {
-                DistError::BadInput("downloading from mirrors needs --kafka-version (or pass --dist)".into())
+                DistError::BadInput(
+                    "downloading from mirrors needs --kafka-version (or pass --dist)".into(),
+                )
             })?;
             if mirrors.is_empty() {
                 return Err(DistError::BadInput(
@@ -173,7 +180,11 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
             let dl = Downloader::new(req.progress)?;
             let mut failures: Vec<(String, String)> = Vec::new();
             for mirror in mirrors {
-                let url = format!("{}/{version}/{}", mirror.trim_end_matches('/'), tarball_name(&version));
+                let url = format!(
+                    "{}/{version}/{}",
+                    mirror.trim_end_matches('/'),
+                    tarball_name(&version)
+                );
                 match fetch_verified(&dl, &url, &expected, opt_dir) {
                     Ok(downloaded) => {
                         return install_tarball(req, downloaded.file.path(), &url, Some(expected));
@@ -218,7 +229,8 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
                 .unwrap_or_default();
             let hint = req.version.or_else(|| version_from_tarball_name(&name));
             // An operator-provided file is trusted unless we have a digest to hold it to.
-            let expected = given_sha512.or_else(|| hint.and_then(|v| pinned_sha512(&v).map(str::to_string)));
+            let expected =
+                given_sha512.or_else(|| hint.and_then(|v| pinned_sha512(&v).map(str::to_string)));
             if let Some(v) = hint {
                 if let Some(done) = already_installed(opt_dir, v, req.dry_run)? {
                     return Ok(done);
@@ -254,7 +266,11 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
 }
 
 /// The digest a download must match: `--sha512`, else the pinned one; refused before any request.
-fn required_digest(version: Option<KafkaVersion>, given: Option<&str>, what: &str) -> Result<String, DistError> {
+fn required_digest(
+    version: Option<KafkaVersion>,
+    given: Option<&str>,
+    what: &str,
+) -> Result<String, DistError> {
     if let Some(g) = given {
         return Ok(g.to_string());
     }
@@ -266,14 +282,21 @@ fn required_digest(version: Option<KafkaVersion>, given: Option<&str>, what: &st
                 pinned: pinned_list(),
             }),
         None => Err(DistError::NoDigest {
-            version: format!("(unknown: {what} does not name a kafka_2.13-<v>.tgz; pass --kafka-version)"),
+            version: format!(
+                "(unknown: {what} does not name a kafka_2.13-<v>.tgz; pass --kafka-version)"
+            ),
             pinned: pinned_list(),
         }),
     }
 }
 
 /// Download `url` after checking its published `.sha512` (if any) against `expected`, then verify.
-fn fetch_verified(dl: &Downloader, url: &str, expected: &str, dir: &Path) -> Result<Downloaded, DistError> {
+fn fetch_verified(
+    dl: &Downloader,
+    url: &str,
+    expected: &str,
+    dir: &Path,
+) -> Result<Downloaded, DistError> {
     let checksum_url = format!("{url}.sha512");
     match dl.fetch_published_digest(&checksum_url) {
         Ok(Some(published)) if published != expected => {
@@ -284,7 +307,9 @@ fn fetch_verified(dl: &Downloader, url: &str, expected: &str, dir: &Path) -> Res
             });
         }
         Ok(Some(_)) => log::info!("{checksum_url} agrees with the expected SHA-512"),
-        Ok(None) => log::info!("no {checksum_url} (HTTP 404); relying on the pinned or --sha512 digest"),
+        Ok(None) => {
+            log::info!("no {checksum_url} (HTTP 404); relying on the pinned or --sha512 digest")
+        }
         Err(reason) => {
             if reason.starts_with("cannot connect") || reason.starts_with("timed out") {
                 // The tarball will fail the same way: report it as this mirror's failure.
@@ -293,13 +318,17 @@ fn fetch_verified(dl: &Downloader, url: &str, expected: &str, dir: &Path) -> Res
                     reason,
                 });
             }
-            log::warn!("cannot use {checksum_url}: {reason}; relying on the pinned or --sha512 digest");
+            log::warn!(
+                "cannot use {checksum_url}: {reason}; relying on the pinned or --sha512 digest"
+            );
         }
     }
-    let downloaded = dl.fetch_to_temp(url, dir).map_err(|reason| DistError::DownloadFailed {
-        url: url.to_string(),
-        reason,
-    })?;
+    let downloaded = dl
+        .fetch_to_temp(url, dir)
+        .map_err(|reason| DistError::DownloadFailed {
+            url: url.to_string(),
+            reason,
+        })?;
     if downloaded.sha512 != expected {
         return Err(DistError::ChecksumMismatch {
             location: url.to_string(),
@@ -322,29 +351,47 @@ fn install_tarball(
     let unpacked = unpack_tarball(tarball, opt_dir)?;
     let version = unpacked.dist.version;
     check_requested(req.version, version, Path::new(origin))?;
-    let installed_dir = if let Some(existing) = installed_version(opt_dir, version)? {
-        // Same version already there (e.g. an unversioned tarball name): keep the installed copy.
-        log::info!(
-            "{} already holds Kafka {existing}; keeping it",
-            target_dir(opt_dir, version).display()
-        );
-        false
-    } else {
-        let target = target_dir(opt_dir, version);
-        fs::rename(&unpacked.dist.home, &target)
-            .with_context(|| format!("cannot move {} to {}", unpacked.dist.home.display(), target.display()))?;
-        crate::fsutil::sync_dir(opt_dir)?;
-        log::info!("installed Kafka {version} into {}", target.display());
-        true
+    let installed_dir = match installed_state(opt_dir, version)? {
+        Installed::Good => {
+            // Same version already there (e.g. an unversioned tarball name): keep the installed copy.
+            log::info!(
+                "{} already holds a verified Kafka {version}; keeping it",
+                target_dir(opt_dir, version).display()
+            );
+            false
+        }
+        state => {
+            let provenance = match &sha512 {
+                Some(hex) => format!("sha512 {hex}\nsource {origin}\n"),
+                None => format!("source {origin}\n"),
+            };
+            put_in_place(
+                &unpacked.dist.home,
+                opt_dir,
+                version,
+                state,
+                &provenance,
+                origin,
+            )?;
+            true
+        }
     };
     drop(unpacked);
-    finish(opt_dir, version, installed_dir, sha512, origin.to_string(), false)
+    finish(
+        opt_dir,
+        version,
+        installed_dir,
+        sha512,
+        origin.to_string(),
+        false,
+    )
 }
 
 /// A dir source: used in place when it is the target, else copied into the target.
 fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, DistError> {
     let opt_dir = req.opt_dir;
-    let source = KafkaDist::open_checked(dir)?;
+    // Nothing unverified is copied (or used in place): a broken jar is refused here.
+    let source = KafkaDist::verify(dir)?;
     let version = source.version;
     check_requested(req.version, version, dir)?;
     let target = target_dir(opt_dir, version);
@@ -357,7 +404,8 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
         log::info!("using {} in place (Kafka {version})", target.display());
         return finish(opt_dir, version, false, None, origin, req.dry_run);
     }
-    if installed_version(opt_dir, version)?.is_some() {
+    let state = installed_state(opt_dir, version)?;
+    if state == Installed::Good {
         return finish(opt_dir, version, false, None, origin, req.dry_run);
     }
     if req.dry_run {
@@ -367,15 +415,27 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
     }
     ensure_writable(opt_dir)?;
     let tmp = tempfile::Builder::new()
-        .prefix(".kafka-copy-")
+        .prefix(&format!(".kafka-copy-{}-", std::process::id()))
         .tempdir_in(opt_dir)
-        .with_context(|| format!("cannot create a temporary directory in {}", opt_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in {}",
+                opt_dir.display()
+            )
+        })?;
     let staged = tmp.path().join(dist_dir_name(&version));
     copy_tree(dir, &staged)?;
     sync_tree(&staged)?;
-    fs::rename(&staged, &target)
-        .with_context(|| format!("cannot move {} to {}", staged.display(), target.display()))?;
-    crate::fsutil::sync_dir(opt_dir)?;
+    // The copy is what will run: check it, not only its source.
+    KafkaDist::verify(&staged).map_err(|e| match e {
+        DistError::Broken { reason, .. } => DistError::Broken {
+            path: dir.to_path_buf(),
+            reason: format!("{reason} (in the copy)"),
+        },
+        other => other,
+    })?;
+    let provenance = format!("verified local directory {origin}\n");
+    put_in_place(&staged, opt_dir, version, state, &provenance, &origin)?;
     log::info!(
         "copied Kafka {version} from {} into {}",
         dir.display(),
@@ -399,7 +459,11 @@ fn ensure_writable(opt_dir: &Path) -> Result<(), DistError> {
         .map_err(DistError::Io)
 }
 
-fn check_requested(requested: Option<KafkaVersion>, detected: KafkaVersion, path: &Path) -> Result<(), DistError> {
+fn check_requested(
+    requested: Option<KafkaVersion>,
+    detected: KafkaVersion,
+    path: &Path,
+) -> Result<(), DistError> {
     match requested {
         Some(r) if r != detected => Err(DistError::VersionMismatch {
             requested: r,
@@ -414,15 +478,29 @@ fn target_dir(opt_dir: &Path, version: KafkaVersion) -> PathBuf {
     opt_dir.join(dist_dir_name(&version))
 }
 
-/// The version installed at `<opt>/kafka_2.13-<v>`, if that dir exists and its jars say `v`.
-/// A dir of that name holding something else is an error: we never delete it.
-fn installed_version(opt_dir: &Path, version: KafkaVersion) -> Result<Option<KafkaVersion>, DistError> {
+/// What `<opt>/kafka_2.13-<v>` holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Installed {
+    Missing,
+    /// Kafka `v`, verified ([`KafkaDist::verify`]).
+    Good,
+    /// Kafka `v` by its jars, but damaged (the reason): replaced by the next verified copy.
+    Broken(String),
+}
+
+/// The state of `<opt>/kafka_2.13-<v>`. A dir of that name holding something else (another version,
+/// no Kafka jar at all) is an error: we never delete it.
+fn installed_state(opt_dir: &Path, version: KafkaVersion) -> Result<Installed, DistError> {
     let target = target_dir(opt_dir, version);
     if !target.exists() {
-        return Ok(None);
+        return Ok(Installed::Missing);
     }
     match KafkaDist::open_checked(&target) {
-        Ok(d) if d.version == version => Ok(Some(version)),
+        Ok(d) if d.version == version => match KafkaDist::verify(&target) {
+            Ok(_) => Ok(Installed::Good),
+            Err(DistError::Broken { reason, .. }) => Ok(Installed::Broken(reason)),
+            Err(e) => Err(e),
+        },
         Ok(d) => Err(DistError::BadInput(format!(
             "{} exists but holds Kafka {} (from its jars), not {version}; move it away and re-run",
             target.display(),
@@ -435,10 +513,130 @@ fn installed_version(opt_dir: &Path, version: KafkaVersion) -> Result<Option<Kaf
     }
 }
 
+/// The file in an installed distribution that says where it came from (written by kraft-install).
+pub const PROVENANCE_FILE: &str = ".kraftd-provenance";
+
+/// Move a verified `staged` distribution to `<opt>/kafka_2.13-<v>`, recording its provenance. A
+/// broken copy there is swapped out (renamed aside, the new one renamed in, the old one deleted).
+fn put_in_place(
+    staged: &Path,
+    opt_dir: &Path,
+    version: KafkaVersion,
+    state: Installed,
+    provenance: &str,
+    origin: &str,
+) -> Result<(), DistError> {
+    let target = target_dir(opt_dir, version);
+    crate::fsutil::write_atomic(&staged.join(PROVENANCE_FILE), provenance.as_bytes(), 0o644)?;
+    let aside = match &state {
+        Installed::Broken(reason) => {
+            let aside = opt_dir.join(format!(
+                ".kafka-replaced-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            fs::rename(&target, &aside)
+                .with_context(|| format!("cannot move the broken {} aside", target.display()))?;
+            log::warn!(
+                "{} was a broken copy ({reason}); replacing it with the verified Kafka {version} from {origin}",
+                target.display()
+            );
+            Some(aside)
+        }
+        _ => None,
+    };
+    if let Err(e) = fs::rename(staged, &target) {
+        if let Some(aside) = &aside {
+            let _ = fs::rename(aside, &target);
+        }
+        return Err(anyhow::anyhow!(
+            "cannot move {} to {}: {e}",
+            staged.display(),
+            target.display()
+        )
+        .into());
+    }
+    crate::fsutil::sync_dir(opt_dir)?;
+    if let Some(aside) = aside {
+        fs::remove_dir_all(&aside).with_context(|| format!("cannot remove {}", aside.display()))?;
+    }
+    log::info!("installed Kafka {version} into {}", target.display());
+    Ok(())
+}
+
+/// Temp entries kraft-install creates in the install dir; their names carry the creator's pid.
+const TEMP_PREFIXES: &[&str] = &[
+    ".kafka-unpack-",
+    ".kafka-copy-",
+    ".kafka-download-",
+    ".kafka-replaced-",
+    ".current.tmp-",
+    ".kraftd-write-test-",
+];
+
+/// Whether a temp entry's name belongs to a process that is gone (or names none: older releases).
+pub(crate) fn stale_temp_owner(name: &str) -> Option<Option<u32>> {
+    let rest = TEMP_PREFIXES.iter().find_map(|p| name.strip_prefix(p))?;
+    let pid = rest
+        .split_once('-')
+        .and_then(|(pid, _)| pid.parse::<u32>().ok());
+    match pid {
+        Some(pid) if Path::new(&format!("/proc/{pid}")).exists() => None,
+        other => Some(other),
+    }
+}
+
+/// Remove leftovers of an interrupted run (a killed unpack leaves tens of MB), saying so. Runs
+/// under the installer's target lock, so no other kraft-install is using them; an entry whose
+/// pid is still alive is kept anyway.
+fn remove_stale_temps(opt_dir: &Path) {
+    let Ok(entries) = fs::read_dir(opt_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(owner) = stale_temp_owner(&name) else {
+            continue;
+        };
+        let path = entry.path();
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        let removed = if is_dir {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        let who = owner
+            .map(|p| format!("pid {p}, no longer running"))
+            .unwrap_or_else(|| "an older run".into());
+        match removed {
+            Ok(()) => log::warn!(
+                "removed {}, left behind by an interrupted kraft-install ({who})",
+                path.display()
+            ),
+            Err(e) => log::warn!(
+                "cannot remove the leftover {}: {e}; delete it by hand",
+                path.display()
+            ),
+        }
+    }
+}
+
 /// Short-cut for a re-run: the version is installed; only the `current` link may need fixing.
-fn already_installed(opt_dir: &Path, version: KafkaVersion, dry_run: bool) -> Result<Option<Obtained>, DistError> {
-    if installed_version(opt_dir, version)?.is_none() {
-        return Ok(None);
+fn already_installed(
+    opt_dir: &Path,
+    version: KafkaVersion,
+    dry_run: bool,
+) -> Result<Option<Obtained>, DistError> {
+    match installed_state(opt_dir, version)? {
+        Installed::Missing => return Ok(None),
+        Installed::Broken(reason) => {
+            log::info!(
+                "{} is a broken copy ({reason}); it will be replaced",
+                target_dir(opt_dir, version).display()
+            );
+            return Ok(None);
+        }
+        Installed::Good => {}
     }
     log::info!(
         "Kafka {version} is already installed in {}",
@@ -515,12 +713,23 @@ fn point_current_link(opt_dir: &Path, version: KafkaVersion) -> Result<bool, Dis
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(anyhow::anyhow!("cannot stat {}: {e}", link.display()).into()),
     }
-    let tmp = opt_dir.join(format!(".current.tmp-{}-{}", std::process::id(), rand::random::<u32>()));
-    std::os::unix::fs::symlink(&want, &tmp)
-        .with_context(|| format!("cannot create symlink {} -> {}", tmp.display(), want.display()))?;
+    let tmp = opt_dir.join(format!(
+        ".current.tmp-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::os::unix::fs::symlink(&want, &tmp).with_context(|| {
+        format!(
+            "cannot create symlink {} -> {}",
+            tmp.display(),
+            want.display()
+        )
+    })?;
     if let Err(e) = fs::rename(&tmp, &link) {
         let _ = fs::remove_file(&tmp);
-        return Err(anyhow::anyhow!("cannot rename {} to {}: {e}", tmp.display(), link.display()).into());
+        return Err(
+            anyhow::anyhow!("cannot rename {} to {}: {e}", tmp.display(), link.display()).into(),
+        );
     }
     crate::fsutil::sync_dir(opt_dir)?;
     log::info!("{} -> {}", link.display(), want.display());
@@ -533,7 +742,9 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
     let mut stack: Vec<(PathBuf, PathBuf, Vec<String>)> =
         vec![(src.to_path_buf(), dst.to_path_buf(), vec!["top".into()])];
     while let Some((from, to, parts)) = stack.pop() {
-        for entry in fs::read_dir(&from).with_context(|| format!("cannot list {}", from.display()))? {
+        for entry in
+            fs::read_dir(&from).with_context(|| format!("cannot list {}", from.display()))?
+        {
             let entry = entry.with_context(|| format!("cannot list {}", from.display()))?;
             let (path, name) = (entry.path(), entry.file_name());
             let dest = to.join(&name);
@@ -543,13 +754,16 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
             let mut child_parts = parts.clone();
             child_parts.push(name.to_string_lossy().into_owned());
             if ft.is_dir() {
-                fs::create_dir(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
+                fs::create_dir(&dest)
+                    .with_context(|| format!("cannot create {}", dest.display()))?;
                 stack.push((path, dest, child_parts));
             } else if ft.is_file() {
-                fs::copy(&path, &dest)
-                    .with_context(|| format!("cannot copy {} to {}", path.display(), dest.display()))?;
+                fs::copy(&path, &dest).with_context(|| {
+                    format!("cannot copy {} to {}", path.display(), dest.display())
+                })?;
             } else if ft.is_symlink() {
-                let target = fs::read_link(&path).with_context(|| format!("cannot read link {}", path.display()))?;
+                let target = fs::read_link(&path)
+                    .with_context(|| format!("cannot read link {}", path.display()))?;
                 if symlink_stays_inside(&child_parts, &target) {
                     std::os::unix::fs::symlink(&target, &dest)
                         .with_context(|| format!("cannot create symlink {}", dest.display()))?;
@@ -572,8 +786,10 @@ fn peek_version(tarball: &Path) -> Result<KafkaVersion, DistError> {
         path: tarball.to_path_buf(),
         reason,
     };
-    let file = fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    let file =
+        fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
+    let mut archive =
+        tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
     let mut found = Vec::new();
     for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
         let entry = entry.map_err(|e| bad(format!("truncated or corrupt archive data ({e})")))?;
