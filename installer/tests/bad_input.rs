@@ -307,3 +307,127 @@ fn a_broken_installed_copy_is_replaced_by_a_verified_tarball_and_stale_unpack_di
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(before, snapshot(&prefix), "a re-run changed files");
 }
+
+/// Run kraft-install on a fresh target and require exactly `message` (one line) on stderr, exit
+/// `code`, and nothing changed under `root`.
+fn assert_exact_refusal(root: &Path, args: &[&str], code: i32, message: &str) {
+    let before = snapshot(root);
+    let out = kraft_install(args);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("kraft-install: error: {message}\n"),
+        "{args:?}"
+    );
+    assert_eq!(before, snapshot(root), "{args:?} changed files");
+}
+
+#[test]
+fn a_heap_above_the_machines_memory_is_refused_with_78() {
+    let (tmp, prefix) = fresh();
+    let d = s(&fixture_dir(V4));
+    let before = snapshot(tmp.path());
+    let out = kraft_install(&[
+        "--prefix",
+        &s(&prefix),
+        "--dist",
+        &d,
+        "--advertise",
+        "127.0.0.1",
+        "--heap",
+        "1024T",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("--heap: heap 1024T is more than this machine's "),
+        "{err}"
+    );
+    assert!(
+        err.contains(" GiB of memory, so the JVM could not start; use at most "),
+        "{err}"
+    );
+    assert_eq!(before, snapshot(tmp.path()));
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_is_refused_with_78_once() {
+    let (tmp, prefix) = fresh();
+    let file = tmp.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let d = s(&fixture_dir(V4));
+    let p = s(&prefix);
+    let f = s(&file);
+    let fix = "Pass a directory (it is created when missing), e.g. --data-dir /var/lib/kafka/data";
+    assert_exact_refusal(
+        tmp.path(),
+        &[
+            "--prefix",
+            &p,
+            "--dist",
+            &d,
+            "--advertise",
+            "127.0.0.1",
+            "--data-dir",
+            &f,
+        ],
+        78,
+        &format!("--data-dir {f}: is a file, not a directory. {fix}"),
+    );
+    let under = format!("{f}/data");
+    assert_exact_refusal(
+        tmp.path(),
+        &[
+            "--prefix",
+            &p,
+            "--dist",
+            &d,
+            "--advertise",
+            "127.0.0.1",
+            "--data-dir",
+            &under,
+        ],
+        78,
+        &format!("--data-dir {under}: cannot be created: {f} is a file, not a directory. {fix}"),
+    );
+}
+
+#[test]
+fn a_kraftd_toml_that_is_not_utf8_or_a_directory_is_refused_with_78_once() {
+    let (tmp, prefix) = fresh();
+    let etc = prefix.join("etc/kafka");
+    std::fs::create_dir_all(&etc).unwrap();
+    let config = etc.join("kraftd.toml");
+    std::fs::write(&config, b"# caf\xe9 (latin-1)\n[node]\nid = 1\n").unwrap();
+    let d = s(&fixture_dir(V4));
+    let args = [
+        "--prefix",
+        &s(&prefix),
+        "--dist",
+        &d,
+        "--advertise",
+        "127.0.0.1",
+    ];
+    assert_exact_refusal(
+        tmp.path(),
+        &args,
+        78,
+        &format!(
+            "{}: is not UTF-8 text; kraftd.toml must be UTF-8: convert it (e.g. `iconv -f latin1 -t utf-8`) \
+             or rewrite the offending characters",
+            config.display()
+        ),
+    );
+    std::fs::remove_file(&config).unwrap();
+    std::fs::create_dir(&config).unwrap();
+    assert_exact_refusal(
+        tmp.path(),
+        &args,
+        78,
+        &format!(
+            "{}: is a directory, not the config file: move that directory away (kraft-install writes \
+             kraftd.toml there)",
+            config.display()
+        ),
+    );
+}
