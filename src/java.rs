@@ -124,6 +124,29 @@ impl JavaRuntime {
     }
 }
 
+/// The locale a JVM needs so non-ASCII file names (a data dir like `/srv/données`) map to the bytes
+/// on disk: Java takes the file-name encoding (`sun.jnu.encoding`) from LC_ALL/LC_CTYPE/LANG, and
+/// under the POSIX locale (a systemd service without locale.conf) it is ASCII. `Some((LC_ALL,
+/// C.UTF-8))` when the effective character locale is not UTF-8; `None` keeps the operator's locale.
+pub fn utf8_locale_for_jvm(
+    lc_all: Option<&OsStr>,
+    lc_ctype: Option<&OsStr>,
+    lang: Option<&OsStr>,
+) -> Option<(&'static str, &'static str)> {
+    let effective = [lc_all, lc_ctype, lang].into_iter().flatten().find(|v| !v.is_empty());
+    let utf8 = effective.is_some_and(|v| {
+        let v = v.to_string_lossy().to_ascii_lowercase();
+        v.contains("utf-8") || v.contains("utf8")
+    });
+    (!utf8).then_some(("LC_ALL", "C.UTF-8"))
+}
+
+/// [`utf8_locale_for_jvm`] for this process's environment.
+pub fn jvm_locale_env() -> Option<(&'static str, &'static str)> {
+    let var = std::env::var_os;
+    utf8_locale_for_jvm(var("LC_ALL").as_deref(), var("LC_CTYPE").as_deref(), var("LANG").as_deref())
+}
+
 /// Run `<java> -version` in its own process group; kill the whole group when it outlives `limit`
 /// (a wrapper script's children would otherwise keep the output pipes open).
 fn run_limited(java: &Path, limit: Duration) -> Result<Output, JavaError> {
@@ -340,6 +363,16 @@ mod tests {
             text.contains(&java.display().to_string()) && text.contains("--java-home"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn jvm_gets_a_utf8_locale_only_when_it_has_none() {
+        let o = |s: &'static str| Some(OsStr::new(s));
+        assert_eq!(utf8_locale_for_jvm(None, None, None), Some(("LC_ALL", "C.UTF-8")));
+        assert_eq!(utf8_locale_for_jvm(None, None, o("C")), Some(("LC_ALL", "C.UTF-8")));
+        assert_eq!(utf8_locale_for_jvm(o("POSIX"), None, o("en_US.UTF-8")), Some(("LC_ALL", "C.UTF-8")));
+        assert_eq!(utf8_locale_for_jvm(None, None, o("de_DE.utf8")), None);
+        assert_eq!(utf8_locale_for_jvm(o(""), o("C.UTF-8"), o("C")), None);
     }
 
     #[test]

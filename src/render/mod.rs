@@ -7,7 +7,7 @@ mod log_config;
 mod properties;
 
 pub use log_config::log_config;
-pub use properties::{escape_key, escape_value};
+pub use properties::{escape_key, escape_value, unescape};
 
 use crate::config::{Role, default_replication_factor, voters_text};
 use crate::{KafkaVersion, Settings};
