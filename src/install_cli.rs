@@ -24,7 +24,8 @@ Exit codes:
   65  the data directory belongs to another cluster or node: nothing was changed
   69  Java or the Kafka distribution is missing or unusable (also: `java -version` hangs)
   75  another kraft-install is working on the same target (waited --lock-timeout): nothing was changed
-  78  invalid configuration (kraftd.toml, a flag value, the advertised address)
+  78  invalid configuration (kraftd.toml, a flag value, the advertised address, a --heap above the
+      memory, a --data-dir that is a file)
 
 Other modes:
   --uninstall [--purge] [--yes]   stop and disable kafka.service, remove what kraft-install installed

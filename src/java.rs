@@ -133,7 +133,10 @@ pub fn utf8_locale_for_jvm(
     lc_ctype: Option<&OsStr>,
     lang: Option<&OsStr>,
 ) -> Option<(&'static str, &'static str)> {
-    let effective = [lc_all, lc_ctype, lang].into_iter().flatten().find(|v| !v.is_empty());
+    let effective = [lc_all, lc_ctype, lang]
+        .into_iter()
+        .flatten()
+        .find(|v| !v.is_empty());
     let utf8 = effective.is_some_and(|v| {
         let v = v.to_string_lossy().to_ascii_lowercase();
         v.contains("utf-8") || v.contains("utf8")
@@ -144,7 +147,11 @@ pub fn utf8_locale_for_jvm(
 /// [`utf8_locale_for_jvm`] for this process's environment.
 pub fn jvm_locale_env() -> Option<(&'static str, &'static str)> {
     let var = std::env::var_os;
-    utf8_locale_for_jvm(var("LC_ALL").as_deref(), var("LC_CTYPE").as_deref(), var("LANG").as_deref())
+    utf8_locale_for_jvm(
+        var("LC_ALL").as_deref(),
+        var("LC_CTYPE").as_deref(),
+        var("LANG").as_deref(),
+    )
 }
 
 /// Run `<java> -version` in its own process group; kill the whole group when it outlives `limit`
@@ -368,9 +375,18 @@ mod tests {
     #[test]
     fn jvm_gets_a_utf8_locale_only_when_it_has_none() {
         let o = |s: &'static str| Some(OsStr::new(s));
-        assert_eq!(utf8_locale_for_jvm(None, None, None), Some(("LC_ALL", "C.UTF-8")));
-        assert_eq!(utf8_locale_for_jvm(None, None, o("C")), Some(("LC_ALL", "C.UTF-8")));
-        assert_eq!(utf8_locale_for_jvm(o("POSIX"), None, o("en_US.UTF-8")), Some(("LC_ALL", "C.UTF-8")));
+        assert_eq!(
+            utf8_locale_for_jvm(None, None, None),
+            Some(("LC_ALL", "C.UTF-8"))
+        );
+        assert_eq!(
+            utf8_locale_for_jvm(None, None, o("C")),
+            Some(("LC_ALL", "C.UTF-8"))
+        );
+        assert_eq!(
+            utf8_locale_for_jvm(o("POSIX"), None, o("en_US.UTF-8")),
+            Some(("LC_ALL", "C.UTF-8"))
+        );
         assert_eq!(utf8_locale_for_jvm(None, None, o("de_DE.utf8")), None);
         assert_eq!(utf8_locale_for_jvm(o(""), o("C.UTF-8"), o("C")), None);
     }

@@ -108,3 +108,97 @@ fn a_heap_edited_above_the_machines_memory_is_refused_at_start_with_78() {
         );
     }
 }
+
+/// A data dir named in non-ASCII (`données`): rendered escaped, read back as the same path,
+/// formatted there, and `kraftd run` serves from it even under the POSIX locale a systemd service
+/// without locale.conf gets (Java would map `é` to `?` there).
+#[test]
+fn a_non_ascii_data_dir_is_formatted_and_served_under_the_posix_locale() {
+    use std::io::Read;
+    use std::time::Duration;
+    let _serial = serial();
+    let mut node = provision_node_with(
+        "4.1.1",
+        NodeOptions {
+            unformatted: true,
+            ..Default::default()
+        },
+    );
+    let data_dir = node.prefix.path().join("srv/données/kafka");
+    let text = std::fs::read_to_string(&node.config).unwrap();
+    let text = text.replacen(
+        "[node]\n",
+        &format!("[node]\ndata_dir = \"{}\"\n", data_dir.display()),
+        1,
+    );
+    std::fs::write(&node.config, text).unwrap();
+    let settings = kraftd::Settings::load(&node.config).unwrap();
+    assert_eq!(settings.layout.data_dir, data_dir);
+    let props = settings.layout.server_properties();
+    let rendered = kraftd::render::server_properties(&settings, &settings.kafka_version).unwrap();
+    assert!(
+        rendered.contains("donn\\u00E9es"),
+        "log.dirs is written escaped:\n{rendered}"
+    );
+    std::fs::write(&props, rendered).unwrap();
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let dist = kraftd::KafkaDist::open(&settings.layout.dist_current()).unwrap();
+    let java = kraftd::java::find_java_default(None).unwrap();
+    kraftd::storage::ensure_formatted(
+        &java.java,
+        &dist,
+        &props,
+        &data_dir,
+        settings.cluster_id.as_ref().unwrap(),
+        settings.node_id,
+    )
+    .expect("format a non-ASCII data dir");
+    assert!(data_dir.join("meta.properties").is_file());
+    node.data_dir = data_dir.clone();
+
+    let notify = DatagramCollector::bind("notify");
+    let mut cmd = Command::new(kraftd_bin());
+    cmd.args(["run", "--config", &node.config.display().to_string()])
+        .env("NOTIFY_SOCKET", &notify.path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for var in [
+        "LANG",
+        "LC_ALL",
+        "LC_CTYPE",
+        "WATCHDOG_USEC",
+        "WATCHDOG_PID",
+        "KRAFTD_JOURNAL_SOCKET",
+        "JOURNAL_STREAM",
+    ] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let ready = notify.wait_until(Duration::from_secs(180), |d| {
+        d.iter()
+            .any(|d| notify_lines(d).iter().any(|l| l == "READY=1"))
+    });
+    let serves = ready && broker_answers_api_versions(node.broker_addr);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let mut out = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut out);
+    let _ = child.stdout.take().unwrap().read_to_string(&mut out);
+    assert!(
+        ready && serves,
+        "no READY=1 / no answer with data dir {}:\n{out}",
+        data_dir.display()
+    );
+    assert!(status.success(), "kraftd run exited with {status}:\n{out}");
+    let parent = data_dir.parent().unwrap().parent().unwrap();
+    let names: Vec<String> = std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["données"],
+        "Kafka wrote into another (mis-encoded) directory"
+    );
+}

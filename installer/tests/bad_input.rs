@@ -431,3 +431,45 @@ fn a_kraftd_toml_that_is_not_utf8_or_a_directory_is_refused_with_78_once() {
         ),
     );
 }
+
+#[test]
+fn a_non_ascii_data_dir_installs_under_the_posix_locale() {
+    let (tmp, prefix) = fresh();
+    let data = tmp.path().join("données/kafka");
+    let out = Command::new(env!("CARGO_BIN_EXE_kraft-install"))
+        .args([
+            "--prefix",
+            &s(&prefix),
+            "--dist",
+            &s(&fixture_dir(V4)),
+            "--advertise",
+            "127.0.0.1",
+        ])
+        .args(["--no-systemd", "--data-dir", &s(&data)])
+        .env_remove("JAVA_HOME")
+        .env_remove("LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        data.join("meta.properties").is_file(),
+        "not formatted in {}: {err}",
+        data.display()
+    );
+    let props = std::fs::read_to_string(prefix.join("etc/kafka/server.properties")).unwrap();
+    assert!(props.contains("donn\\u00E9es"), "{props}");
+    let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["données", "node"],
+        "a mis-encoded directory was created"
+    );
+}
