@@ -174,7 +174,19 @@ fn a_non_ascii_data_dir_is_formatted_and_served_under_the_posix_locale() {
     ] {
         cmd.env_remove(var);
     }
+    // Its own process group: nothing aimed at kraftd's group can reach the test.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().unwrap();
+    let drain = |pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let mut pipe = pipe;
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let err_reader = drain(Box::new(child.stderr.take().unwrap()));
+    let out_reader = drain(Box::new(child.stdout.take().unwrap()));
     let ready = notify.wait_until(Duration::from_secs(180), |d| {
         d.iter()
             .any(|d| notify_lines(d).iter().any(|l| l == "READY=1"))
@@ -182,9 +194,12 @@ fn a_non_ascii_data_dir_is_formatted_and_served_under_the_posix_locale() {
     let serves = ready && broker_answers_api_versions(node.broker_addr);
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
-    let mut out = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut out);
-    let _ = child.stdout.take().unwrap().read_to_string(&mut out);
+    let out = format!(
+        "{}{}",
+        err_reader.join().unwrap(),
+        out_reader.join().unwrap()
+    );
+    eprintln!("kraftd run output:\n{out}");
     assert!(
         ready && serves,
         "no READY=1 / no answer with data dir {}:\n{out}",
