@@ -69,7 +69,11 @@ enum Command {
         #[arg(value_name = "TOOL", value_parser = kraftd::tools::tool_names())]
         name: String,
         /// Arguments passed to the tool unchanged.
-        #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+        #[arg(
+            value_name = "ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
         args: Vec<std::ffi::OsString>,
     },
     /// Write man pages and shell completions for kraftd and kraft-install (used by packaging).
@@ -119,7 +123,10 @@ fn main() {
             std::process::exit(tools::exit_code(&err));
         }
         Command::GenerateDocs { out } => {
-            let written = kraftd::docs::generate(out, &[Cli::command(), kraftd::install_cli::Args::command()]);
+            let written = kraftd::docs::generate(
+                out,
+                &[Cli::command(), kraftd::install_cli::Args::command()],
+            );
             match written {
                 Ok(files) => {
                     for f in files {

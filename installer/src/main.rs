@@ -66,12 +66,18 @@ fn exit_code(err: &anyhow::Error) -> i32 {
     use kraftd::java::JavaError;
     use kraftd::storage::StorageError;
     for cause in err.chain() {
-        if cause.downcast_ref::<ConfigError>().is_some() || cause.downcast_ref::<kraftd::net::AdvertiseError>().is_some() {
+        if cause.downcast_ref::<ConfigError>().is_some()
+            || cause
+                .downcast_ref::<kraftd::net::AdvertiseError>()
+                .is_some()
+        {
             return exit::CONFIG;
         }
         if let Some(e) = cause.downcast_ref::<StorageError>() {
             return match e {
-                StorageError::Conflict { .. } | StorageError::NotEmpty { .. } => exit::DATA_CONFLICT,
+                StorageError::Conflict { .. } | StorageError::NotEmpty { .. } => {
+                    exit::DATA_CONFLICT
+                }
                 _ => exit::FAILURE,
             };
         }
@@ -109,7 +115,11 @@ impl log::Log for StderrLogger {
     }
     fn log(&self, record: &log::Record) {
         if self.enabled(record.metadata()) {
-            eprintln!("kraft-install: {}: {}", record.level().as_str().to_lowercase(), record.args());
+            eprintln!(
+                "kraft-install: {}: {}",
+                record.level().as_str().to_lowercase(),
+                record.args()
+            );
         }
     }
     fn flush(&self) {}

@@ -10,8 +10,8 @@ use super::logs::{self, LogSink, PhaseEvent};
 use super::notify;
 use super::preflight::{self, PreparedNode};
 use super::probe::{ProbeOutcome, QuorumProbe, ReadinessProbe};
-use crate::config::Role;
 use super::stop::process_is_kraftd;
+use crate::config::Role;
 use crate::fsutil::write_atomic;
 use anyhow::{Context, anyhow};
 use std::net::SocketAddr;
@@ -262,8 +262,15 @@ impl Supervisor {
                 }
                 // The first nodes of a new cluster wait here until a majority of voters runs: say
                 // how many answer (and why not), each time that changes.
-                if let ProbeOutcome::QuorumWaiting { reachable, voters, detail } = &outcome {
-                    let status = format!("waiting for quorum {reachable}/{voters}: no leader lists this node yet");
+                if let ProbeOutcome::QuorumWaiting {
+                    reachable,
+                    voters,
+                    detail,
+                } = &outcome
+                {
+                    let status = format!(
+                        "waiting for quorum {reachable}/{voters}: no leader lists this node yet"
+                    );
                     if self.last_phase.as_ref() != Some(&status) {
                         log::info!("{status} ({detail})");
                         notify::status(&status);
@@ -382,17 +389,33 @@ impl NodeProbe {
         };
         if settings.role == Role::Controller {
             let addr = SocketAddr::new(settings.advertise, settings.controller_port);
-            return (addr, NodeProbe::Quorum(QuorumProbe::new(id, voters(), true)));
+            return (
+                addr,
+                NodeProbe::Quorum(QuorumProbe::new(id, voters(), true)),
+            );
         }
         let addr = SocketAddr::new(settings.advertise, settings.broker_port);
-        let quorum = settings.is_cluster().then(|| QuorumProbe::new(id, voters(), false));
-        (addr, NodeProbe::Broker { broker: ReadinessProbe::new(addr, id), quorum, last_quorum: None })
+        let quorum = settings
+            .is_cluster()
+            .then(|| QuorumProbe::new(id, voters(), false));
+        (
+            addr,
+            NodeProbe::Broker {
+                broker: ReadinessProbe::new(addr, id),
+                quorum,
+                last_quorum: None,
+            },
+        )
     }
 
     async fn probe(&mut self) -> ProbeOutcome {
         match self {
             NodeProbe::Quorum(q) => q.probe().await,
-            NodeProbe::Broker { broker, quorum, last_quorum } => {
+            NodeProbe::Broker {
+                broker,
+                quorum,
+                last_quorum,
+            } => {
                 let outcome = broker.probe().await;
                 if let (ProbeOutcome::Unreachable { .. }, Some(q)) = (&outcome, quorum.as_ref()) {
                     if last_quorum.is_none_or(|t| t.elapsed() >= QUORUM_PROBE_INTERVAL) {
@@ -419,7 +442,9 @@ impl NodeProbe {
     fn limit_timeouts(&mut self, period: Duration) {
         let (connect, io) = match self {
             NodeProbe::Quorum(q) => (&mut q.connect_timeout, &mut q.io_timeout),
-            NodeProbe::Broker { broker, .. } => (&mut broker.connect_timeout, &mut broker.io_timeout),
+            NodeProbe::Broker { broker, .. } => {
+                (&mut broker.connect_timeout, &mut broker.io_timeout)
+            }
         };
         *connect = (*connect).min(period);
         *io = (*io).min(period);
