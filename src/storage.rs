@@ -648,10 +648,17 @@ mod tests {
         // What the renderer writes: Kafka reads the file as ISO-8859-1 with \uXXXX escapes.
         let escaped = crate::render::escape_value(&data.display().to_string());
         assert!(escaped.contains("donn\\u00E9es"), "{escaped}");
-        fs::write(&props, format!("log.dirs={escaped}\nmetadata.log.dir={escaped}\n")).unwrap();
+        fs::write(
+            &props,
+            format!("log.dirs={escaped}\nmetadata.log.dir={escaped}\n"),
+        )
+        .unwrap();
         check_log_dirs(&props, &data).unwrap();
         let other = tmp.path().join("donnees/kafka");
-        assert!(matches!(check_log_dirs(&props, &other), Err(StorageError::LogDirsMismatch { .. })));
+        assert!(matches!(
+            check_log_dirs(&props, &other),
+            Err(StorageError::LogDirsMismatch { .. })
+        ));
     }
 
     #[test]

@@ -240,22 +240,38 @@ fn read_optional(path: &Path) -> Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(ConfigError::Read { path: path.to_path_buf(), error }.into()),
+        Err(error) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        }
+        .into()),
     }
 }
 
 /// The data directory must be a directory or creatable as one: a regular file there (or in its
 /// path) is refused before anything is written, naming where the value came from.
-fn check_data_dir_shape(data_dir: &Path, from_flag: bool, config_path: &Path) -> Result<(), ConfigError> {
-    let origin =
-        if from_flag { "--data-dir".to_string() } else { format!("node.data_dir in {}", config_path.display()) };
-    let blocker = data_dir.ancestors().find(|p| std::fs::symlink_metadata(p).is_ok());
+fn check_data_dir_shape(
+    data_dir: &Path,
+    from_flag: bool,
+    config_path: &Path,
+) -> Result<(), ConfigError> {
+    let origin = if from_flag {
+        "--data-dir".to_string()
+    } else {
+        format!("node.data_dir in {}", config_path.display())
+    };
+    let blocker = data_dir
+        .ancestors()
+        .find(|p| std::fs::symlink_metadata(p).is_ok());
     match blocker {
         Some(p) if !p.is_dir() => {
             let what = if p == data_dir {
                 "is a file, not a directory".to_string()
             } else {
-                format!("cannot be created: {} is a file, not a directory", p.display())
+                format!(
+                    "cannot be created: {} is a file, not a directory",
+                    p.display()
+                )
             };
             Err(ConfigError::Invalid(format!(
                 "{origin} {}: {what}. Pass a directory (it is created when missing), e.g. --data-dir {}",

@@ -43,7 +43,10 @@ fn main() {
 /// Take the target's install lock (waiting up to --lock-timeout). A relative --prefix is refused
 /// later by the mode itself, before it writes anything.
 fn lock_target(args: &cli::Args) -> anyhow::Result<Option<kraftd::install_lock::InstallLock>> {
-    let target = args.prefix.clone().unwrap_or_else(|| std::path::PathBuf::from("/"));
+    let target = args
+        .prefix
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("/"));
     if !target.is_absolute() {
         return Ok(None);
     }
@@ -90,16 +93,22 @@ fn exit_code(err: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<DistError>() {
             return match e {
                 DistError::NotADistribution { .. } | DistError::Broken { .. } => exit::UNAVAILABLE,
-                DistError::NoDigest { .. } | DistError::BadInput(_) | DistError::VersionMismatch { .. } => {
-                    exit::CONFIG
-                }
+                DistError::NoDigest { .. }
+                | DistError::BadInput(_)
+                | DistError::VersionMismatch { .. } => exit::CONFIG,
                 _ => exit::FAILURE,
             };
         }
-        if cause.downcast_ref::<kraftd::install_lock::LockBusy>().is_some() {
+        if cause
+            .downcast_ref::<kraftd::install_lock::LockBusy>()
+            .is_some()
+        {
             return exit::TEMPFAIL;
         }
-        if cause.downcast_ref::<kraftd::cluster_id::ClusterIdError>().is_some() {
+        if cause
+            .downcast_ref::<kraftd::cluster_id::ClusterIdError>()
+            .is_some()
+        {
             return exit::CONFIG;
         }
     }

@@ -530,7 +530,10 @@ fn hanging_java_is_killed_and_refused() {
         &prefix,
         &["--dist", &d, "--java-home", &jh, "--advertise", "127.0.0.1"],
         69,
-        &[&format!("{j} -version did not finish within 30 s"), "--java-home"],
+        &[
+            &format!("{j} -version did not finish within 30 s"),
+            "--java-home",
+        ],
     );
 }
 

@@ -40,7 +40,10 @@ pub enum ConfigError {
     /// The config file exists but cannot be read as text (a directory, not UTF-8, permissions).
     /// The io error is described in the message, not chained, so it is printed once.
     #[error("{}: {}", path.display(), describe_read_error(path, error))]
-    Read { path: PathBuf, error: std::io::Error },
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// The daemon's config file is missing (kraft-install has not run).
     #[error("{}: not found; run kraft-install first (it writes this file)", path.display())]
     NotFound { path: PathBuf },
@@ -355,7 +358,12 @@ impl Settings {
             None => None,
         };
 
-        let heap = match p.pick(ov.heap.as_ref(), "--heap", file.java.heap.as_ref(), "java.heap") {
+        let heap = match p.pick(
+            ov.heap.as_ref(),
+            "--heap",
+            file.java.heap.as_ref(),
+            "java.heap",
+        ) {
             Some((v, origin)) => {
                 let heap = parse_heap(&v).map_err(|m| invalid(origin, m))?;
                 check_heap_fits(&heap, total_memory_bytes()).map_err(|m| invalid(origin, m))?;
@@ -938,7 +946,10 @@ mod tests {
         assert!(check_heap_fits("16G", Some(16 * GIB)).is_ok());
         assert!(check_heap_fits("64G", None).is_ok());
         let err = check_heap_fits("64G", Some(23 * GIB + GIB / 2)).unwrap_err();
-        assert!(err.starts_with("heap 64G is more than this machine's 23.5 GiB of memory"), "{err}");
+        assert!(
+            err.starts_with("heap 64G is more than this machine's 23.5 GiB of memory"),
+            "{err}"
+        );
         assert!(err.contains("use at most 17G (e.g. --heap 17G"), "{err}");
         let small = check_heap_fits("2G", Some(GIB)).unwrap_err();
         assert!(small.contains("use at most 768M"), "{small}");

@@ -115,7 +115,14 @@ mod tests {
 
     #[test]
     fn unescape_reads_back_what_escape_wrote() {
-        for v in ["/srv/données/kafka", "  lead", "tab\there", "a\\b", "emoji 😀 and ü", "plain"] {
+        for v in [
+            "/srv/données/kafka",
+            "  lead",
+            "tab\there",
+            "a\\b",
+            "emoji 😀 and ü",
+            "plain",
+        ] {
             assert_eq!(unescape(&escape_value(v)), v, "{v:?}");
         }
         assert_eq!(unescape("donn\\u00E9es"), "données");
