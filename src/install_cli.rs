@@ -9,7 +9,8 @@ Steps, each idempotent (a second run changes nothing):
   1. read /etc/kafka/kraftd.toml (yours: created from the template only when absent, never written)
      over /var/lib/kraftd/node.toml; flags fill what kraftd.toml leaves unset (recorded in node.toml),
      a flag contradicting a value set in kraftd.toml is refused (78)
-  2. get Kafka (--dist, or download from the mirrors), verify SHA-512, unpack to /opt/kafka
+  2. get Kafka (--dist, or download from the mirrors), verify SHA-512 and every jar, install to
+     /opt/kafka (a broken copy there is replaced; leftovers of interrupted runs are removed)
   3. find Java and check its version against the Kafka version
   4. create the kafka user and /etc/kafka, the data directory
   5. detect or check the advertised address
@@ -25,8 +26,10 @@ Exit codes:
   1   a step failed (download, format, systemctl, I/O)
   2   invalid command line
   65  the data directory belongs to another cluster or node: nothing was changed
-  69  Java or the Kafka distribution is missing or unusable
-  78  invalid configuration (kraftd.toml, a flag value, the advertised address)
+  69  Java or the Kafka distribution is missing or unusable (also: `java -version` hangs)
+  75  another kraft-install is working on the same target (waited --lock-timeout): nothing was changed
+  78  invalid configuration (kraftd.toml, a flag value, the advertised address, a --heap above the
+      memory, a --data-dir that is a file)
 
 Other modes:
   --uninstall [--purge] [--yes]   stop and disable kafka.service, remove what kraft-install installed
@@ -151,6 +154,11 @@ pub struct Args {
     /// (`--set KEY=`) removes it. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE", requires = "reconfigure", action = ArgAction::Append)]
     pub set: Vec<String>,
+
+    /// How long to wait for another kraft-install working on the same target (every mode takes
+    /// one lock per target) before giving up with exit 75; 0 refuses at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::install_lock::DEFAULT_WAIT.as_secs())]
+    pub lock_timeout: u64,
 
     /// More output (repeat for debug output).
     #[arg(short, long, action = ArgAction::Count)]

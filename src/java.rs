@@ -2,9 +2,16 @@
 
 use crate::dist::KafkaVersion;
 use std::ffi::OsStr;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long `java -version` may take. A healthy JVM answers in well under a second; a slow disk or
+/// a loaded box may need a few, a wrapper script waiting on something never answers.
+pub const VERSION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A Java runtime that was found and run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +40,13 @@ pub enum JavaError {
     #[error("cannot run {} -version: {reason}. Fix or remove it, or pass --java-home DIR", .java.display())]
     CannotRun { java: PathBuf, reason: String },
 
+    #[error(
+        "{} -version did not finish within {} s and was killed. Check that this java works \
+         (run `{} -version` by hand), or pass --java-home DIR with a working Java",
+        .java.display(), .seconds, .java.display()
+    )]
+    Hung { java: PathBuf, seconds: u64 },
+
     #[error("cannot read a version from `{} -version` output: {output:?}. Pass --java-home with a standard JDK/JRE", .java.display())]
     UnknownVersion { java: PathBuf, output: String },
 
@@ -50,16 +64,15 @@ pub enum JavaError {
 }
 
 impl JavaRuntime {
-    /// Run `java -version` and parse its banner.
+    /// Run `java -version` (at most [`VERSION_TIMEOUT`]) and parse its banner.
     pub fn probe(java: &Path) -> Result<JavaRuntime, JavaError> {
-        let out =
-            Command::new(java)
-                .arg("-version")
-                .output()
-                .map_err(|e| JavaError::CannotRun {
-                    java: java.to_path_buf(),
-                    reason: e.to_string(),
-                })?;
+        Self::probe_within(java, VERSION_TIMEOUT)
+    }
+
+    /// [`JavaRuntime::probe`] with an explicit limit: a `java` that has not exited by then is killed
+    /// (with everything it started) and reported as [`JavaError::Hung`].
+    pub fn probe_within(java: &Path, limit: Duration) -> Result<JavaRuntime, JavaError> {
+        let out = run_limited(java, limit)?;
         // `java -version` prints to stderr; some wrappers use stdout.
         let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stdout));
@@ -109,6 +122,99 @@ impl JavaRuntime {
             .then(|| bin.parent().map(Path::to_path_buf))
             .flatten()
     }
+}
+
+/// The locale a JVM needs so non-ASCII file names (a data dir like `/srv/données`) map to the bytes
+/// on disk: Java takes the file-name encoding (`sun.jnu.encoding`) from LC_ALL/LC_CTYPE/LANG, and
+/// under the POSIX locale (a systemd service without locale.conf) it is ASCII. `Some((LC_ALL,
+/// C.UTF-8))` when the effective character locale is not UTF-8; `None` keeps the operator's locale.
+pub fn utf8_locale_for_jvm(
+    lc_all: Option<&OsStr>,
+    lc_ctype: Option<&OsStr>,
+    lang: Option<&OsStr>,
+) -> Option<(&'static str, &'static str)> {
+    let effective = [lc_all, lc_ctype, lang]
+        .into_iter()
+        .flatten()
+        .find(|v| !v.is_empty());
+    let utf8 = effective.is_some_and(|v| {
+        let v = v.to_string_lossy().to_ascii_lowercase();
+        v.contains("utf-8") || v.contains("utf8")
+    });
+    (!utf8).then_some(("LC_ALL", "C.UTF-8"))
+}
+
+/// [`utf8_locale_for_jvm`] for this process's environment.
+pub fn jvm_locale_env() -> Option<(&'static str, &'static str)> {
+    let var = std::env::var_os;
+    utf8_locale_for_jvm(
+        var("LC_ALL").as_deref(),
+        var("LC_CTYPE").as_deref(),
+        var("LANG").as_deref(),
+    )
+}
+
+/// Run `<java> -version` in its own process group; kill the whole group when it outlives `limit`
+/// (a wrapper script's children would otherwise keep the output pipes open).
+fn run_limited(java: &Path, limit: Duration) -> Result<Output, JavaError> {
+    let cannot = |e: std::io::Error| JavaError::CannotRun {
+        java: java.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut child = Command::new(java)
+        .arg("-version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(cannot)?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait().map_err(cannot)? {
+            Some(status) => break status,
+            None if Instant::now() >= deadline => {
+                // SAFETY: kill(2) on the child's own process group (process_group(0) above).
+                unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+                let _ = child.wait();
+                let _ = (stdout.join(), stderr.join());
+                return Err(JavaError::Hung {
+                    java: java.to_path_buf(),
+                    seconds: limit.as_secs(),
+                });
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    // The group may outlive its leader (a wrapper that forked): make sure the pipes close.
+    // SAFETY: as above; ESRCH when the group is already gone is fine.
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
 }
 
 /// Parse `java -version` output: `openjdk version "17.0.15" …`, `java version "1.8.0_392"` (→ 8),
@@ -248,6 +354,41 @@ mod tests {
             Some(17)
         );
         assert_eq!(p("not java"), None);
+    }
+
+    #[test]
+    fn a_hanging_java_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let java = dir.path().join("java");
+        // A wrapper whose child keeps the output pipes open: the probe must not wait for it.
+        std::fs::write(&java, "#!/bin/sh\nsleep 600 &\nsleep 600\n").unwrap();
+        std::fs::set_permissions(&java, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let err = JavaRuntime::probe_within(&java, Duration::from_millis(300)).unwrap_err();
+        assert!(matches!(err, JavaError::Hung { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&java.display().to_string()) && text.contains("--java-home"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn jvm_gets_a_utf8_locale_only_when_it_has_none() {
+        let o = |s: &'static str| Some(OsStr::new(s));
+        assert_eq!(
+            utf8_locale_for_jvm(None, None, None),
+            Some(("LC_ALL", "C.UTF-8"))
+        );
+        assert_eq!(
+            utf8_locale_for_jvm(None, None, o("C")),
+            Some(("LC_ALL", "C.UTF-8"))
+        );
+        assert_eq!(
+            utf8_locale_for_jvm(o("POSIX"), None, o("en_US.UTF-8")),
+            Some(("LC_ALL", "C.UTF-8"))
+        );
+        assert_eq!(utf8_locale_for_jvm(None, None, o("de_DE.utf8")), None);
+        assert_eq!(utf8_locale_for_jvm(o(""), o("C.UTF-8"), o("C")), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod exit;
 pub mod fsutil;
 pub mod install_cli;
+pub mod install_lock;
 pub mod java;
 pub mod net;
 pub mod ops;

@@ -252,7 +252,12 @@ fn ensure_formatted_as(
         server_properties.as_os_str().to_owned(),
     ];
     let command = display_command(java, &args);
-    let output = Command::new(java)
+    let mut cmd = Command::new(java);
+    // Non-ASCII data dirs need a UTF-8 file-name encoding in the JVM.
+    if let Some((key, value)) = crate::java::jvm_locale_env() {
+        cmd.env(key, value);
+    }
+    let output = cmd
         .args(&args)
         .stdin(Stdio::null())
         .output()
@@ -333,9 +338,10 @@ fn check_log_dirs(server_properties: &Path, data_dir: &Path) -> Result<(), Stora
         };
         match key.trim() {
             // Kafka uses log.dirs when set, else log.dir; a metadata.log.dir elsewhere is another dir.
-            "log.dirs" => log_dirs = value.trim().to_string(),
-            "log.dir" if log_dirs.is_empty() => log_dirs = value.trim().to_string(),
-            "metadata.log.dir" if Path::new(value.trim()) != data_dir => {
+            // Values are compared as Kafka reads them (`\uXXXX` escapes of non-ASCII names decoded).
+            "log.dirs" => log_dirs = crate::render::unescape(value.trim()),
+            "log.dir" if log_dirs.is_empty() => log_dirs = crate::render::unescape(value.trim()),
+            "metadata.log.dir" if Path::new(&crate::render::unescape(value.trim())) != data_dir => {
                 return Err(StorageError::LogDirsMismatch {
                     file: server_properties.to_path_buf(),
                     log_dirs: format!("{log_dirs} (metadata.log.dir={})", value.trim()),
@@ -632,6 +638,27 @@ mod tests {
         assert!(matches!(err, StorageError::NotEmpty { .. }), "{err:?}");
         assert!(err.to_string().contains("orders-0"), "{err}");
         assert!(data.join("orders-0").is_dir());
+    }
+
+    #[test]
+    fn escaped_non_ascii_log_dirs_read_back_as_the_data_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("données/kafka");
+        let props = tmp.path().join("server.properties");
+        // What the renderer writes: Kafka reads the file as ISO-8859-1 with \uXXXX escapes.
+        let escaped = crate::render::escape_value(&data.display().to_string());
+        assert!(escaped.contains("donn\\u00E9es"), "{escaped}");
+        fs::write(
+            &props,
+            format!("log.dirs={escaped}\nmetadata.log.dir={escaped}\n"),
+        )
+        .unwrap();
+        check_log_dirs(&props, &data).unwrap();
+        let other = tmp.path().join("donnees/kafka");
+        assert!(matches!(
+            check_log_dirs(&props, &other),
+            Err(StorageError::LogDirsMismatch { .. })
+        ));
     }
 
     #[test]

@@ -146,13 +146,16 @@ fn fake_dist(top: &str) -> Vec<u8> {
         (&format!("{top}/libs/"), b""),
         (
             &format!("{top}/libs/kafka_2.13-9.9.9.jar"),
-            b"not really a jar",
+            kraftd::dist::EMPTY_ZIP,
         ),
         (
             &format!("{top}/libs/kafka_2.13-9.9.9-sources.jar"),
-            b"sources",
+            kraftd::dist::EMPTY_ZIP,
         ),
-        (&format!("{top}/libs/kafka-clients-9.9.9.jar"), b"clients"),
+        (
+            &format!("{top}/libs/kafka-clients-9.9.9.jar"),
+            kraftd::dist::EMPTY_ZIP,
+        ),
     ])
 }
 
@@ -637,12 +640,16 @@ fn unsafe_entries_are_refused() {
 fn tgz_with_link(kind: tar::EntryType, link: &str, target: &str) -> Vec<u8> {
     let enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut b = tar::Builder::new(enc);
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_size(1);
-    h.set_mode(0o644);
-    b.append_data(&mut h, "k/libs/kafka_2.13-9.9.9.jar", &b"x"[..])
-        .unwrap();
+    for jar in [
+        "k/libs/kafka_2.13-9.9.9.jar",
+        "k/libs/kafka-clients-9.9.9.jar",
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(kraftd::dist::EMPTY_ZIP.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, jar, kraftd::dist::EMPTY_ZIP).unwrap();
+    }
     let mut l = tar::Header::new_old();
     l.set_entry_type(kind);
     l.set_size(0);
@@ -677,7 +684,11 @@ fn links_inside_the_tree_are_kept_and_escaping_ones_refused() {
         let opt = tmp.path().join(format!("opt-ok{i}"));
         let got = obtain(&request(DistSource::Tarball(file), None, None, &opt)).unwrap();
         let installed = got.dist.home.join(link.strip_prefix("k/").unwrap());
-        assert_eq!(std::fs::read(&installed).unwrap(), b"x", "{kind:?} {link}");
+        assert_eq!(
+            std::fs::read(&installed).unwrap(),
+            kraftd::dist::EMPTY_ZIP,
+            "{kind:?} {link}"
+        );
     }
     let bad_cases = [
         (

@@ -68,6 +68,7 @@ pub fn run(args: &Args) -> Result<()> {
         &kraftd::net::detect_advertise,
     )?;
     let layout = settings.layout.clone();
+    check_data_dir_shape(&layout.data_dir, args.data_dir.is_some(), &config_path)?;
     log::info!("config: {}", config_path.display());
     for warning in settings.warnings() {
         log::warn!("{warning}");
@@ -271,7 +272,46 @@ fn read_optional(path: &Path) -> Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Err(error) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        }
+        .into()),
+    }
+}
+
+/// The data directory must be a directory or creatable as one: a regular file there (or in its
+/// path) is refused before anything is written, naming where the value came from.
+fn check_data_dir_shape(
+    data_dir: &Path,
+    from_flag: bool,
+    config_path: &Path,
+) -> Result<(), ConfigError> {
+    let origin = if from_flag {
+        "--data-dir".to_string()
+    } else {
+        format!("node.data_dir in {}", config_path.display())
+    };
+    let blocker = data_dir
+        .ancestors()
+        .find(|p| std::fs::symlink_metadata(p).is_ok());
+    match blocker {
+        Some(p) if !p.is_dir() => {
+            let what = if p == data_dir {
+                "is a file, not a directory".to_string()
+            } else {
+                format!(
+                    "cannot be created: {} is a file, not a directory",
+                    p.display()
+                )
+            };
+            Err(ConfigError::Invalid(format!(
+                "{origin} {}: {what}. Pass a directory (it is created when missing), e.g. --data-dir {}",
+                data_dir.display(),
+                Path::new("/var/lib/kafka/data").display()
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -19,6 +19,14 @@ fn main() {
     };
     log::set_boxed_logger(Box::new(StderrLogger)).expect("first logger");
     log::set_max_level(level);
+    // One run per target, whatever the mode; held until the process exits.
+    let _lock = match lock_target(&args) {
+        Ok(lock) => lock,
+        Err(err) => {
+            eprintln!("kraft-install: error: {err:#}");
+            std::process::exit(exit_code(&err));
+        }
+    };
     let result = if args.uninstall {
         uninstall::run(&args)
     } else if args.reconfigure {
@@ -30,6 +38,28 @@ fn main() {
         eprintln!("kraft-install: error: {err:#}");
         std::process::exit(exit_code(&err));
     }
+}
+
+/// Take the target's install lock (waiting up to --lock-timeout). A relative --prefix is refused
+/// later by the mode itself, before it writes anything.
+fn lock_target(args: &cli::Args) -> anyhow::Result<Option<kraftd::install_lock::InstallLock>> {
+    let target = args
+        .prefix
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("/"));
+    if !target.is_absolute() {
+        return Ok(None);
+    }
+    let wait = std::time::Duration::from_secs(args.lock_timeout);
+    kraftd::install_lock::acquire(&target, wait, |holder, lock| {
+        log::warn!(
+            "waiting for another kraft-install ({holder}) on {} to finish (lock {}; at most {} s, see --lock-timeout)",
+            target.display(),
+            lock.display(),
+            wait.as_secs()
+        )
+    })
+    .map(Some)
 }
 
 /// Map typed errors anywhere in the chain to the documented exit codes.
@@ -62,12 +92,18 @@ fn exit_code(err: &anyhow::Error) -> i32 {
         }
         if let Some(e) = cause.downcast_ref::<DistError>() {
             return match e {
-                DistError::NotADistribution { .. } => exit::UNAVAILABLE,
+                DistError::NotADistribution { .. } | DistError::Broken { .. } => exit::UNAVAILABLE,
                 DistError::NoDigest { .. }
                 | DistError::BadInput(_)
                 | DistError::VersionMismatch { .. } => exit::CONFIG,
                 _ => exit::FAILURE,
             };
+        }
+        if cause
+            .downcast_ref::<kraftd::install_lock::LockBusy>()
+            .is_some()
+        {
+            return exit::TEMPFAIL;
         }
         if cause
             .downcast_ref::<kraftd::cluster_id::ClusterIdError>()

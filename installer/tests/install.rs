@@ -526,6 +526,30 @@ fn java_too_old_is_refused() {
 }
 
 #[test]
+fn hanging_java_is_killed_and_refused() {
+    let (tmp, prefix) = fresh();
+    let jdk = tmp.path().join("hangs");
+    std::fs::create_dir_all(jdk.join("bin")).unwrap();
+    let java = jdk.join("bin/java");
+    std::fs::write(&java, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&java, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let d = fixture_dir(V4).display().to_string();
+    let jh = jdk.display().to_string();
+    let j = java.display().to_string();
+    assert_refused(
+        tmp.path(),
+        &prefix,
+        &["--dist", &d, "--java-home", &jh, "--advertise", "127.0.0.1"],
+        69,
+        &[
+            &format!("{j} -version did not finish within 30 s"),
+            "--java-home",
+        ],
+    );
+}
+
+#[test]
 fn java_missing_is_refused() {
     let (tmp, prefix) = fresh();
     let empty = tmp.path().join("nojava");

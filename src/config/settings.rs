@@ -37,10 +37,12 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
-    #[error("{}: cannot read: {source}", path.display())]
+    /// The config file exists but cannot be read as text (a directory, not UTF-8, permissions).
+    /// The io error is described in the message, not chained, so it is printed once.
+    #[error("{}: {}", path.display(), describe_read_error(path, error))]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The daemon's config file is missing (kraft-install has not run).
     #[error("{}: not found; run kraft-install first (it creates this file when absent)", path.display())]
@@ -55,6 +57,27 @@ pub enum ConfigError {
         origin: Option<String>,
         error: AdvertiseError,
     },
+}
+
+/// What went wrong reading a config file, with the fix.
+fn describe_read_error(path: &Path, error: &std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::InvalidData {
+        return "is not UTF-8 text; kraftd.toml must be UTF-8: convert it (e.g. `iconv -f latin1 -t utf-8`) \
+                or rewrite the offending characters"
+            .to_string();
+    }
+    if error.raw_os_error() == Some(libc::EISDIR) {
+        if path.file_name().is_some_and(|n| n == "kraftd.toml") {
+            return "is a directory, not the config file: move that directory away (kraft-install \
+                    writes kraftd.toml there)"
+                .to_string();
+        }
+        return format!(
+            "is a directory, not a config file: name the file itself, e.g. --config {}",
+            path.join("kraftd.toml").display()
+        );
+    }
+    format!("cannot read: {error}")
 }
 
 /// Values given on the command line; `Some` wins over the file.
@@ -341,7 +364,11 @@ impl Settings {
             file.java.heap.as_ref(),
             "java.heap",
         ) {
-            Some((v, origin)) => parse_heap(&v).map_err(|m| invalid(origin, m))?,
+            Some((v, origin)) => {
+                let heap = parse_heap(&v).map_err(|m| invalid(origin, m))?;
+                check_heap_fits(&heap, total_memory_bytes()).map_err(|m| invalid(origin, m))?;
+                heap
+            }
             None => default_heap(total_memory_bytes()),
         };
 
@@ -744,6 +771,43 @@ pub fn parse_heap(value: &str) -> Result<String, String> {
     Ok(format!("{n}{unit}"))
 }
 
+/// Bytes of a heap size as [`parse_heap`] normalizes it (`512M`, `2G`).
+pub fn heap_bytes(heap: &str) -> Option<u64> {
+    let (digits, unit) = heap.split_at(heap.len().checked_sub(1)?);
+    let shift = match unit {
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// Refuse a heap the JVM cannot get: more than this machine's (or cgroup's) memory, which makes
+/// every start fail. Unknown memory: not checked. The advice is at most 3/4 of the memory, which
+/// leaves room for the page cache Kafka relies on.
+pub fn check_heap_fits(heap: &str, total_bytes: Option<u64>) -> Result<(), String> {
+    const MIB: u64 = 1 << 20;
+    let (Some(want), Some(total)) = (heap_bytes(heap), total_bytes) else {
+        return Ok(());
+    };
+    if want <= total {
+        return Ok(());
+    }
+    let most_mib = total / MIB * 3 / 4;
+    let most = if most_mib >= 1024 {
+        format!("{}G", most_mib / 1024)
+    } else {
+        format!("{}M", (most_mib / 64 * 64).max(MIN_HEAP_MIB))
+    };
+    Err(format!(
+        "heap {heap} is more than this machine's {:.1} GiB of memory, so the JVM could not start; \
+         use at most {most} (e.g. --heap {most}, or java.heap = \"{most}\" in kraftd.toml)",
+        total as f64 / (1u64 << 30) as f64
+    ))
+}
+
 /// The default heap for a box with `total_bytes` of memory: 1G, or a quarter of the memory when
 /// that is less (rounded down to 64M, at least 256M). Unknown memory → 1G (Kafka's own default).
 pub fn default_heap(total_bytes: Option<u64>) -> String {
@@ -911,6 +975,23 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn heap_above_the_memory_is_refused() {
+        const GIB: u64 = 1 << 30;
+        assert_eq!(heap_bytes("512M"), Some(512 << 20));
+        assert_eq!(heap_bytes("2G"), Some(2 * GIB));
+        assert!(check_heap_fits("16G", Some(16 * GIB)).is_ok());
+        assert!(check_heap_fits("64G", None).is_ok());
+        let err = check_heap_fits("64G", Some(23 * GIB + GIB / 2)).unwrap_err();
+        assert!(
+            err.starts_with("heap 64G is more than this machine's 23.5 GiB of memory"),
+            "{err}"
+        );
+        assert!(err.contains("use at most 17G (e.g. --heap 17G"), "{err}");
+        let small = check_heap_fits("2G", Some(GIB)).unwrap_err();
+        assert!(small.contains("use at most 768M"), "{small}");
     }
 
     #[test]

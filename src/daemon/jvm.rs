@@ -82,6 +82,10 @@ impl JvmCommand {
         for var in ENV_NOT_FOR_JVM {
             cmd.env_remove(var);
         }
+        // Non-ASCII data dirs need a UTF-8 file-name encoding in the JVM.
+        if let Some((key, value)) = crate::java::jvm_locale_env() {
+            cmd.env(key, value);
+        }
         // If kraftd is gone the JVM must stop too. tokio's kill-on-drop cannot help a SIGKILLed
         // kraftd; the kernel's parent-death signal can (SIGTERM: Kafka still shuts down cleanly).
         let parent = std::process::id() as libc::pid_t;

@@ -74,7 +74,7 @@ impl Downloader {
         }
         let total = resp.content_length();
         let mut file = tempfile::Builder::new()
-            .prefix(".kafka-download-")
+            .prefix(&format!(".kafka-download-{}-", std::process::id()))
             .suffix(".tgz.part")
             .tempfile_in(dir)
             .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;

@@ -7,7 +7,7 @@ mod obtain;
 mod unpack;
 
 pub use digest::{PINNED_SHA512, parse_sha512_file, pinned_sha512, sha512_hex_of_file};
-pub use obtain::{DistSource, ObtainRequest, Obtained, Progress, obtain};
+pub use obtain::{DistSource, ObtainRequest, Obtained, PROVENANCE_FILE, Progress, obtain};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -132,6 +132,14 @@ pub enum DistError {
     #[error("not a Kafka distribution: {reason} in {}. Pass --dist with an official kafka_2.13-<v>.tgz or its unpacked dir", path.display())]
     NotADistribution { path: PathBuf, reason: String },
 
+    /// A distribution whose files are damaged (a jar that is not a readable zip, a missing jar).
+    #[error(
+        "{} is a broken Kafka distribution: {reason}. Nothing was installed from it; pass --dist with an \
+         intact copy (e.g. the official kafka_2.13-<v>.tgz with its --sha512)",
+        path.display()
+    )]
+    Broken { path: PathBuf, reason: String },
+
     /// The tarball is corrupt, truncated or contains unsafe entries.
     #[error("cannot unpack {}: {reason}. Nothing was installed; fetch the tarball again", path.display())]
     BadArchive { path: PathBuf, reason: String },
@@ -210,11 +218,108 @@ impl KafkaDist {
         }
     }
 
+    /// [`KafkaDist::open_checked`] plus a check of its files before it is installed or trusted:
+    /// the broker jar and `kafka-clients-<v>.jar` are there, and every jar in `libs/` is a readable
+    /// zip (its end-of-central-directory record and central directory are where they say).
+    pub fn verify(home: &Path) -> Result<KafkaDist, DistError> {
+        let dist = Self::open_checked(home)?;
+        let broken = |reason: String| DistError::Broken {
+            path: home.to_path_buf(),
+            reason,
+        };
+        let libs = home.join("libs");
+        let clients = libs.join(format!("kafka-clients-{}.jar", dist.version));
+        if !clients.is_file() {
+            return Err(broken(format!(
+                "libs/kafka-clients-{}.jar is missing",
+                dist.version
+            )));
+        }
+        let mut jars: Vec<PathBuf> = std::fs::read_dir(&libs)
+            .map_err(|e| broken(format!("cannot list {}: {e}", libs.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "jar"))
+            .collect();
+        jars.sort();
+        for jar in jars {
+            let name = jar
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            check_zip(&jar).map_err(|why| broken(format!("libs/{name} {why}")))?;
+        }
+        Ok(dist)
+    }
+
     /// The classpath argument for `java -cp`: `<home>/libs/*`.
     pub fn classpath(&self) -> String {
         format!("{}/libs/*", self.home.display())
     }
 }
+
+/// Whether `path` is a readable zip: the end-of-central-directory record is in its last 64 KiB and
+/// the central directory it points at starts with a central file header (zip64: the locator is
+/// there). Catches truncated, zero-filled and non-zip files without reading the whole jar.
+fn check_zip(path: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot be read ({e})"))?;
+    let len = f
+        .metadata()
+        .map_err(|e| format!("cannot be read ({e})"))?
+        .len();
+    const EOCD: usize = 22;
+    if len < EOCD as u64 {
+        return Err(format!("is not a zip file ({len} bytes)"));
+    }
+    let tail_len = len.min(EOCD as u64 + 65535);
+    let mut tail = vec![0u8; tail_len as usize];
+    f.seek(SeekFrom::Start(len - tail_len))
+        .and_then(|_| f.read_exact(&mut tail))
+        .map_err(|e| format!("cannot be read ({e})"))?;
+    let Some(at) = (0..=tail.len() - EOCD)
+        .rev()
+        .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")
+    else {
+        return Err(
+            "is not a readable zip: no end-of-central-directory record (truncated or corrupt)"
+                .into(),
+        );
+    };
+    let u16_at = |i: usize| u16::from_le_bytes([tail[i], tail[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes([tail[i], tail[i + 1], tail[i + 2], tail[i + 3]]);
+    let entries = u16_at(at + 10);
+    let (cd_size, cd_offset) = (u32_at(at + 12), u32_at(at + 16));
+    if cd_offset == u32::MAX || entries == u16::MAX {
+        return if at >= 20 && tail[at - 20..at - 16] == *b"PK\x06\x07" {
+            Ok(())
+        } else {
+            Err("is not a readable zip: zip64 without its locator".into())
+        };
+    }
+    let eocd_pos = len - tail_len + at as u64;
+    if u64::from(cd_offset) + u64::from(cd_size) > eocd_pos {
+        return Err(
+            "is not a readable zip: its central directory lies past the end (truncated)".into(),
+        );
+    }
+    if entries > 0 {
+        let mut sig = [0u8; 4];
+        f.seek(SeekFrom::Start(u64::from(cd_offset)))
+            .and_then(|_| f.read_exact(&mut sig))
+            .map_err(|e| format!("cannot be read ({e})"))?;
+        if sig != *b"PK\x01\x02" {
+            return Err(
+                "is not a readable zip: no central directory where the zip says (corrupt)".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The smallest valid zip (no entries): what tests use as a jar that passes [`KafkaDist::verify`].
+pub const EMPTY_ZIP: &[u8] = &[
+    b'P', b'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
 
 #[cfg(test)]
 mod tests {
@@ -234,6 +339,28 @@ mod tests {
             Some(KafkaVersion::new(3, 7, 1))
         );
         assert_eq!(version_from_tarball_name("kafka.tgz"), None);
+    }
+
+    #[test]
+    fn zip_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let jar = dir.path().join("a.jar");
+        let check = |bytes: &[u8]| {
+            std::fs::write(&jar, bytes).unwrap();
+            check_zip(&jar)
+        };
+        assert_eq!(EMPTY_ZIP.len(), 22);
+        assert!(check(EMPTY_ZIP).is_ok());
+        assert!(check(b"not a jar at all, but long enough").is_err());
+        assert!(check(&[]).is_err());
+        // One entry claimed, but no central directory header where the record points.
+        let mut lying = EMPTY_ZIP.to_vec();
+        lying[10] = 1;
+        assert!(check(&lying).unwrap_err().contains("no central directory"));
+        // Central directory said to extend past the record: truncated.
+        let mut past = EMPTY_ZIP.to_vec();
+        past[12] = 100;
+        assert!(check(&past).unwrap_err().contains("truncated"));
     }
 
     #[test]

@@ -68,7 +68,7 @@ impl DistSource {
     /// can be checked against it first); `None` for downloads, whose version is known only later.
     pub fn local_version(&self) -> Result<Option<KafkaVersion>, DistError> {
         match self {
-            DistSource::Dir(dir) => Ok(Some(KafkaDist::open_checked(dir)?.version)),
+            DistSource::Dir(dir) => Ok(Some(KafkaDist::verify(dir)?.version)),
             DistSource::Tarball(path) => peek_version(path).map(Some),
             DistSource::Url(_) | DistSource::Mirrors(_) => Ok(None),
         }
@@ -155,6 +155,7 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
     if !req.dry_run {
         fs::create_dir_all(opt_dir)
             .with_context(|| format!("cannot create {}", opt_dir.display()))?;
+        remove_stale_temps(opt_dir);
     }
     match &req.source {
         DistSource::Mirrors(mirrors) => {
@@ -350,25 +351,30 @@ fn install_tarball(
     let unpacked = unpack_tarball(tarball, opt_dir)?;
     let version = unpacked.dist.version;
     check_requested(req.version, version, Path::new(origin))?;
-    let installed_dir = if let Some(existing) = installed_version(opt_dir, version)? {
-        // Same version already there (e.g. an unversioned tarball name): keep the installed copy.
-        log::info!(
-            "{} already holds Kafka {existing}; keeping it",
-            target_dir(opt_dir, version).display()
-        );
-        false
-    } else {
-        let target = target_dir(opt_dir, version);
-        fs::rename(&unpacked.dist.home, &target).with_context(|| {
-            format!(
-                "cannot move {} to {}",
-                unpacked.dist.home.display(),
-                target.display()
-            )
-        })?;
-        crate::fsutil::sync_dir(opt_dir)?;
-        log::info!("installed Kafka {version} into {}", target.display());
-        true
+    let installed_dir = match installed_state(opt_dir, version)? {
+        Installed::Good => {
+            // Same version already there (e.g. an unversioned tarball name): keep the installed copy.
+            log::info!(
+                "{} already holds a verified Kafka {version}; keeping it",
+                target_dir(opt_dir, version).display()
+            );
+            false
+        }
+        state => {
+            let provenance = match &sha512 {
+                Some(hex) => format!("sha512 {hex}\nsource {origin}\n"),
+                None => format!("source {origin}\n"),
+            };
+            put_in_place(
+                &unpacked.dist.home,
+                opt_dir,
+                version,
+                state,
+                &provenance,
+                origin,
+            )?;
+            true
+        }
     };
     drop(unpacked);
     finish(
@@ -384,7 +390,8 @@ fn install_tarball(
 /// A dir source: used in place when it is the target, else copied into the target.
 fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, DistError> {
     let opt_dir = req.opt_dir;
-    let source = KafkaDist::open_checked(dir)?;
+    // Nothing unverified is copied (or used in place): a broken jar is refused here.
+    let source = KafkaDist::verify(dir)?;
     let version = source.version;
     check_requested(req.version, version, dir)?;
     let target = target_dir(opt_dir, version);
@@ -397,7 +404,8 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
         log::info!("using {} in place (Kafka {version})", target.display());
         return finish(opt_dir, version, false, None, origin, req.dry_run);
     }
-    if installed_version(opt_dir, version)?.is_some() {
+    let state = installed_state(opt_dir, version)?;
+    if state == Installed::Good {
         return finish(opt_dir, version, false, None, origin, req.dry_run);
     }
     if req.dry_run {
@@ -407,7 +415,7 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
     }
     ensure_writable(opt_dir)?;
     let tmp = tempfile::Builder::new()
-        .prefix(".kafka-copy-")
+        .prefix(&format!(".kafka-copy-{}-", std::process::id()))
         .tempdir_in(opt_dir)
         .with_context(|| {
             format!(
@@ -418,9 +426,16 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
     let staged = tmp.path().join(dist_dir_name(&version));
     copy_tree(dir, &staged)?;
     sync_tree(&staged)?;
-    fs::rename(&staged, &target)
-        .with_context(|| format!("cannot move {} to {}", staged.display(), target.display()))?;
-    crate::fsutil::sync_dir(opt_dir)?;
+    // The copy is what will run: check it, not only its source.
+    KafkaDist::verify(&staged).map_err(|e| match e {
+        DistError::Broken { reason, .. } => DistError::Broken {
+            path: dir.to_path_buf(),
+            reason: format!("{reason} (in the copy)"),
+        },
+        other => other,
+    })?;
+    let provenance = format!("verified local directory {origin}\n");
+    put_in_place(&staged, opt_dir, version, state, &provenance, &origin)?;
     log::info!(
         "copied Kafka {version} from {} into {}",
         dir.display(),
@@ -463,18 +478,29 @@ fn target_dir(opt_dir: &Path, version: KafkaVersion) -> PathBuf {
     opt_dir.join(dist_dir_name(&version))
 }
 
-/// The version installed at `<opt>/kafka_2.13-<v>`, if that dir exists and its jars say `v`.
-/// A dir of that name holding something else is an error: we never delete it.
-fn installed_version(
-    opt_dir: &Path,
-    version: KafkaVersion,
-) -> Result<Option<KafkaVersion>, DistError> {
+/// What `<opt>/kafka_2.13-<v>` holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Installed {
+    Missing,
+    /// Kafka `v`, verified ([`KafkaDist::verify`]).
+    Good,
+    /// Kafka `v` by its jars, but damaged (the reason): replaced by the next verified copy.
+    Broken(String),
+}
+
+/// The state of `<opt>/kafka_2.13-<v>`. A dir of that name holding something else (another version,
+/// no Kafka jar at all) is an error: we never delete it.
+fn installed_state(opt_dir: &Path, version: KafkaVersion) -> Result<Installed, DistError> {
     let target = target_dir(opt_dir, version);
     if !target.exists() {
-        return Ok(None);
+        return Ok(Installed::Missing);
     }
     match KafkaDist::open_checked(&target) {
-        Ok(d) if d.version == version => Ok(Some(version)),
+        Ok(d) if d.version == version => match KafkaDist::verify(&target) {
+            Ok(_) => Ok(Installed::Good),
+            Err(DistError::Broken { reason, .. }) => Ok(Installed::Broken(reason)),
+            Err(e) => Err(e),
+        },
         Ok(d) => Err(DistError::BadInput(format!(
             "{} exists but holds Kafka {} (from its jars), not {version}; move it away and re-run",
             target.display(),
@@ -487,14 +513,130 @@ fn installed_version(
     }
 }
 
+/// The file in an installed distribution that says where it came from (written by kraft-install).
+pub const PROVENANCE_FILE: &str = ".kraftd-provenance";
+
+/// Move a verified `staged` distribution to `<opt>/kafka_2.13-<v>`, recording its provenance. A
+/// broken copy there is swapped out (renamed aside, the new one renamed in, the old one deleted).
+fn put_in_place(
+    staged: &Path,
+    opt_dir: &Path,
+    version: KafkaVersion,
+    state: Installed,
+    provenance: &str,
+    origin: &str,
+) -> Result<(), DistError> {
+    let target = target_dir(opt_dir, version);
+    crate::fsutil::write_atomic(&staged.join(PROVENANCE_FILE), provenance.as_bytes(), 0o644)?;
+    let aside = match &state {
+        Installed::Broken(reason) => {
+            let aside = opt_dir.join(format!(
+                ".kafka-replaced-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            fs::rename(&target, &aside)
+                .with_context(|| format!("cannot move the broken {} aside", target.display()))?;
+            log::warn!(
+                "{} was a broken copy ({reason}); replacing it with the verified Kafka {version} from {origin}",
+                target.display()
+            );
+            Some(aside)
+        }
+        _ => None,
+    };
+    if let Err(e) = fs::rename(staged, &target) {
+        if let Some(aside) = &aside {
+            let _ = fs::rename(aside, &target);
+        }
+        return Err(anyhow::anyhow!(
+            "cannot move {} to {}: {e}",
+            staged.display(),
+            target.display()
+        )
+        .into());
+    }
+    crate::fsutil::sync_dir(opt_dir)?;
+    if let Some(aside) = aside {
+        fs::remove_dir_all(&aside).with_context(|| format!("cannot remove {}", aside.display()))?;
+    }
+    log::info!("installed Kafka {version} into {}", target.display());
+    Ok(())
+}
+
+/// Temp entries kraft-install creates in the install dir; their names carry the creator's pid.
+const TEMP_PREFIXES: &[&str] = &[
+    ".kafka-unpack-",
+    ".kafka-copy-",
+    ".kafka-download-",
+    ".kafka-replaced-",
+    ".current.tmp-",
+    ".kraftd-write-test-",
+];
+
+/// Whether a temp entry's name belongs to a process that is gone (or names none: older releases).
+pub(crate) fn stale_temp_owner(name: &str) -> Option<Option<u32>> {
+    let rest = TEMP_PREFIXES.iter().find_map(|p| name.strip_prefix(p))?;
+    let pid = rest
+        .split_once('-')
+        .and_then(|(pid, _)| pid.parse::<u32>().ok());
+    match pid {
+        Some(pid) if Path::new(&format!("/proc/{pid}")).exists() => None,
+        other => Some(other),
+    }
+}
+
+/// Remove leftovers of an interrupted run (a killed unpack leaves tens of MB), saying so. Runs
+/// under the installer's target lock, so no other kraft-install is using them; an entry whose
+/// pid is still alive is kept anyway.
+fn remove_stale_temps(opt_dir: &Path) {
+    let Ok(entries) = fs::read_dir(opt_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(owner) = stale_temp_owner(&name) else {
+            continue;
+        };
+        let path = entry.path();
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        let removed = if is_dir {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        let who = owner
+            .map(|p| format!("pid {p}, no longer running"))
+            .unwrap_or_else(|| "an older run".into());
+        match removed {
+            Ok(()) => log::warn!(
+                "removed {}, left behind by an interrupted kraft-install ({who})",
+                path.display()
+            ),
+            Err(e) => log::warn!(
+                "cannot remove the leftover {}: {e}; delete it by hand",
+                path.display()
+            ),
+        }
+    }
+}
+
 /// Short-cut for a re-run: the version is installed; only the `current` link may need fixing.
 fn already_installed(
     opt_dir: &Path,
     version: KafkaVersion,
     dry_run: bool,
 ) -> Result<Option<Obtained>, DistError> {
-    if installed_version(opt_dir, version)?.is_none() {
-        return Ok(None);
+    match installed_state(opt_dir, version)? {
+        Installed::Missing => return Ok(None),
+        Installed::Broken(reason) => {
+            log::info!(
+                "{} is a broken copy ({reason}); it will be replaced",
+                target_dir(opt_dir, version).display()
+            );
+            return Ok(None);
+        }
+        Installed::Good => {}
     }
     log::info!(
         "Kafka {version} is already installed in {}",

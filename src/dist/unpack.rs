@@ -20,7 +20,7 @@ pub(crate) struct Unpacked {
 /// version from the jars. On any error the temp dir is removed and nothing else was touched.
 pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, DistError> {
     let tmp = tempfile::Builder::new()
-        .prefix(".kafka-unpack-")
+        .prefix(&format!(".kafka-unpack-{}-", std::process::id()))
         .tempdir_in(parent)
         .with_context(|| {
             format!(
@@ -147,8 +147,12 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
             "the top-level entry {top:?} is not a directory"
         )));
     }
-    let dist = KafkaDist::open_checked(&home).map_err(|e| match e {
+    let dist = KafkaDist::verify(&home).map_err(|e| match e {
         DistError::NotADistribution { reason, .. } => DistError::NotADistribution {
+            path: tarball.to_path_buf(),
+            reason,
+        },
+        DistError::Broken { reason, .. } => DistError::Broken {
             path: tarball.to_path_buf(),
             reason,
         },

@@ -10,7 +10,7 @@ mod properties;
 pub use files::{Rendered, check_hand_edits, node_files, write_rendered};
 
 pub use log_config::log_config;
-pub use properties::{escape_key, escape_value};
+pub use properties::{escape_key, escape_value, unescape};
 
 use crate::config::{Role, default_replication_factor, voters_text};
 use crate::{KafkaVersion, Settings};

@@ -40,6 +40,46 @@ pub fn escape_value(value: &str) -> String {
     out
 }
 
+/// Read back a key or value as `Properties.load` does: `\uXXXX` (with surrogate pairs), `\t`,
+/// `\n`, `\r`, `\f`, and `\x` for any other `x`. The inverse of [`escape_key`]/[`escape_value`].
+pub fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut units: Vec<u16> = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'u') {
+            chars.next();
+            let hex: String = chars.by_ref().take(4).collect();
+            if let Ok(unit) = u16::from_str_radix(&hex, 16) {
+                units.push(unit);
+                continue;
+            }
+            out.push_str(&hex);
+            continue;
+        }
+        if !units.is_empty() {
+            out.push_str(&String::from_utf16_lossy(&units));
+            units.clear();
+        }
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\x0c'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    if !units.is_empty() {
+        out.push_str(&String::from_utf16_lossy(&units));
+    }
+    out
+}
+
 fn push_escaped(out: &mut String, c: char) {
     match c {
         '\\' => out.push_str("\\\\"),
@@ -71,6 +111,22 @@ mod tests {
             ),
             "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"a\";"
         );
+    }
+
+    #[test]
+    fn unescape_reads_back_what_escape_wrote() {
+        for v in [
+            "/srv/données/kafka",
+            "  lead",
+            "tab\there",
+            "a\\b",
+            "emoji 😀 and ü",
+            "plain",
+        ] {
+            assert_eq!(unescape(&escape_value(v)), v, "{v:?}");
+        }
+        assert_eq!(unescape("donn\\u00E9es"), "données");
+        assert_eq!(unescape("\\ud83d\\ude00"), "😀");
     }
 
     #[test]
