@@ -117,21 +117,15 @@ fn a_non_ascii_data_dir_is_formatted_and_served_under_the_posix_locale() {
     use std::io::Read;
     use std::time::Duration;
     let _serial = serial();
-    let mut node = provision_node_with(
+    let node = provision_node_with(
         "4.1.1",
         NodeOptions {
             unformatted: true,
+            data_dir_in_prefix: Some("srv/données/kafka".into()),
             ..Default::default()
         },
     );
     let data_dir = node.prefix.path().join("srv/données/kafka");
-    let text = std::fs::read_to_string(&node.config).unwrap();
-    let text = text.replacen(
-        "[node]\n",
-        &format!("[node]\ndata_dir = \"{}\"\n", data_dir.display()),
-        1,
-    );
-    std::fs::write(&node.config, text).unwrap();
     let settings = kraftd::Settings::load(&node.config).unwrap();
     assert_eq!(settings.layout.data_dir, data_dir);
     let props = settings.layout.server_properties();
@@ -154,7 +148,6 @@ fn a_non_ascii_data_dir_is_formatted_and_served_under_the_posix_locale() {
     )
     .expect("format a non-ASCII data dir");
     assert!(data_dir.join("meta.properties").is_file());
-    node.data_dir = data_dir.clone();
 
     let notify = DatagramCollector::bind("notify");
     let mut cmd = Command::new(kraftd_bin());

@@ -460,7 +460,7 @@ fn a_non_ascii_data_dir_installs_under_the_posix_locale() {
         "not formatted in {}: {err}",
         data.display()
     );
-    let props = std::fs::read_to_string(prefix.join("etc/kafka/server.properties")).unwrap();
+    let props = std::fs::read_to_string(prefix.join("var/lib/kraftd/server.properties")).unwrap();
     assert!(props.contains("donn\\u00E9es"), "{props}");
     let mut names: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()

@@ -67,6 +67,8 @@ pub struct NodeOptions {
     pub extra_kafka: Vec<(String, String)>,
     /// Leave the data dir unformatted.
     pub unformatted: bool,
+    /// `data_dir` in kraftd.toml, relative to the prefix (default: var/lib/kafka/data, unset).
+    pub data_dir_in_prefix: Option<String>,
 }
 
 /// A provisioned single combined node under a temp `--prefix`.
@@ -98,7 +100,11 @@ pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
         .unwrap();
     let root = prefix.path().to_path_buf();
     let etc = root.join("etc/kafka");
-    let data_dir = root.join("var/lib/kafka/data");
+    let data_dir = root.join(
+        opts.data_dir_in_prefix
+            .as_deref()
+            .unwrap_or("var/lib/kafka/data"),
+    );
     let run_dir = root.join("run/kafka");
     std::fs::create_dir_all(&etc).unwrap();
     std::fs::create_dir_all(root.join("opt/kafka")).unwrap();
@@ -118,6 +124,13 @@ pub fn provision_node_with(version: &str, opts: NodeOptions) -> TestNode {
     );
     if let Some(home) = &opts.java_home {
         toml.push_str(&format!("home = \"{}\"\n", home.display()));
+    }
+    if opts.data_dir_in_prefix.is_some() {
+        toml = toml.replacen(
+            "[node]\n",
+            &format!("[node]\ndata_dir = \"{}\"\n", data_dir.display()),
+            1,
+        );
     }
     toml.push_str("\n[daemon]\nstop_timeout_sec = 120\n");
     if !opts.extra_kafka.is_empty() {
