@@ -116,7 +116,10 @@ impl FromStr for ClusterId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let len = s.chars().count();
         if len != ENCODED_LEN {
-            return Err(invalid(s, format!("it has {len} characters, not {ENCODED_LEN}")));
+            return Err(invalid(
+                s,
+                format!("it has {len} characters, not {ENCODED_LEN}"),
+            ));
         }
         if let Some(bad) = s
             .chars()
@@ -143,7 +146,10 @@ impl FromStr for ClusterId {
             ));
         }
         if bytes.len() != 16 {
-            return Err(invalid(s, format!("it decodes to {} bytes, not 16", bytes.len())));
+            return Err(invalid(
+                s,
+                format!("it decodes to {} bytes, not 16", bytes.len()),
+            ));
         }
         check_generatable(s)?;
         Ok(ClusterId(s.to_string()))
@@ -171,7 +177,8 @@ mod tests {
             assert_eq!(text.len(), 22, "{text}");
             assert!(!text.starts_with('-'), "{text}");
             assert!(
-                text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                text.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
                 "{text}"
             );
             let bytes = id.to_bytes();
@@ -193,7 +200,10 @@ mod tests {
         // 0xF8.. encodes to '-' first (index 62 = 0b111110); the second draw is fine.
         let mut draws = vec![[0xAAu8; 16], [0xF8u8; 16]];
         let id = ClusterId::generate_from(|| draws.pop().unwrap());
-        assert!(draws.is_empty(), "the dash-leading draw must have been retried");
+        assert!(
+            draws.is_empty(),
+            "the dash-leading draw must have been retried"
+        );
         assert!(!id.as_str().starts_with('-'));
         assert!(id.as_str().starts_with('q'), "{id}");
     }
@@ -208,8 +218,18 @@ mod tests {
                 .reason
                 .contains("reserved")
         );
-        assert!(ClusterId::from_bytes(one).unwrap_err().reason.contains("reserved"));
-        assert!(ClusterId::from_bytes([0xF8u8; 16]).unwrap_err().reason.contains("'-'"));
+        assert!(
+            ClusterId::from_bytes(one)
+                .unwrap_err()
+                .reason
+                .contains("reserved")
+        );
+        assert!(
+            ClusterId::from_bytes([0xF8u8; 16])
+                .unwrap_err()
+                .reason
+                .contains("'-'")
+        );
     }
 
     #[test]
@@ -225,7 +245,10 @@ mod tests {
         let err = s.parse::<ClusterId>().unwrap_err();
         assert_eq!(err.value, s);
         let shown = err.to_string();
-        assert!(shown.contains(&format!("{s:?}")), "message names the value: {shown}");
+        assert!(
+            shown.contains(&format!("{s:?}")),
+            "message names the value: {shown}"
+        );
         assert!(
             shown.contains("kafka-storage random-uuid"),
             "message says how to get one: {shown}"
@@ -260,7 +283,10 @@ mod tests {
             let s = format!("{}{last}", &KAFKA_EXAMPLE[..21]);
             let r = reason(&s);
             assert!(r.contains("not canonical"), "{s}: {r}");
-            assert!(r.contains(KAFKA_EXAMPLE), "names the canonical spelling: {r}");
+            assert!(
+                r.contains(KAFKA_EXAMPLE),
+                "names the canonical spelling: {r}"
+            );
         }
         assert!(reason("AAAAAAAAAAAAAAAAAAAAAB").contains("not canonical"));
     }

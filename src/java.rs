@@ -52,13 +52,14 @@ pub enum JavaError {
 impl JavaRuntime {
     /// Run `java -version` and parse its banner.
     pub fn probe(java: &Path) -> Result<JavaRuntime, JavaError> {
-        let out = Command::new(java)
-            .arg("-version")
-            .output()
-            .map_err(|e| JavaError::CannotRun {
-                java: java.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+        let out =
+            Command::new(java)
+                .arg("-version")
+                .output()
+                .map_err(|e| JavaError::CannotRun {
+                    java: java.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
         // `java -version` prints to stderr; some wrappers use stdout.
         let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stdout));
@@ -68,10 +69,11 @@ impl JavaRuntime {
                 reason: format!("exited with {}: {}", out.status, text.trim()),
             });
         }
-        let (version, major) = parse_java_version(&text).ok_or_else(|| JavaError::UnknownVersion {
-            java: java.to_path_buf(),
-            output: text.trim().to_string(),
-        })?;
+        let (version, major) =
+            parse_java_version(&text).ok_or_else(|| JavaError::UnknownVersion {
+                java: java.to_path_buf(),
+                output: text.trim().to_string(),
+            })?;
         Ok(JavaRuntime {
             java: java.to_path_buf(),
             major,
@@ -113,7 +115,9 @@ impl JavaRuntime {
 /// `"21"`, `"11.0.2"`, `"21-ea"`. Returns the quoted string and the feature version.
 pub fn parse_java_version(output: &str) -> Option<(String, u32)> {
     for line in output.lines() {
-        let Some(idx) = line.find(" version \"") else { continue };
+        let Some(idx) = line.find(" version \"") else {
+            continue;
+        };
         let rest = &line[idx + " version \"".len()..];
         let quoted = &rest[..rest.find('"')?];
         let leading_number = |s: &str| -> Option<u32> {
@@ -161,7 +165,10 @@ pub fn find_java(
                 Err(e) => log::warn!("ignoring JAVA_HOME: {e}"),
             }
         } else {
-            log::warn!("ignoring JAVA_HOME={}: no executable bin/java there", home.display());
+            log::warn!(
+                "ignoring JAVA_HOME={}: no executable bin/java there",
+                home.display()
+            );
         }
     }
 
@@ -256,7 +263,9 @@ mod tests {
         assert!(rt(11).check_for(&k3).is_ok());
         let err = rt(11).check_for(&k4).unwrap_err().to_string();
         assert!(
-            err.contains("/x/bin/java") && err.contains("Java 11") && err.contains("openjdk-17-jre-headless"),
+            err.contains("/x/bin/java")
+                && err.contains("Java 11")
+                && err.contains("openjdk-17-jre-headless"),
             "{err}"
         );
         assert!(rt(8).check_for(&k3).is_err());

@@ -15,8 +15,8 @@ pub mod net;
 pub mod ops;
 pub mod render;
 pub mod storage;
-pub mod wire;
 pub mod tools;
+pub mod wire;
 
 pub use cluster_id::ClusterId;
 pub use config::{Layout, Settings};

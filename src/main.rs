@@ -69,7 +69,11 @@ enum Command {
         #[arg(value_name = "TOOL", value_parser = kraftd::tools::tool_names())]
         name: String,
         /// Arguments passed to the tool unchanged.
-        #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+        #[arg(
+            value_name = "ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
         args: Vec<std::ffi::OsString>,
     },
     /// Write man pages and shell completions for kraftd and kraft-install (used by packaging).
@@ -119,7 +123,10 @@ fn main() {
             std::process::exit(tools::exit_code(&err));
         }
         Command::GenerateDocs { out } => {
-            let written = kraftd::docs::generate(out, &[Cli::command(), kraftd::install_cli::Args::command()]);
+            let written = kraftd::docs::generate(
+                out,
+                &[Cli::command(), kraftd::install_cli::Args::command()],
+            );
             match written {
                 Ok(files) => {
                     for f in files {
@@ -159,7 +166,13 @@ fn main() {
     match result {
         Ok(()) => std::process::exit(exit::OK),
         Err(e) => {
-            log::error!("{e}");
+            // One error line (journalctl -p err shows it whole); a config error's source snippet
+            // follows as context.
+            let message = e.to_string();
+            log::error!("{}", supervisor::one_line(&message));
+            if let Some((_, context)) = message.split_once('\n') {
+                log::info!("context of the error above:\n{context}");
+            }
             std::process::exit(e.exit_code());
         }
     }
@@ -233,7 +246,7 @@ fn stop_daemon(
     let pid_file = settings.as_ref().map(|s| s.layout.pid_file());
     let target = match (pid, &pid_file) {
         (Some(pid), _) => StopTarget::Pid(pid),
-        (None, Some(path)) => StopTarget::PidFile(path),
+        (None, Some(path)) => StopTarget::PidFile { path, config },
         (None, None) => unreachable!("settings are loaded when --pid is missing"),
     };
     match stop::stop(target, timeout)? {

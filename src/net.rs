@@ -15,7 +15,7 @@ use std::path::Path;
 pub const PROC_NET_ROUTE: &str = "/proc/net/route";
 
 /// What every advertise error tells the operator to do.
-const ADVERTISE_FIX: &str = "pass --advertise IP (or set node.advertise in kraftd.toml)";
+const ADVERTISE_FIX: &str = "pass --advertise IP (or set node.advertise in kraftd.toml); on an installed node run `kraft-install --reconfigure --advertise IP`";
 
 /// One IPv4 address of a local interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,21 +86,29 @@ pub enum AdvertiseError {
     },
     #[error("advertised host name {value:?} does not resolve: {reason}; {ADVERTISE_FIX}")]
     Unresolvable { value: String, reason: String },
-    #[error("advertised address {value:?} is neither an IP address nor a host name: {reason}; {ADVERTISE_FIX}")]
+    #[error(
+        "advertised address {value:?} is neither an IP address nor a host name: {reason}; {ADVERTISE_FIX}"
+    )]
     Malformed { value: String, reason: String },
     #[error("cannot list this host's network addresses: {0}; {ADVERTISE_FIX}")]
     HostAddrs(String),
 }
 
 fn join<T: fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every address of every local interface (IPv4 and IPv6), via getifaddrs.
 pub fn host_ips() -> anyhow::Result<Vec<HostIp>> {
     let mut out = Vec::new();
     for ifa in nix::ifaddrs::getifaddrs().context("getifaddrs")? {
-        let Some(addr) = ifa.address.as_ref() else { continue };
+        let Some(addr) = ifa.address.as_ref() else {
+            continue;
+        };
         let ip = if let Some(v4) = addr.as_sockaddr_in() {
             IpAddr::V4(v4.ip())
         } else if let Some(v6) = addr.as_sockaddr_in6() {
@@ -127,7 +135,8 @@ pub fn host_addrs() -> anyhow::Result<Vec<HostAddr>> {
         out.push(HostAddr {
             interface: ifa.interface_name.clone(),
             addr: v4.ip(),
-            up: ifa.flags.contains(InterfaceFlags::IFF_UP) && ifa.flags.contains(InterfaceFlags::IFF_RUNNING),
+            up: ifa.flags.contains(InterfaceFlags::IFF_UP)
+                && ifa.flags.contains(InterfaceFlags::IFF_RUNNING),
             loopback: ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK),
         });
     }
@@ -146,9 +155,12 @@ pub fn default_route_interface(route_table: &str) -> Option<String> {
             continue;
         }
         let hex = |s: &str| u32::from_str_radix(s, 16).ok();
-        let (Some(dest), Some(flags), Ok(metric), Some(mask)) =
-            (hex(cols[1]), hex(cols[3]), cols[6].parse::<u32>(), hex(cols[7]))
-        else {
+        let (Some(dest), Some(flags), Ok(metric), Some(mask)) = (
+            hex(cols[1]),
+            hex(cols[3]),
+            cols[6].parse::<u32>(),
+            hex(cols[7]),
+        ) else {
             continue;
         };
         if dest != 0 || mask != 0 || flags & RTF_UP == 0 {
@@ -176,12 +188,14 @@ pub fn default_route_source(route_file: &Path, addrs: &[HostAddr]) -> Option<Ipv
 /// 172.17.0.1, libvirt's 192.168.122.1) are not where clients reach this host, and without this
 /// rule "prefer the single RFC 1918 address" would pick docker0 on a host with a public IP.
 const VIRTUAL_INTERFACE_PREFIXES: &[&str] = &[
-    "docker", "br-", "virbr", "veth", "cni", "podman", "lxcbr", "lxdbr", "flannel", "cali", "vxlan", "kube-", "weave",
-    "cilium",
+    "docker", "br-", "virbr", "veth", "cni", "podman", "lxcbr", "lxdbr", "flannel", "cali",
+    "vxlan", "kube-", "weave", "cilium",
 ];
 
 fn is_virtual_interface(name: &str) -> bool {
-    VIRTUAL_INTERFACE_PREFIXES.iter().any(|p| name.starts_with(p))
+    VIRTUAL_INTERFACE_PREFIXES
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 /// A global-scope IPv4 address on an up, non-loopback, non-virtual interface.
@@ -197,7 +211,10 @@ pub fn is_candidate(a: &HostAddr) -> bool {
 
 /// Issue 2 step 5: one candidate → it; several → the single RFC 1918 one, else the default
 /// route's source if it is a candidate; otherwise an error listing what was seen.
-pub fn choose_advertise(addrs: &[HostAddr], default_src: Option<Ipv4Addr>) -> Result<Ipv4Addr, AdvertiseError> {
+pub fn choose_advertise(
+    addrs: &[HostAddr],
+    default_src: Option<Ipv4Addr>,
+) -> Result<Ipv4Addr, AdvertiseError> {
     let mut seen = BTreeSet::new();
     let candidates: Vec<HostAddr> = addrs
         .iter()
@@ -207,7 +224,11 @@ pub fn choose_advertise(addrs: &[HostAddr], default_src: Option<Ipv4Addr>) -> Re
         .cloned()
         .collect();
     match candidates.as_slice() {
-        [] => return Err(AdvertiseError::NoCandidate { seen: addrs.to_vec() }),
+        [] => {
+            return Err(AdvertiseError::NoCandidate {
+                seen: addrs.to_vec(),
+            });
+        }
         [only] => return Ok(only.addr),
         _ => {}
     }
@@ -283,7 +304,10 @@ pub fn check_advertise_with(
             reason: "the resolver returned no address".to_string(),
         });
     }
-    if let Some(local) = resolved.iter().find(|ip| host.iter().any(|h| h.addr == **ip)) {
+    if let Some(local) = resolved
+        .iter()
+        .find(|ip| host.iter().any(|h| h.addr == **ip))
+    {
         check_ip_usable(value, *local)?;
         return Ok(*local);
     }
@@ -300,11 +324,15 @@ pub fn check_advertise_with(
 /// Refuse addresses no client can connect to, whatever host they are on.
 pub fn check_ip_usable(value: &str, ip: IpAddr) -> Result<(), AdvertiseError> {
     let why = if ip.is_unspecified() {
-        Some("it means \"every interface\" to a listener, but clients need one address they can connect to")
+        Some(
+            "it means \"every interface\" to a listener, but clients need one address they can connect to",
+        )
     } else if ip.is_multicast() {
         Some("it is a multicast address; clients need a unicast address of this host")
     } else if matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local()) {
-        Some("it is an IPv6 link-local address, which needs a zone (%interface) that Kafka listeners cannot carry")
+        Some(
+            "it is an IPv6 link-local address, which needs a zone (%interface) that Kafka listeners cannot carry",
+        )
     } else if matches!(ip, IpAddr::V4(v4) if v4.is_broadcast()) {
         Some("it is the broadcast address; clients need a unicast address of this host")
     } else {
@@ -333,13 +361,19 @@ fn check_host_name(value: &str) -> Result<(), AdvertiseError> {
         return bad("it is empty".to_string());
     }
     if name.len() > 253 {
-        return bad(format!("it is {} characters long (at most 253)", name.len()));
+        return bad(format!(
+            "it is {} characters long (at most 253)",
+            name.len()
+        ));
     }
     for label in name.split('.') {
         if label.is_empty() || label.len() > 63 {
             return bad(format!("label {label:?} must be 1 to 63 characters"));
         }
-        if let Some(c) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
             return bad(format!(
                 "{c:?} is not allowed in a host name (letters, digits, '-', '.')"
             ));
@@ -384,7 +418,11 @@ mod tests {
 
     #[test]
     fn one_candidate_is_chosen() {
-        let addrs = [lo(), addr("eth0", "203.0.113.10"), addr("eth0", "169.254.1.2")];
+        let addrs = [
+            lo(),
+            addr("eth0", "203.0.113.10"),
+            addr("eth0", "169.254.1.2"),
+        ];
         assert_eq!(choose_advertise(&addrs, None), Ok(ip("203.0.113.10")));
     }
 
@@ -420,7 +458,11 @@ mod tests {
 
     #[test]
     fn several_with_one_rfc1918_prefers_it() {
-        let addrs = [lo(), addr("eth0", "203.0.113.10"), addr("eth1", "192.168.1.20")];
+        let addrs = [
+            lo(),
+            addr("eth0", "203.0.113.10"),
+            addr("eth1", "192.168.1.20"),
+        ];
         assert_eq!(choose_advertise(&addrs, None), Ok(ip("192.168.1.20")));
         // The private one wins even over the default route's source (issue 2's order).
         assert_eq!(
@@ -431,7 +473,11 @@ mod tests {
 
     #[test]
     fn public_ip_with_busy_docker_bridge_picks_the_public_ip() {
-        let addrs = [lo(), addr("ens3", "198.51.100.7"), addr("docker0", "172.17.0.1")];
+        let addrs = [
+            lo(),
+            addr("ens3", "198.51.100.7"),
+            addr("docker0", "172.17.0.1"),
+        ];
         assert_eq!(choose_advertise(&addrs, None), Ok(ip("198.51.100.7")));
     }
 
@@ -443,7 +489,10 @@ mod tests {
             addr("eth1", "172.16.5.5"),
             addr("wg0", "192.168.7.1"),
         ];
-        assert_eq!(choose_advertise(&addrs, Some(ip("172.16.5.5"))), Ok(ip("172.16.5.5")));
+        assert_eq!(
+            choose_advertise(&addrs, Some(ip("172.16.5.5"))),
+            Ok(ip("172.16.5.5"))
+        );
     }
 
     #[test]
@@ -459,9 +508,12 @@ mod tests {
                 }
             );
             let msg = err.to_string();
-            assert!(msg.contains("10.1.2.3 on eth0, 172.16.5.5 on eth1"), "{msg}");
             assert!(
-                msg.contains("pass --advertise IP (or set node.advertise in kraftd.toml)"),
+                msg.contains("10.1.2.3 on eth0, 172.16.5.5 on eth1"),
+                "{msg}"
+            );
+            assert!(
+                msg.contains("pass --advertise IP (or set node.advertise in kraftd.toml); on an installed node run `kraft-install --reconfigure --advertise IP`"),
                 "{msg}"
             );
         }
@@ -507,8 +559,14 @@ mod tests {
             addr("eth0", "10.1.1.5"),
             addr("eth1", "192.168.0.9"),
         ];
-        assert_eq!(default_route_source(&route_file, &addrs), Some(ip("10.1.1.5")));
-        assert_eq!(default_route_source(&dir.path().join("missing"), &addrs), None);
+        assert_eq!(
+            default_route_source(&route_file, &addrs),
+            Some(ip("10.1.1.5"))
+        );
+        assert_eq!(
+            default_route_source(&dir.path().join("missing"), &addrs),
+            None
+        );
         // Whole detection: two private candidates, default route decides.
         assert_eq!(
             choose_advertise(&addrs, default_route_source(&route_file, &addrs)),
@@ -532,7 +590,10 @@ mod tests {
     }
     fn resolver(name: &str) -> io::Result<Vec<IpAddr>> {
         match name {
-            "kafka1.example" => Ok(vec!["203.0.113.9".parse().unwrap(), "10.0.0.5".parse().unwrap()]),
+            "kafka1.example" => Ok(vec![
+                "203.0.113.9".parse().unwrap(),
+                "10.0.0.5".parse().unwrap(),
+            ]),
             "elsewhere.example" => Ok(vec!["203.0.113.9".parse().unwrap()]),
             "empty.example" => Ok(vec![]),
             _ => Err(io::Error::other("Name or service not known")),
@@ -561,7 +622,10 @@ mod tests {
             "fe80::1",
         ] {
             let err = check(v, true).unwrap_err();
-            assert!(matches!(err, AdvertiseError::Unusable { .. }), "{v}: {err:?}");
+            assert!(
+                matches!(err, AdvertiseError::Unusable { .. }),
+                "{v}: {err:?}"
+            );
             assert!(err.to_string().contains(&format!("{v:?}")), "{err}");
         }
         assert!(
@@ -577,7 +641,10 @@ mod tests {
         let err = check("192.0.2.1", true).unwrap_err();
         assert!(matches!(err, AdvertiseError::NotOnHost { .. }), "{err:?}");
         let msg = err.to_string();
-        assert!(msg.contains("192.0.2.1 is not an address of this host"), "{msg}");
+        assert!(
+            msg.contains("192.0.2.1 is not an address of this host"),
+            "{msg}"
+        );
         assert!(
             msg.contains("10.0.0.5 on eth0") && msg.contains("127.0.0.1 on lo"),
             "{msg}"
@@ -586,14 +653,23 @@ mod tests {
 
     #[test]
     fn host_names() {
-        assert_eq!(check("kafka1.example", false), Ok("10.0.0.5".parse().unwrap()));
+        assert_eq!(
+            check("kafka1.example", false),
+            Ok("10.0.0.5".parse().unwrap())
+        );
         let err = check("elsewhere.example", false).unwrap_err();
-        assert!(matches!(err, AdvertiseError::NameNotOnHost { .. }), "{err:?}");
+        assert!(
+            matches!(err, AdvertiseError::NameNotOnHost { .. }),
+            "{err:?}"
+        );
         assert!(
             err.to_string().contains("203.0.113.9") && err.to_string().contains("--force"),
             "{err}"
         );
-        assert_eq!(check("elsewhere.example", true), Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+        assert_eq!(
+            check("elsewhere.example", true),
+            Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        );
         assert!(matches!(
             check("nxdomain.example", true),
             Err(AdvertiseError::Unresolvable { .. })
@@ -617,15 +693,24 @@ mod tests {
             "http://10.0.0.5",
         ] {
             let err = check(v, true).unwrap_err();
-            assert!(matches!(err, AdvertiseError::Malformed { .. }), "{v}: {err:?}");
+            assert!(
+                matches!(err, AdvertiseError::Malformed { .. }),
+                "{v}: {err:?}"
+            );
         }
     }
 
     // Against this machine's real interfaces and resolver.
     #[test]
     fn real_host_accepts_loopback() {
-        assert_eq!(check_advertise("127.0.0.1", false), Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-        assert_eq!(check_advertise("localhost", false).map(|ip| ip.is_loopback()), Ok(true));
+        assert_eq!(
+            check_advertise("127.0.0.1", false),
+            Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        );
+        assert_eq!(
+            check_advertise("localhost", false).map(|ip| ip.is_loopback()),
+            Ok(true)
+        );
     }
 
     #[test]
@@ -658,7 +743,9 @@ mod tests {
         // Whatever detection answers, it is a candidate of this host (or an error naming them).
         match detect_advertise() {
             Ok(ip) => assert!(
-                addrs.iter().any(|a| IpAddr::V4(a.addr) == ip && is_candidate(a)),
+                addrs
+                    .iter()
+                    .any(|a| IpAddr::V4(a.addr) == ip && is_candidate(a)),
                 "{ip}"
             ),
             Err(e) => assert!(e.to_string().contains("--advertise IP"), "{e}"),

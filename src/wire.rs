@@ -40,7 +40,11 @@ pub fn response_len(size: i32) -> Result<usize> {
 }
 
 /// Strip and check the response header (correlation id) and return the response body.
-pub fn response_body<R: Request>(body: Vec<u8>, version: i16, correlation_id: i32) -> Result<Bytes> {
+pub fn response_body<R: Request>(
+    body: Vec<u8>,
+    version: i16,
+    correlation_id: i32,
+) -> Result<Bytes> {
     let mut body = Bytes::from(body);
     let header = ResponseHeader::decode(&mut body, R::Response::header_version(version))
         .context("decoding the response header")?;

@@ -494,7 +494,11 @@ fn install_cluster(net: &TestNet, root: &Path, version: &str) -> Vec<Node> {
         // kraftd.toml, as an admin's would be, which kraft-install keeps and completes.
         let etc = prefix.join("etc/kafka");
         std::fs::create_dir_all(&etc).unwrap();
-        std::fs::write(etc.join("kraftd.toml"), "[java]\nopts = [\"-XX:TieredStopAtLevel=1\"]\n").unwrap();
+        std::fs::write(
+            etc.join("kraftd.toml"),
+            "[java]\nopts = [\"-XX:TieredStopAtLevel=1\"]\n",
+        )
+        .unwrap();
         let mut cmd = net.exec(n, &installer);
         cmd.arg("--prefix").arg(&prefix).arg("--dist").arg(&dist);
         cmd.args([
@@ -566,14 +570,37 @@ fn wrong_cluster_id_join_is_refused(net: &TestNet, root: &Path, version: &str) {
     let prefix = root.join("n7");
     let wrong = "MkU3OEVBNTcwNTJENDM2Qg";
     let mut cmd = net.exec(6, kraft_install_bin());
-    cmd.arg("--prefix").arg(&prefix).arg("--dist").arg(dist_home(version));
-    cmd.args(["--no-systemd", "--advertise", &net.addr(6), "--node-id", "7", "--role", "broker"]);
-    cmd.args(["--controllers", &voters.join(","), &format!("--cluster-id={wrong}")]);
+    cmd.arg("--prefix")
+        .arg(&prefix)
+        .arg("--dist")
+        .arg(dist_home(version));
+    cmd.args([
+        "--no-systemd",
+        "--advertise",
+        &net.addr(6),
+        "--node-id",
+        "7",
+        "--role",
+        "broker",
+    ]);
+    cmd.args([
+        "--controllers",
+        &voters.join(","),
+        &format!("--cluster-id={wrong}"),
+    ]);
     let out = run(&mut cmd);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(65), "a join with another cluster's id must be refused: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(65),
+        "a join with another cluster's id must be refused: {err}"
+    );
     assert!(err.contains(wrong) && err.contains("controller"), "{err}");
-    assert!(!prefix.exists(), "the refused join created {}", prefix.display());
+    assert!(
+        !prefix.exists(),
+        "the refused join created {}",
+        prefix.display()
+    );
 }
 
 fn node(nodes: &mut [Node], id: u32) -> &mut Node {

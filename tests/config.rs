@@ -12,7 +12,9 @@ const VERSIONS: [&str; 2] = ["4.1.1", "3.7.1"];
 fn dist(version: &str) -> PathBuf {
     let cache = std::env::var_os("KRAFTD_CACHE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/kraftd"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/kraftd")
+        });
     let home = cache.join(format!("dist/kafka_2.13-{version}"));
     assert!(
         home.join("libs").is_dir(),
@@ -35,7 +37,9 @@ fn storage_tool(version: &str, args: &[&str]) -> String {
         .args(["-cp", &cp, "kafka.tools.StorageTool"])
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run java (install openjdk-17-jre-headless or set JAVA_HOME): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run java (install openjdk-17-jre-headless or set JAVA_HOME): {e}")
+        });
     assert!(
         out.status.success(),
         "StorageTool {args:?} failed: {}\n{}",
@@ -60,7 +64,11 @@ fn ids_from_kafka_random_uuid_pass_our_checks() {
             .unwrap_or_else(|e| panic!("Kafka {version} printed {text:?}: {e}"));
         // Kafka's Uuid.randomUuid wraps java.util.UUID.randomUUID: version 4, IETF variant.
         let bytes = id.to_bytes();
-        assert_eq!((bytes[6] >> 4, bytes[8] >> 6), (4, 0b10), "Kafka {version} id {id}");
+        assert_eq!(
+            (bytes[6] >> 4, bytes[8] >> 6),
+            (4, 0b10),
+            "Kafka {version} id {id}"
+        );
     }
 }
 
@@ -86,7 +94,12 @@ fn kafka_formats_storage_with_a_generated_id() {
         // `--cluster-id=<id>` form: safe even for ids Kafka would never generate.
         storage_tool(
             version,
-            &["format", &format!("--cluster-id={id}"), "-c", props.to_str().unwrap()],
+            &[
+                "format",
+                &format!("--cluster-id={id}"),
+                "-c",
+                props.to_str().unwrap(),
+            ],
         );
         let meta = std::fs::read_to_string(data.join("meta.properties")).unwrap();
         assert!(
@@ -101,20 +114,31 @@ fn installer_write_back_is_what_the_daemon_loads() {
     let prefix = tempfile::tempdir().unwrap();
     let path = kraftd::config::config_path(Some(prefix.path()));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, "# ops note\n[node]\nid = 2\n[kafka]\nlog.retention.hours = 24\n").unwrap();
+    std::fs::write(
+        &path,
+        "# ops note\n[node]\nid = 2\n[kafka]\nlog.retention.hours = 24\n",
+    )
+    .unwrap();
     let file = ConfigFile::load(&path).unwrap().unwrap();
     let ov = Overrides {
         prefix: Some(prefix.path().to_path_buf()),
         cluster_id: Some(ClusterId::generate().to_string()),
         ..Overrides::default()
     };
-    let installed = Settings::resolve(&file, &path, &ov, &|| Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))).unwrap();
+    let installed =
+        Settings::resolve(&file, &path, &ov, &|| Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))).unwrap();
     save_config(&path, &installed).unwrap();
     let written = std::fs::read_to_string(&path).unwrap();
-    assert!(written.starts_with("# ops note\n[node]\nid = 2\n"), "{written}");
+    assert!(
+        written.starts_with("# ops note\n[node]\nid = 2\n"),
+        "{written}"
+    );
     let daemon = Settings::load(&path).unwrap();
     assert_eq!(daemon, installed);
-    assert_eq!(daemon.layout.data_dir, prefix.path().join("var/lib/kafka/data"));
+    assert_eq!(
+        daemon.layout.data_dir,
+        prefix.path().join("var/lib/kafka/data")
+    );
     assert_eq!(daemon.extra_properties["log.retention.hours"], "24");
 }
 
@@ -134,7 +158,9 @@ fn daemon_refuses_an_incomplete_file() {
 /// interfaces. Returns the child's combined output; panics with it when the child failed.
 fn run_in_netns(name: &str, setup: &str, expect: &str) -> String {
     let exe = std::env::current_exe().unwrap();
-    let script = format!("set -e\nip link set lo up\n{setup}\nexec \"$0\" --exact {name} --nocapture --test-threads 1");
+    let script = format!(
+        "set -e\nip link set lo up\n{setup}\nexec \"$0\" --exact {name} --nocapture --test-threads 1"
+    );
     let out = Command::new("unshare")
         .args(["--user", "--map-root-user", "--net", "sh", "-c", &script])
         .arg(&exe)
@@ -147,7 +173,10 @@ fn run_in_netns(name: &str, setup: &str, expect: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "namespace child failed:\n{text}");
-    assert!(text.contains("1 passed"), "the child did not run the test:\n{text}");
+    assert!(
+        text.contains("1 passed"),
+        "the child did not run the test:\n{text}"
+    );
     text
 }
 
@@ -187,7 +216,10 @@ fn detection_in_a_namespace() {
             )
             .unwrap_err();
             assert_eq!(e.to_string(), msg);
-            assert_eq!(check_advertise("10.9.0.1", false), Ok("10.9.0.1".parse().unwrap()));
+            assert_eq!(
+                check_advertise("10.9.0.1", false),
+                Ok("10.9.0.1".parse().unwrap())
+            );
         }
         Some("default-route") => {
             assert_eq!(detect_advertise(), Ok("172.20.0.1".parse().unwrap()));
@@ -196,7 +228,10 @@ fn detection_in_a_namespace() {
             let err = detect_advertise().unwrap_err();
             assert!(matches!(err, AdvertiseError::NoCandidate { .. }), "{err:?}");
             assert!(err.to_string().contains("127.0.0.1 on lo"), "{err}");
-            assert_eq!(check_advertise("127.0.0.1", false), Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+            assert_eq!(
+                check_advertise("127.0.0.1", false),
+                Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
+            );
         }
         Some(other) => panic!("unknown KRAFTD_NETNS_EXPECT {other:?}"),
     }

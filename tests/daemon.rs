@@ -613,3 +613,102 @@ fn bad_input_gets_distinct_exit_codes() {
     assert!(text(&out).contains("already in use"), "{}", text(&out));
     drop(taken);
 }
+
+/// SIGHUP is not a stop: kraftd logs that it ignores it, its JVM was started with HUP ignored, and
+/// the broker keeps serving. A second `kraftd run` of the running node is refused (75) naming the
+/// kraftd pid, and `kraftd stop` through a pid file naming another node's kraftd signals nothing.
+#[test]
+fn sighup_ignored_second_run_refused_reused_pid_not_signalled() {
+    let _serial = serial();
+    let node = provision_node("4.1.1");
+    let other = provision_node("4.1.1");
+    let notify = notify_socket_checking_ready(node.broker_addr);
+    let mut k = spawn_run(
+        &node,
+        &RunEnv {
+            notify_socket: Some(&notify.path),
+            ..Default::default()
+        },
+    );
+    let jvm = k.jvm_pid();
+    let _guard = KillOnDrop(jvm);
+    wait_ready(&k, &notify);
+
+    // As `systemctl kill -s HUP kafka` does: every process of the unit gets it.
+    k.signal(libc::SIGHUP);
+    unsafe { libc::kill(jvm, libc::SIGHUP) };
+    let want = format!(
+        "kraftd: WARN {}",
+        kraftd::daemon::supervisor::SIGHUP_IGNORED
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !k.output().contains(&want) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {want:?} after SIGHUP:\n{}",
+            k.output()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The JVM ignores HUP (bit 0 of SigIgn), so it cannot have been stopped by it.
+    let status = std::fs::read_to_string(format!("/proc/{jvm}/status")).unwrap();
+    let sig_ign = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+        .unwrap();
+    assert_eq!(
+        sig_ign & 1,
+        1,
+        "JVM does not ignore SIGHUP: SigIgn {sig_ign:x}"
+    );
+    assert!(process_alive(k.pid()) && process_alive(jvm));
+    assert!(
+        broker_answers_api_versions(node.broker_addr),
+        "broker stopped answering after SIGHUP"
+    );
+    assert!(!has_line(&notify.notify_lines(), "STOPPING=1"));
+
+    // A second run of the same node: refused, naming the running kraftd; with the pid file gone
+    // too (found through /proc).
+    let config = node.config.display().to_string();
+    for _ in 0..2 {
+        let out = kraftd(&["run", "--config", &config]);
+        assert_eq!(out.status.code(), Some(75), "{}", text(&out));
+        let want = format!("is already running under kraftd pid {}", k.pid());
+        assert!(text(&out).contains(&want), "want {want:?}: {}", text(&out));
+        assert!(
+            !text(&out).contains("in use by another process"),
+            "{}",
+            text(&out)
+        );
+        let _ = std::fs::remove_file(node.run_dir.join("kraftd.pid"));
+    }
+    assert!(process_alive(k.pid()) && broker_answers_api_versions(node.broker_addr));
+
+    // The other node's pid file names this node's kraftd (a reused pid): not signalled.
+    std::fs::create_dir_all(&other.run_dir).unwrap();
+    std::fs::write(other.run_dir.join("kraftd.pid"), format!("{}\n", k.pid())).unwrap();
+    let out = kraftd(&["stop", "--config", &other.config.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("a kraftd running another node's config")
+            && text(&out).contains("not signalled"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("sent SIGTERM"), "{}", text(&out));
+
+    // Its own pid file (rewritten) still stops it.
+    std::fs::write(node.run_dir.join("kraftd.pid"), format!("{}\n", k.pid())).unwrap();
+    let out = kraftd(&["stop", "--config", &config]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("stopped after"), "{}", text(&out));
+    assert_eq!(
+        k.wait(Duration::from_secs(10)).code(),
+        Some(0),
+        "{}",
+        k.output()
+    );
+    assert!(!k.output().contains("SIGHUP received"), "{}", k.output());
+}

@@ -2,7 +2,8 @@
 //! and of finding Java (fake `java` scripts run as real processes, plus the system's java).
 
 use kraftd::dist::{
-    DistError, DistSource, KafkaDist, KafkaVersion, ObtainRequest, Obtained, Progress, obtain, sha512_hex_of_file,
+    DistError, DistSource, KafkaDist, KafkaVersion, ObtainRequest, Obtained, Progress, obtain,
+    sha512_hex_of_file,
 };
 use kraftd::java::{JavaError, JavaRuntime, find_java, find_java_default};
 use std::collections::HashMap;
@@ -143,8 +144,14 @@ fn fake_dist(top: &str) -> Vec<u8> {
         (&format!("{top}/bin/"), b""),
         (&format!("{top}/bin/kafka-server-start.sh"), b"#!/bin/sh\n"),
         (&format!("{top}/libs/"), b""),
-        (&format!("{top}/libs/kafka_2.13-9.9.9.jar"), b"not really a jar"),
-        (&format!("{top}/libs/kafka_2.13-9.9.9-sources.jar"), b"sources"),
+        (
+            &format!("{top}/libs/kafka_2.13-9.9.9.jar"),
+            b"not really a jar",
+        ),
+        (
+            &format!("{top}/libs/kafka_2.13-9.9.9-sources.jar"),
+            b"sources",
+        ),
         (&format!("{top}/libs/kafka-clients-9.9.9.jar"), b"clients"),
     ])
 }
@@ -168,7 +175,12 @@ fn gpg_print_md(name: &str, hex: &str) -> String {
     )
 }
 
-fn request(source: DistSource, version: Option<KafkaVersion>, sha512: Option<String>, opt: &Path) -> ObtainRequest<'_> {
+fn request(
+    source: DistSource,
+    version: Option<KafkaVersion>,
+    sha512: Option<String>,
+    opt: &Path,
+) -> ObtainRequest<'_> {
     ObtainRequest {
         source,
         version,
@@ -194,7 +206,10 @@ fn listing(dir: &Path) -> Vec<String> {
 fn assert_installed(got: &Obtained, opt: &Path) {
     assert_eq!(got.dist.version, V);
     assert_eq!(got.dist.home, opt.join("kafka_2.13-9.9.9"));
-    assert!(opt.join("kafka_2.13-9.9.9/libs/kafka_2.13-9.9.9.jar").is_file());
+    assert!(
+        opt.join("kafka_2.13-9.9.9/libs/kafka_2.13-9.9.9.jar")
+            .is_file()
+    );
     assert_eq!(
         std::fs::read_link(opt.join("current")).unwrap(),
         PathBuf::from("kafka_2.13-9.9.9")
@@ -216,7 +231,10 @@ fn mtime(p: &Path) -> SystemTime {
 #[test]
 fn download_by_url_with_sha512_installs_and_links_current() {
     let tarball = fake_dist("kafka_2.13-9.9.9");
-    let server = Server::start(HashMap::from([(format!("/k/{TGZ}"), Reply::Body(tarball.clone()))]));
+    let server = Server::start(HashMap::from([(
+        format!("/k/{TGZ}"),
+        Reply::Body(tarball.clone()),
+    )]));
     let tmp = tempfile::tempdir().unwrap();
     let opt = tmp.path().join("opt/kafka");
     let req = request(
@@ -230,13 +248,19 @@ fn download_by_url_with_sha512_installs_and_links_current() {
     assert_eq!(got.sha512.as_deref(), Some(sha512_hex(&tarball).as_str()));
     assert_installed(&got, &opt);
     // The .sha512 was asked for (404 is fine), then the tarball.
-    assert_eq!(server.requests(), vec![format!("/k/{TGZ}.sha512"), format!("/k/{TGZ}")]);
+    assert_eq!(
+        server.requests(),
+        vec![format!("/k/{TGZ}.sha512"), format!("/k/{TGZ}")]
+    );
 }
 
 #[test]
 fn rerun_is_a_noop_without_any_request() {
     let tarball = fake_dist("kafka_2.13-9.9.9");
-    let server = Server::start(HashMap::from([(format!("/k/{TGZ}"), Reply::Body(tarball.clone()))]));
+    let server = Server::start(HashMap::from([(
+        format!("/k/{TGZ}"),
+        Reply::Body(tarball.clone()),
+    )]));
     let tmp = tempfile::tempdir().unwrap();
     let opt = tmp.path().join("opt");
     let req = request(
@@ -317,7 +341,10 @@ fn published_sha512_that_disagrees_is_refused_before_download() {
         tmp.path(),
     );
     let err = obtain(&req).unwrap_err();
-    assert!(matches!(err, DistError::PublishedDigestMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, DistError::PublishedDigestMismatch { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains(&other), "{err}");
     assert_eq!(listing(tmp.path()), Vec::<String>::new());
     assert_eq!(server.requests(), vec![format!("/k/{TGZ}.sha512")]);
@@ -326,7 +353,10 @@ fn published_sha512_that_disagrees_is_refused_before_download() {
 #[test]
 fn wrong_checksum_is_refused_and_nothing_is_unpacked() {
     let tarball = fake_dist("kafka_2.13-9.9.9");
-    let server = Server::start(HashMap::from([(format!("/k/{TGZ}"), Reply::Body(tarball.clone()))]));
+    let server = Server::start(HashMap::from([(
+        format!("/k/{TGZ}"),
+        Reply::Body(tarball.clone()),
+    )]));
     let tmp = tempfile::tempdir().unwrap();
     let wrong = sha512_hex(b"not the tarball");
     let url = server.url(&format!("/k/{TGZ}"));
@@ -349,7 +379,13 @@ fn wrong_checksum_is_refused_and_nothing_is_unpacked() {
     let file = tmp.path().join(TGZ);
     std::fs::write(&file, &tarball).unwrap();
     let opt = tmp.path().join("opt");
-    let err = obtain(&request(DistSource::Tarball(file), Some(V), Some(wrong), &opt)).unwrap_err();
+    let err = obtain(&request(
+        DistSource::Tarball(file),
+        Some(V),
+        Some(wrong),
+        &opt,
+    ))
+    .unwrap_err();
     assert!(matches!(err, DistError::ChecksumMismatch { .. }), "{err}");
     assert_eq!(listing(&opt), Vec::<String>::new());
 }
@@ -392,11 +428,20 @@ fn tarball_without_libs_is_not_a_distribution() {
     let file = tmp.path().join("kafka_2.13-9.9.9.tgz");
     std::fs::write(
         &file,
-        tgz(&[("kafka_2.13-9.9.9/", b""), ("kafka_2.13-9.9.9/bin/x.sh", b"x")]),
+        tgz(&[
+            ("kafka_2.13-9.9.9/", b""),
+            ("kafka_2.13-9.9.9/bin/x.sh", b"x"),
+        ]),
     )
     .unwrap();
     let opt = tmp.path().join("opt");
-    let err = obtain(&request(DistSource::Tarball(file.clone()), None, None, &opt)).unwrap_err();
+    let err = obtain(&request(
+        DistSource::Tarball(file.clone()),
+        None,
+        None,
+        &opt,
+    ))
+    .unwrap_err();
     assert!(matches!(err, DistError::NotADistribution { .. }), "{err}");
     let msg = err.to_string();
     assert!(
@@ -455,14 +500,20 @@ fn all_mirrors_failing_lists_each_failure_and_the_way_out() {
         msg.contains(&refused) && msg.contains(&empty.url("/m/9.9.9")) && msg.contains("404"),
         "{msg}"
     );
-    assert!(msg.contains("--dist FILE") && msg.contains("--mirror URL"), "{msg}");
+    assert!(
+        msg.contains("--dist FILE") && msg.contains("--mirror URL"),
+        "{msg}"
+    );
     assert_eq!(listing(tmp.path()), Vec::<String>::new());
 }
 
 #[test]
 fn unknown_version_without_digest_is_refused_before_any_request() {
     let tarball = fake_dist("kafka_2.13-9.9.9");
-    let server = Server::start(HashMap::from([(format!("/m/9.9.9/{TGZ}"), Reply::Body(tarball))]));
+    let server = Server::start(HashMap::from([(
+        format!("/m/9.9.9/{TGZ}"),
+        Reply::Body(tarball),
+    )]));
     let tmp = tempfile::tempdir().unwrap();
     let err = obtain(&request(
         DistSource::Mirrors(vec![server.url("/m")]),
@@ -510,7 +561,10 @@ fn unwritable_install_dir_fails_before_downloading() {
     ))
     .unwrap_err();
     assert!(matches!(err, DistError::Io(_)), "{err}");
-    assert!(format!("{err:#}").contains(&opt.display().to_string()), "{err:#}");
+    assert!(
+        format!("{err:#}").contains(&opt.display().to_string()),
+        "{err:#}"
+    );
     assert_eq!(server.requests(), Vec::<String>::new());
 }
 
@@ -547,11 +601,13 @@ fn unsafe_entries_are_refused() {
             h.set_entry_type(tar::EntryType::Regular);
             h.set_size(1);
             h.set_mode(0o644);
-            b.append_data(&mut h, "k/libs/kafka_2.13-9.9.9.jar", &b"x"[..]).unwrap();
+            b.append_data(&mut h, "k/libs/kafka_2.13-9.9.9.jar", &b"x"[..])
+                .unwrap();
             let mut l = tar::Header::new_gnu();
             l.set_entry_type(tar::EntryType::Symlink);
             l.set_size(0);
-            b.append_link(&mut l, "k/libs/evil", "../../../../etc/passwd").unwrap();
+            b.append_link(&mut l, "k/libs/evil", "../../../../etc/passwd")
+                .unwrap();
             b.into_inner().unwrap().finish().unwrap()
         }),
         ("device", {
@@ -561,7 +617,8 @@ fn unsafe_entries_are_refused() {
             h.set_entry_type(tar::EntryType::Char);
             h.set_size(0);
             h.set_mode(0o644);
-            b.append_data(&mut h, "k/dev-null", std::io::empty()).unwrap();
+            b.append_data(&mut h, "k/dev-null", std::io::empty())
+                .unwrap();
             b.into_inner().unwrap().finish().unwrap()
         }),
     ];
@@ -584,7 +641,8 @@ fn tgz_with_link(kind: tar::EntryType, link: &str, target: &str) -> Vec<u8> {
     h.set_entry_type(tar::EntryType::Regular);
     h.set_size(1);
     h.set_mode(0o644);
-    b.append_data(&mut h, "k/libs/kafka_2.13-9.9.9.jar", &b"x"[..]).unwrap();
+    b.append_data(&mut h, "k/libs/kafka_2.13-9.9.9.jar", &b"x"[..])
+        .unwrap();
     let mut l = tar::Header::new_old();
     l.set_entry_type(kind);
     l.set_size(0);
@@ -607,7 +665,11 @@ fn links_inside_the_tree_are_kept_and_escaping_ones_refused() {
             "k/bin/kafka.jar",
             "../libs/kafka_2.13-9.9.9.jar",
         ),
-        (tar::EntryType::Link, "k/libs/copy.jar", "k/libs/kafka_2.13-9.9.9.jar"),
+        (
+            tar::EntryType::Link,
+            "k/libs/copy.jar",
+            "k/libs/kafka_2.13-9.9.9.jar",
+        ),
     ];
     for (i, (kind, link, target)) in ok_cases.into_iter().enumerate() {
         let file = tmp.path().join(format!("ok{i}.tgz"));
@@ -618,7 +680,11 @@ fn links_inside_the_tree_are_kept_and_escaping_ones_refused() {
         assert_eq!(std::fs::read(&installed).unwrap(), b"x", "{kind:?} {link}");
     }
     let bad_cases = [
-        (tar::EntryType::Symlink, "k/libs/evil", "../../../etc/passwd"),
+        (
+            tar::EntryType::Symlink,
+            "k/libs/evil",
+            "../../../etc/passwd",
+        ),
         (tar::EntryType::Symlink, "k/libs/evil", "/etc/passwd"),
         (tar::EntryType::Link, "k/libs/evil", "../etc/passwd"),
         (tar::EntryType::Link, "k/libs/evil", "/etc/passwd"),
@@ -633,7 +699,10 @@ fn links_inside_the_tree_are_kept_and_escaping_ones_refused() {
             matches!(err, DistError::BadArchive { .. }),
             "{kind:?} -> {target}: {err}"
         );
-        assert!(err.to_string().contains("outside the distribution"), "{err}");
+        assert!(
+            err.to_string().contains("outside the distribution"),
+            "{err}"
+        );
         assert_eq!(listing(&opt), Vec::<String>::new());
     }
 }
@@ -654,7 +723,9 @@ fn version_comes_from_the_jars_not_the_directory_name() {
     .unwrap_err();
     match &err {
         DistError::VersionMismatch {
-            requested, detected, ..
+            requested,
+            detected,
+            ..
         } => {
             assert_eq!((*requested, *detected), (KafkaVersion::new(1, 0, 0), V));
         }
@@ -707,14 +778,26 @@ fn local_tarball_and_dir_sources() {
         DistSource::parse_flag(home.to_str().unwrap()).unwrap(),
         DistSource::Dir(home.clone())
     );
-    let again = obtain(&request(DistSource::Dir(opt.join("current")), Some(V), None, &opt)).unwrap();
+    let again = obtain(&request(
+        DistSource::Dir(opt.join("current")),
+        Some(V),
+        None,
+        &opt,
+    ))
+    .unwrap();
     assert!(!again.changed, "{again:?}");
 
     // Another dir is copied into a fresh install dir, with a renamed dir name that does not matter.
     let renamed = tmp.path().join("my-kafka");
     std::fs::rename(&home, &renamed).unwrap();
     let opt2 = tmp.path().join("opt2");
-    let copied = obtain(&request(DistSource::Dir(renamed.clone()), None, None, &opt2)).unwrap();
+    let copied = obtain(&request(
+        DistSource::Dir(renamed.clone()),
+        None,
+        None,
+        &opt2,
+    ))
+    .unwrap();
     assert!(copied.installed_dir);
     assert_installed(&copied, &opt2);
     assert_eq!(
@@ -758,7 +841,9 @@ fn current_link_is_repointed_and_dry_run_changes_nothing() {
 fn fixture_tarball(version: &str) -> PathBuf {
     let cache = std::env::var_os("KRAFTD_CACHE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kraftd"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kraftd")
+        });
     let tgz = cache.join(format!("dist/kafka_2.13-{version}.tgz"));
     assert!(
         tgz.is_file(),
@@ -834,14 +919,21 @@ fn fake_java_home(root: &Path, name: &str, banner: &str) -> PathBuf {
     let home = root.join(name);
     std::fs::create_dir_all(home.join("bin")).unwrap();
     let java = home.join("bin/java");
-    std::fs::write(&java, format!("#!/bin/sh\ncat >&2 <<'EOF'\n{banner}\nEOF\n")).unwrap();
+    std::fs::write(
+        &java,
+        format!("#!/bin/sh\ncat >&2 <<'EOF'\n{banner}\nEOF\n"),
+    )
+    .unwrap();
     std::fs::set_permissions(&java, std::fs::Permissions::from_mode(0o755)).unwrap();
     home
 }
 
-const BANNER_8: &str = "openjdk version \"1.8.0_392\"\nOpenJDK Runtime Environment (build 1.8.0_392-b08)";
-const BANNER_11: &str = "openjdk version \"11.0.2\" 2019-01-15\nOpenJDK Runtime Environment 18.9 (build 11.0.2+9)";
-const BANNER_17: &str = "openjdk version \"17.0.15\" 2025-04-15\nOpenJDK Runtime Environment (build 17.0.15+6)";
+const BANNER_8: &str =
+    "openjdk version \"1.8.0_392\"\nOpenJDK Runtime Environment (build 1.8.0_392-b08)";
+const BANNER_11: &str =
+    "openjdk version \"11.0.2\" 2019-01-15\nOpenJDK Runtime Environment 18.9 (build 11.0.2+9)";
+const BANNER_17: &str =
+    "openjdk version \"17.0.15\" 2025-04-15\nOpenJDK Runtime Environment (build 17.0.15+6)";
 
 #[test]
 fn java_search_order_and_version_checks() {
@@ -863,7 +955,8 @@ fn java_search_order_and_version_checks() {
         "{err}"
     );
     assert!(
-        err.contains("apt install openjdk-17-jre-headless") && err.contains("dnf install java-17-openjdk-headless"),
+        err.contains("apt install openjdk-17-jre-headless")
+            && err.contains("dnf install java-17-openjdk-headless"),
         "{err}"
     );
 
@@ -884,10 +977,21 @@ fn java_search_order_and_version_checks() {
     assert!(rt.check_for(&k4).is_ok());
 
     // A broken JAVA_HOME is skipped; a broken --java-home is an error.
-    let rt = find_java(None, Some(&tmp.path().join("nope")), Some(&path), &empty_jvm).unwrap();
+    let rt = find_java(
+        None,
+        Some(&tmp.path().join("nope")),
+        Some(&path),
+        &empty_jvm,
+    )
+    .unwrap();
     assert_eq!(rt.major, 17);
     assert!(matches!(
-        find_java(Some(&tmp.path().join("nope")), None, Some(&path), &empty_jvm),
+        find_java(
+            Some(&tmp.path().join("nope")),
+            None,
+            Some(&path),
+            &empty_jvm
+        ),
         Err(JavaError::BadJavaHome { .. })
     ));
 
@@ -897,7 +1001,10 @@ fn java_search_order_and_version_checks() {
     fake_java_home(&jvm, "java-17", BANNER_17);
     fake_java_home(&jvm, "java-8", BANNER_8);
     let rt = find_java(None, None, Some(std::ffi::OsStr::new("")), &jvm).unwrap();
-    assert_eq!((rt.major, rt.java.clone()), (17, jvm.join("java-17/bin/java")));
+    assert_eq!(
+        (rt.major, rt.java.clone()),
+        (17, jvm.join("java-17/bin/java"))
+    );
 }
 
 #[test]
@@ -906,11 +1013,19 @@ fn missing_java_lists_where_it_looked() {
     let bin = tmp.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let path = std::env::join_paths([&bin]).unwrap();
-    let err = find_java(None, Some(&tmp.path().join("jh")), Some(&path), &tmp.path().join("jvm")).unwrap_err();
+    let err = find_java(
+        None,
+        Some(&tmp.path().join("jh")),
+        Some(&path),
+        &tmp.path().join("jvm"),
+    )
+    .unwrap_err();
     assert!(matches!(err, JavaError::NotFound { .. }), "{err}");
     let msg = err.to_string();
     assert!(
-        msg.contains("JAVA_HOME") && msg.contains(bin.to_str().unwrap()) && msg.contains("jvm/*/bin/java"),
+        msg.contains("JAVA_HOME")
+            && msg.contains(bin.to_str().unwrap())
+            && msg.contains("jvm/*/bin/java"),
         "{msg}"
     );
     assert!(msg.contains("apt install openjdk-17-jre-headless"), "{msg}");

@@ -58,7 +58,12 @@ pub fn run(args: &Args) -> Result<()> {
         controllers: args.controllers.clone(),
         brokers: args.brokers,
     };
-    let mut settings = Settings::resolve(&file, &config_path, &overrides, &kraftd::net::detect_advertise)?;
+    let mut settings = Settings::resolve(
+        &file,
+        &config_path,
+        &overrides,
+        &kraftd::net::detect_advertise,
+    )?;
     let layout = settings.layout.clone();
     log::info!("config: {}", config_path.display());
     for warning in settings.warnings() {
@@ -77,7 +82,9 @@ pub fn run(args: &Args) -> Result<()> {
             reconcile_version(&mut settings, found, args.kafka_version.is_some())?;
             Some(found)
         }
-        None if args.kafka_version.is_some() || matches!(source, DistSource::Mirrors(_)) => Some(settings.kafka_version),
+        None if args.kafka_version.is_some() || matches!(source, DistSource::Mirrors(_)) => {
+            Some(settings.kafka_version)
+        }
         None => dist::version_from_tarball_name(args.dist.as_deref().unwrap_or_default()),
     };
     let version = requested.unwrap_or(settings.kafka_version);
@@ -110,7 +117,17 @@ pub fn run(args: &Args) -> Result<()> {
             return Err(e);
         }
     };
-    let result = install_steps(args, &mut settings, source, requested, version, &java, &cluster_id, owner, &mut report);
+    let result = install_steps(
+        args,
+        &mut settings,
+        source,
+        requested,
+        version,
+        &java,
+        &cluster_id,
+        owner,
+        &mut report,
+    );
     if result.is_err() {
         // A failed download or unpack leaves the target as it was: drop the (still empty)
         // directories this run created. Never removes anything that has content.
@@ -146,7 +163,11 @@ fn install_steps(
         dry_run: false,
     })?;
     if obtained.changed {
-        report.changes.push(format!("installed Kafka {} in {}", obtained.dist.version, obtained.dist.home.display()));
+        report.changes.push(format!(
+            "installed Kafka {} in {}",
+            obtained.dist.version,
+            obtained.dist.home.display()
+        ));
     }
     let kafka: KafkaDist = obtained.dist;
     if kafka.version != version {
@@ -156,13 +177,23 @@ fn install_steps(
     // 6. Render server.properties and the log config; write back kraftd.toml.
     let props = render::server_properties(settings, &kafka.version)?;
     let props_path = layout.server_properties();
-    report.note(write_atomic(&props_path, props.as_bytes(), 0o640)?, format!("wrote {}", props_path.display()));
+    report.note(
+        write_atomic(&props_path, props.as_bytes(), 0o640)?,
+        format!("wrote {}", props_path.display()),
+    );
     let log_path = layout.log_config(&kafka.version);
     report.note(
-        write_atomic(&log_path, render::log_config(&kafka.version).as_bytes(), 0o640)?,
+        write_atomic(
+            &log_path,
+            render::log_config(&kafka.version).as_bytes(),
+            0o640,
+        )?,
         format!("wrote {}", log_path.display()),
     );
-    report.note(kraftd::config::save_config(&config_path, settings)?, format!("wrote {}", config_path.display()));
+    report.note(
+        kraftd::config::save_config(&config_path, settings)?,
+        format!("wrote {}", config_path.display()),
+    );
     provision::own_config_files(owner.as_ref(), &[&props_path, &log_path, &config_path])?;
 
     // 8. Format storage (Kafka's own StorageTool) only when unformatted.
@@ -176,7 +207,10 @@ fn install_steps(
     )?;
     if formatted == FormatOutcome::Formatted {
         provision::own_data(owner.as_ref(), &layout.data_dir)?;
-        report.changes.push(format!("formatted {} for cluster {cluster_id}", layout.data_dir.display()));
+        report.changes.push(format!(
+            "formatted {} for cluster {cluster_id}",
+            layout.data_dir.display()
+        ));
     }
 
     // 9. The unit.
@@ -231,7 +265,10 @@ fn choose_cluster_id(settings: &Settings) -> Result<(ClusterId, bool)> {
     let id = match (&settings.cluster_id, meta) {
         (Some(id), _) => id.clone(),
         (None, Some(meta)) => meta.cluster_id.parse::<ClusterId>().with_context(|| {
-            format!("{} holds a cluster.id kraftd cannot use", data_dir.join(storage::META_PROPERTIES).display())
+            format!(
+                "{} holds a cluster.id kraftd cannot use",
+                data_dir.join(storage::META_PROPERTIES).display()
+            )
         })?,
         (None, None) => {
             if let Some(first) = joins_existing_cluster(settings) {
@@ -280,22 +317,39 @@ fn confirm_with_voters(settings: &Settings, cluster_id: &ClusterId) -> Result<()
     if joins_existing_cluster(settings).is_none() {
         return Ok(());
     }
-    let timeouts = Timeouts { connect: std::time::Duration::from_secs(2), io: std::time::Duration::from_secs(5) };
+    let timeouts = Timeouts {
+        connect: std::time::Duration::from_secs(2),
+        io: std::time::Duration::from_secs(5),
+    };
     let mut unreachable = Vec::new();
-    for voter in settings.voters.iter().flatten().filter(|v| v.id != settings.node_id) {
+    for voter in settings
+        .voters
+        .iter()
+        .flatten()
+        .filter(|v| v.id != settings.node_id)
+    {
         let target = format!("{}:{}", voter.host, voter.port);
-        let answer = KafkaClient::connect(&target, timeouts).map_err(anyhow::Error::from).and_then(|mut client| {
-            // endpoint_type 2 = controllers (KIP-919); ignored by v0.
-            let request = DescribeClusterRequest::default().with_endpoint_type(2);
-            client.call(&request).map(|(response, _)| response.cluster_id.to_string())
-        });
+        let answer = KafkaClient::connect(&target, timeouts)
+            .map_err(anyhow::Error::from)
+            .and_then(|mut client| {
+                // endpoint_type 2 = controllers (KIP-919); ignored by v0.
+                let request = DescribeClusterRequest::default().with_endpoint_type(2);
+                client
+                    .call(&request)
+                    .map(|(response, _)| response.cluster_id.to_string())
+            });
         match answer {
             Ok(theirs) if theirs == cluster_id.as_str() => {
                 log::info!("controller {target} confirms cluster id {theirs}");
                 return Ok(());
             }
             Ok(theirs) => {
-                return Err(OtherClusterError { voter: target, ours: cluster_id.to_string(), theirs }.into());
+                return Err(OtherClusterError {
+                    voter: target,
+                    ours: cluster_id.to_string(),
+                    theirs,
+                }
+                .into());
             }
             Err(e) => unreachable.push(format!("{target}: {e:#}")),
         }
@@ -315,29 +369,72 @@ fn join_command(s: &Settings) -> Option<String> {
     Some(format!(
         "kraft-install --kafka-version {version} --cluster-id={cluster} --controllers {voters} \\\n             \
          --role controller|broker --node-id <id> --advertise <that node's address>{}",
-        s.brokers.map(|b| format!(" --brokers {b}")).unwrap_or_default()
+        s.brokers
+            .map(|b| format!(" --brokers {b}"))
+            .unwrap_or_default()
     ))
 }
 
-fn plan_text(s: &Settings, source: &DistSource, java: &JavaRuntime, formatted: bool, args: &Args) -> String {
+fn plan_text(
+    s: &Settings,
+    source: &DistSource,
+    java: &JavaRuntime,
+    formatted: bool,
+    args: &Args,
+) -> String {
     let l = &s.layout;
     let mut t = String::new();
-    let _ = writeln!(t, "kraft-install --dry-run: nothing will be changed. The plan:");
+    let _ = writeln!(
+        t,
+        "kraft-install --dry-run: nothing will be changed. The plan:"
+    );
     let _ = writeln!(t, "  Kafka {} from {source}", s.kafka_version);
-    let _ = writeln!(t, "    → {}/kafka_2.13-{}  ({}/current)", l.opt_dir.display(), s.kafka_version, l.opt_dir.display());
+    let _ = writeln!(
+        t,
+        "    → {}/kafka_2.13-{}  ({}/current)",
+        l.opt_dir.display(),
+        s.kafka_version,
+        l.opt_dir.display()
+    );
     let _ = writeln!(t, "  Java {} at {}", java.major, java.java.display());
-    let _ = writeln!(t, "  node.id {}, cluster {}", s.node_id.0, s.cluster_id.as_ref().map(|c| c.to_string()).unwrap_or_default());
-    let _ = writeln!(t, "  advertised {}:{} (controller {})", s.advertise, s.broker_port, s.controller_port);
+    let _ = writeln!(
+        t,
+        "  node.id {}, cluster {}",
+        s.node_id.0,
+        s.cluster_id
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        t,
+        "  advertised {}:{} (controller {})",
+        s.advertise, s.broker_port, s.controller_port
+    );
     if let Some(voters) = &s.voters {
-        let _ = writeln!(t, "  role {} in the quorum {}", s.role, kraftd::config::voters_text(voters));
+        let _ = writeln!(
+            t,
+            "  role {} in the quorum {}",
+            s.role,
+            kraftd::config::voters_text(voters)
+        );
     }
     let _ = writeln!(t, "  config {}", l.config_file().display());
-    let _ = writeln!(t, "  render {} and {}", l.server_properties().display(), l.log_config(&s.kafka_version).display());
+    let _ = writeln!(
+        t,
+        "  render {} and {}",
+        l.server_properties().display(),
+        l.log_config(&s.kafka_version).display()
+    );
     let _ = writeln!(
         t,
         "  storage {}: {}",
         l.data_dir.display(),
-        if formatted { "already formatted, kept as is" } else { "format with kafka.tools.StorageTool" }
+        if formatted {
+            "already formatted, kept as is"
+        } else {
+            "format with kafka.tools.StorageTool"
+        }
     );
     if args.no_systemd {
         let _ = writeln!(t, "  unit: skipped (--no-systemd)");
@@ -352,13 +449,20 @@ fn summary(s: &Settings, report: &Report, no_systemd: bool) -> String {
     let kafka = report.kafka.as_ref().expect("set by install_steps");
     let mut t = String::new();
     if report.changes.is_empty() {
-        let _ = writeln!(t, "Nothing to change: the node is already installed as configured.");
+        let _ = writeln!(
+            t,
+            "Nothing to change: the node is already installed as configured."
+        );
     } else {
         for c in &report.changes {
             let _ = writeln!(t, "  {c}");
         }
     }
-    let cluster = s.cluster_id.as_ref().map(|c| c.to_string()).unwrap_or_default();
+    let cluster = s
+        .cluster_id
+        .as_ref()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
     let _ = writeln!(t, "Kafka      {} ({})", kafka.version, kafka.home.display());
     let _ = writeln!(t, "node.id    {}", s.node_id.0);
     let _ = writeln!(t, "cluster.id {cluster}");
@@ -370,12 +474,24 @@ fn summary(s: &Settings, report: &Report, no_systemd: bool) -> String {
     let _ = writeln!(t, "config     {}", l.config_file().display());
     let _ = writeln!(t, "data       {}", l.data_dir.display());
     if l.is_system() && !no_systemd {
-        let _ = writeln!(t, "next:      systemctl start kafka   (logs: journalctl -u kafka)");
+        let _ = writeln!(
+            t,
+            "next:      systemctl start kafka   (logs: journalctl -u kafka)"
+        );
     } else {
-        let _ = writeln!(t, "next:      kraftd run --config {}", l.config_file().display());
+        let _ = writeln!(
+            t,
+            "next:      kraftd run --config {}",
+            l.config_file().display()
+        );
     }
     if let Some(voters) = &s.voters {
-        let _ = writeln!(t, "role       {} in the quorum {}", s.role, kraftd::config::voters_text(voters));
+        let _ = writeln!(
+            t,
+            "role       {} in the quorum {}",
+            s.role,
+            kraftd::config::voters_text(voters)
+        );
         if joins_existing_cluster(s).is_none() {
             if let Some(cmd) = join_command(s) {
                 let _ = writeln!(t, "other nodes of this cluster: install each with\n  {cmd}");

@@ -39,12 +39,18 @@ fn exit_code(err: &anyhow::Error) -> i32 {
     use kraftd::java::JavaError;
     use kraftd::storage::StorageError;
     for cause in err.chain() {
-        if cause.downcast_ref::<ConfigError>().is_some() || cause.downcast_ref::<kraftd::net::AdvertiseError>().is_some() {
+        if cause.downcast_ref::<ConfigError>().is_some()
+            || cause
+                .downcast_ref::<kraftd::net::AdvertiseError>()
+                .is_some()
+        {
             return exit::CONFIG;
         }
         if let Some(e) = cause.downcast_ref::<StorageError>() {
             return match e {
-                StorageError::Conflict { .. } | StorageError::NotEmpty { .. } => exit::DATA_CONFLICT,
+                StorageError::Conflict { .. } | StorageError::NotEmpty { .. } => {
+                    exit::DATA_CONFLICT
+                }
                 _ => exit::FAILURE,
             };
         }
@@ -57,13 +63,16 @@ fn exit_code(err: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<DistError>() {
             return match e {
                 DistError::NotADistribution { .. } => exit::UNAVAILABLE,
-                DistError::NoDigest { .. } | DistError::BadInput(_) | DistError::VersionMismatch { .. } => {
-                    exit::CONFIG
-                }
+                DistError::NoDigest { .. }
+                | DistError::BadInput(_)
+                | DistError::VersionMismatch { .. } => exit::CONFIG,
                 _ => exit::FAILURE,
             };
         }
-        if cause.downcast_ref::<kraftd::cluster_id::ClusterIdError>().is_some() {
+        if cause
+            .downcast_ref::<kraftd::cluster_id::ClusterIdError>()
+            .is_some()
+        {
             return exit::CONFIG;
         }
     }
@@ -79,7 +88,11 @@ impl log::Log for StderrLogger {
     }
     fn log(&self, record: &log::Record) {
         if self.enabled(record.metadata()) {
-            eprintln!("kraft-install: {}: {}", record.level().as_str().to_lowercase(), record.args());
+            eprintln!(
+                "kraft-install: {}: {}",
+                record.level().as_str().to_lowercase(),
+                record.args()
+            );
         }
     }
     fn flush(&self) {}

@@ -26,7 +26,11 @@ pub struct Owner {
 
 /// Create the user (system install as root) and the directories. Returns the broker's account
 /// when files must be chowned to it.
-pub fn provision(layout: &Layout, changes: &mut Vec<String>, created: &mut Vec<PathBuf>) -> Result<Option<Owner>> {
+pub fn provision(
+    layout: &Layout,
+    changes: &mut Vec<String>,
+    created: &mut Vec<PathBuf>,
+) -> Result<Option<Owner>> {
     let owner = if layout.is_system() {
         if !Uid::effective().is_root() {
             bail!(
@@ -39,13 +43,31 @@ pub fn provision(layout: &Layout, changes: &mut Vec<String>, created: &mut Vec<P
         None
     };
     // /etc/kafka: root:kafka 0750 (the broker reads its config, cannot change it).
-    make_dir(&layout.etc_dir, 0o750, owner.map(|o| (Uid::from_raw(0), o.gid)), changes, created)?;
+    make_dir(
+        &layout.etc_dir,
+        0o750,
+        owner.map(|o| (Uid::from_raw(0), o.gid)),
+        changes,
+        created,
+    )?;
     make_dir(&layout.opt_dir, 0o755, None, changes, created)?;
     // The data directory and its parent: kafka:kafka 0750, only when we create them.
     if let Some(parent) = layout.data_dir.parent() {
-        make_dir(parent, 0o750, owner.map(|o| (o.uid, o.gid)), changes, created)?;
+        make_dir(
+            parent,
+            0o750,
+            owner.map(|o| (o.uid, o.gid)),
+            changes,
+            created,
+        )?;
     }
-    make_dir(&layout.data_dir, 0o750, owner.map(|o| (o.uid, o.gid)), changes, created)?;
+    make_dir(
+        &layout.data_dir,
+        0o750,
+        owner.map(|o| (o.uid, o.gid)),
+        changes,
+        created,
+    )?;
     Ok(owner)
 }
 
@@ -63,7 +85,11 @@ pub fn own_config_files(owner: Option<&Owner>, files: &[&Path]) -> Result<()> {
 /// After a fresh format (run as root), hand exactly what StorageTool created to the broker's account.
 pub fn own_data(owner: Option<&Owner>, data_dir: &Path) -> Result<()> {
     let Some(o) = owner else { return Ok(()) };
-    for name in ["meta.properties", "bootstrap.checkpoint", "__cluster_metadata-0"] {
+    for name in [
+        "meta.properties",
+        "bootstrap.checkpoint",
+        "__cluster_metadata-0",
+    ] {
         let path = data_dir.join(name);
         if path.exists() {
             chown_created(&path, o)?;
@@ -74,9 +100,12 @@ pub fn own_data(owner: Option<&Owner>, data_dir: &Path) -> Result<()> {
 
 /// chown a file, or a directory and what is inside it — used only on paths StorageTool just created.
 fn chown_created(path: &Path, o: &Owner) -> Result<()> {
-    chown(path, Some(o.uid), Some(o.gid)).with_context(|| format!("cannot chown {}", path.display()))?;
+    chown(path, Some(o.uid), Some(o.gid))
+        .with_context(|| format!("cannot chown {}", path.display()))?;
     if path.is_dir() {
-        for entry in fs::read_dir(path).with_context(|| format!("cannot list {}", path.display()))? {
+        for entry in
+            fs::read_dir(path).with_context(|| format!("cannot list {}", path.display()))?
+        {
             chown_created(&entry?.path(), o)?;
         }
     }
@@ -94,13 +123,22 @@ fn make_dir(
         return Ok(());
     }
     // Missing ancestors (e.g. the --prefix itself) are created 0755 and remembered for rollback.
-    let mut missing: Vec<&Path> = dir.ancestors().skip(1).take_while(|a| !a.exists()).collect();
+    let mut missing: Vec<&Path> = dir
+        .ancestors()
+        .skip(1)
+        .take_while(|a| !a.exists())
+        .collect();
     missing.reverse();
     for ancestor in missing {
         fs::DirBuilder::new()
             .mode(0o755)
             .create(ancestor)
-            .with_context(|| format!("cannot create {} (is the target writable?)", ancestor.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot create {} (is the target writable?)",
+                    ancestor.display()
+                )
+            })?;
         created.push(ancestor.to_path_buf());
     }
     fs::DirBuilder::new()
@@ -112,7 +150,8 @@ fn make_dir(
         .with_context(|| format!("cannot set mode {mode:o} on {}", dir.display()))?;
     created.push(dir.to_path_buf());
     if let Some((uid, gid)) = owner {
-        chown(dir, Some(uid), Some(gid)).with_context(|| format!("cannot chown {}", dir.display()))?;
+        chown(dir, Some(uid), Some(gid))
+            .with_context(|| format!("cannot chown {}", dir.display()))?;
     }
     changes.push(format!("created {}", dir.display()));
     Ok(())
@@ -138,12 +177,28 @@ fn ensure_user(changes: &mut Vec<String>) -> Result<Owner> {
             .stdin(Stdio::piped())
             .spawn()
             .context("cannot run systemd-sysusers")?;
-        child.stdin.take().expect("piped").write_all(SYSUSERS.as_bytes())?;
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(SYSUSERS.as_bytes())?;
         child.wait().context("systemd-sysusers")?
     } else {
         Command::new("useradd")
-            .args(["--system", "--user-group", "--home-dir", "/var/lib/kafka", "--no-create-home"])
-            .args(["--shell", "/usr/sbin/nologin", "--comment", "Apache Kafka broker (kraftd)", "kafka"])
+            .args([
+                "--system",
+                "--user-group",
+                "--home-dir",
+                "/var/lib/kafka",
+                "--no-create-home",
+            ])
+            .args([
+                "--shell",
+                "/usr/sbin/nologin",
+                "--comment",
+                "Apache Kafka broker (kraftd)",
+                "kafka",
+            ])
             .status()
             .context("cannot run useradd (neither systemd-sysusers nor useradd worked)")?
     };
@@ -156,7 +211,10 @@ fn ensure_user(changes: &mut Vec<String>) -> Result<Owner> {
 
 pub fn lookup_kafka() -> Result<Option<Owner>> {
     let user = User::from_name("kafka").context("cannot look up the user `kafka`")?;
-    Ok(user.map(|u| Owner { uid: u.uid, gid: u.gid }))
+    Ok(user.map(|u| Owner {
+        uid: u.uid,
+        gid: u.gid,
+    }))
 }
 
 pub fn which(program: &str) -> bool {

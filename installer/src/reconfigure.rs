@@ -23,7 +23,23 @@ pub fn run(args: &Args) -> Result<()> {
             config_path.display()
         );
     };
-    let before = Settings::load(&config_path).with_context(|| {
+    // `--advertise NEW` is the fix for an address that left this host: the old value in the file
+    // is then not checked against the host (node id, cluster id and data dir still are).
+    let loaded = match &args.advertise {
+        Some(ip) => Settings::resolve(
+            &file,
+            &config_path,
+            &Overrides {
+                advertise: Some(ip.clone()),
+                prefix: Some(layout.prefix.clone()),
+                force: args.force,
+                ..Overrides::default()
+            },
+            &|| Err(kraftd::net::AdvertiseError::NoCandidate { seen: Vec::new() }),
+        ),
+        None => Settings::load(&config_path),
+    };
+    let before = loaded.with_context(|| {
         format!(
             "{} must describe an installed node before --reconfigure",
             config_path.display()

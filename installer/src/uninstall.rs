@@ -129,7 +129,6 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-
 /// The node's settings when kraftd.toml exists (a half-finished install may have none).
 fn load_if_present(path: &Path) -> Result<Option<Settings>> {
     match ConfigFile::load(path)? {
@@ -307,4 +306,3 @@ fn remove_empty_parents(layout: &Layout, done: &mut Vec<String>) {
         }
     }
 }
-

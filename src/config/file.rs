@@ -201,7 +201,10 @@ impl ConfigFile {
 
 fn syntax_error(path: &Path, text: &str, pos: Position, message: String) -> ConfigError {
     let source_line = text.lines().nth(pos.line - 1).unwrap_or("");
-    let caret = format!("{}^", " ".repeat(source_line.chars().take(pos.column - 1).count()));
+    let caret = format!(
+        "{}^",
+        " ".repeat(source_line.chars().take(pos.column - 1).count())
+    );
     ConfigError::Syntax {
         path: path.to_path_buf(),
         line: pos.line,
@@ -246,7 +249,11 @@ fn walk_keys(
             .get_key_value(key)
             .and_then(|(k, _)| k.span())
             .map(|s| Position::at(text, s.start));
-        let pos = if prefix.starts_with("kafka.") { inherited } else { own };
+        let pos = if prefix.starts_with("kafka.") {
+            inherited
+        } else {
+            own
+        };
         if let Some(sub) = item.as_table_like() {
             walk_keys(text, sub, &path, pos, out);
         } else if let Some(pos) = pos {
@@ -290,13 +297,22 @@ mod tests {
             f.dist.mirrors.as_deref(),
             Some(&["https://m.example/kafka/".to_string()][..])
         );
-        assert_eq!(f.java.opts.as_deref(), Some(&["-XX:+UseZGC".to_string()][..]));
+        assert_eq!(
+            f.java.opts.as_deref(),
+            Some(&["-XX:+UseZGC".to_string()][..])
+        );
         assert_eq!(f.daemon.stop_timeout_sec, Some(60));
         assert_eq!(f.kafka["num.partitions"], toml::Value::Integer(3));
-        assert_eq!(f.position("node.advertise"), Some(Position { line: 4, column: 1 }));
+        assert_eq!(
+            f.position("node.advertise"),
+            Some(Position { line: 4, column: 1 })
+        );
         assert_eq!(
             f.position("kafka.num.partitions"),
-            Some(Position { line: 19, column: 1 })
+            Some(Position {
+                line: 19,
+                column: 1
+            })
         );
     }
 
@@ -309,7 +325,10 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("remove or rename the key"), "{message}");
-        assert!(message.contains("  |   advertize = \"10.0.0.5\"\n  |   ^"), "{message}");
+        assert!(
+            message.contains("  |   advertize = \"10.0.0.5\"\n  |   ^"),
+            "{message}"
+        );
         let (line, _, message) = parse_err("[nodes]\nid = 1\n");
         assert_eq!(line, 1);
         assert!(message.contains("unknown field `nodes`"), "{message}");
@@ -340,10 +359,12 @@ mod tests {
 
     #[test]
     fn installer_owned_kafka_key_refused_at_its_line() {
-        let (line, column, message) = parse_err("[kafka]\n\"num.partitions\" = 3\n\"node.id\" = 2\n");
+        let (line, column, message) =
+            parse_err("[kafka]\n\"num.partitions\" = 3\n\"node.id\" = 2\n");
         assert_eq!((line, column), (3, 1));
         assert!(
-            message.contains("\"node.id\" is set by kraft-install") && message.contains("--node-id"),
+            message.contains("\"node.id\" is set by kraft-install")
+                && message.contains("--node-id"),
             "{message}"
         );
         // Written as a dotted key it is the same property.
@@ -366,7 +387,10 @@ mod tests {
     #[test]
     fn load_missing_file_is_none_and_unreadable_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(ConfigFile::load(&dir.path().join("kraftd.toml")).unwrap(), None);
+        assert_eq!(
+            ConfigFile::load(&dir.path().join("kraftd.toml")).unwrap(),
+            None
+        );
         let err = ConfigFile::load(dir.path()).unwrap_err();
         assert!(matches!(err, ConfigError::Read { .. }), "{err:?}");
         let path = dir.path().join("k.toml");

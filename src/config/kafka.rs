@@ -32,7 +32,9 @@ fn owned_key_fix(key: &str) -> &'static str {
         "listeners" | "advertised.listeners" => {
             "set `advertise`, `broker_port` and `controller_port` in [node] (flag --advertise)"
         }
-        "listener.security.protocol.map" | "controller.listener.names" | "inter.broker.listener.name" => {
+        "listener.security.protocol.map"
+        | "controller.listener.names"
+        | "inter.broker.listener.name" => {
             "kraftd fixes the listener names (PLAINTEXT for clients, CONTROLLER for the quorum)"
         }
         "log.dirs" | "log.dir" | "metadata.log.dir" => "set `data_dir` in [node] (flag --data-dir)",
@@ -126,13 +128,22 @@ mod tests {
     use super::*;
 
     fn nested(text: &str) -> BTreeMap<String, toml::Value> {
-        toml::from_str::<toml::Table>(text).unwrap().into_iter().collect()
+        toml::from_str::<toml::Table>(text)
+            .unwrap()
+            .into_iter()
+            .collect()
     }
 
     #[test]
     fn dotted_and_quoted_keys_flatten_alike() {
-        let a = flatten_kafka_table(nested("log.retention.hours = 168\nlog.segment.bytes = 1024")).unwrap();
-        let b = flatten_kafka_table(nested("\"log.retention.hours\" = 168\n\"log.segment.bytes\" = 1024")).unwrap();
+        let a = flatten_kafka_table(nested(
+            "log.retention.hours = 168\nlog.segment.bytes = 1024",
+        ))
+        .unwrap();
+        let b = flatten_kafka_table(nested(
+            "\"log.retention.hours\" = 168\n\"log.segment.bytes\" = 1024",
+        ))
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(
             a.keys().collect::<Vec<_>>(),
@@ -148,7 +159,9 @@ mod tests {
 
     #[test]
     fn values_render_as_property_text() {
-        let v = |t: &str| kafka_property_value(&toml::from_str::<toml::Table>(&format!("v = {t}")).unwrap()["v"]);
+        let v = |t: &str| {
+            kafka_property_value(&toml::from_str::<toml::Table>(&format!("v = {t}")).unwrap()["v"])
+        };
         assert_eq!(v("168").unwrap(), "168");
         assert_eq!(v("-1").unwrap(), "-1");
         assert_eq!(v("false").unwrap(), "false");
@@ -157,7 +170,11 @@ mod tests {
         assert!(v("[\"a\", \"b\"]").unwrap_err().contains("comma-separated"));
         assert!(v("1979-05-27").unwrap_err().contains("quote"));
         assert!(v("nan").is_err());
-        assert!(v("\"\"\"two\nlines\"\"\"").unwrap_err().contains("one line"));
+        assert!(
+            v("\"\"\"two\nlines\"\"\"")
+                .unwrap_err()
+                .contains("one line")
+        );
     }
 
     #[test]
@@ -170,8 +187,16 @@ mod tests {
                 "{err}"
             );
         }
-        assert!(check_kafka_entry("node.id", &one).unwrap_err().contains("--node-id"));
-        assert!(check_kafka_entry("log.dirs", &one).unwrap_err().contains("--data-dir"));
+        assert!(
+            check_kafka_entry("node.id", &one)
+                .unwrap_err()
+                .contains("--node-id")
+        );
+        assert!(
+            check_kafka_entry("log.dirs", &one)
+                .unwrap_err()
+                .contains("--data-dir")
+        );
         assert!(
             check_kafka_entry("listeners", &one)
                 .unwrap_err()
@@ -200,7 +225,9 @@ mod tests {
             "-x",
         ] {
             assert!(
-                check_kafka_entry(bad, &one).unwrap_err().contains("does not look like"),
+                check_kafka_entry(bad, &one)
+                    .unwrap_err()
+                    .contains("does not look like"),
                 "{bad}"
             );
         }

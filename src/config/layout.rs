@@ -29,7 +29,9 @@ impl Layout {
             prefix: prefix.to_path_buf(),
             opt_dir: under("/opt/kafka"),
             etc_dir: under("/etc/kafka"),
-            data_dir: data_dir.map(Path::to_path_buf).unwrap_or_else(|| under("/var/lib/kafka/data")),
+            data_dir: data_dir
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| under("/var/lib/kafka/data")),
             unit_dir: under("/etc/systemd/system"),
             run_dir: under("/run/kafka"),
         }

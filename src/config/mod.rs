@@ -12,13 +12,18 @@ mod layout;
 mod settings;
 mod write;
 
-pub use cluster::{Role, Voter, default_replication_factor, parse_voters, voter_set_warnings, voters_text};
-pub use file::{ConfigFile, DaemonSection, DistSection, JavaSection, KeyPositions, NodeSection, Position};
+pub use cluster::{
+    Role, Voter, default_replication_factor, parse_voters, voter_set_warnings, voters_text,
+};
+pub use file::{
+    ConfigFile, DaemonSection, DistSection, JavaSection, KeyPositions, NodeSection, Position,
+};
 pub use kafka::{INSTALLER_OWNED_KEYS, kafka_property_value};
 pub use layout::Layout;
 pub use settings::{
-    ConfigError, DEFAULT_BROKER_PORT, DEFAULT_CONTROLLER_PORT, DEFAULT_NODE_ID, DEFAULT_STOP_TIMEOUT, MAX_NODE_ID,
-    NodeId, Overrides, Settings, default_heap, parse_heap, total_memory_bytes,
+    ConfigError, DEFAULT_BROKER_PORT, DEFAULT_CONTROLLER_PORT, DEFAULT_NODE_ID,
+    DEFAULT_STOP_TIMEOUT, MAX_NODE_ID, NodeId, Overrides, Settings, default_heap, parse_heap,
+    total_memory_bytes,
 };
 pub use write::{DEFAULT_CONFIG_TEMPLATE, render_config, save_config};
 

@@ -3,8 +3,8 @@
 //! `Settings::resolve` merges CLI `Overrides` (win) over the `ConfigFile` (then defaults), checks
 //! every value and names where a bad one came from (`--flag`, or `key` at `file:line:col`).
 
-use super::file::{DaemonSection, DistSection, JavaSection, NodeSection, Position};
 use super::cluster::{Role, Voter, parse_voters, voter_set_warnings};
+use super::file::{DaemonSection, DistSection, JavaSection, NodeSection, Position};
 use super::kafka::{check_kafka_entry, kafka_property_value};
 use super::{ConfigFile, DEFAULT_KAFKA_VERSION, DEFAULT_MIRRORS, Layout};
 use crate::net::{self, AdvertiseError};
@@ -38,7 +38,10 @@ pub enum ConfigError {
         message: String,
     },
     #[error("{}: cannot read: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The daemon's config file is missing (kraft-install has not run).
     #[error("{}: not found; run kraft-install first (it writes this file)", path.display())]
     NotFound { path: PathBuf },
@@ -143,7 +146,11 @@ impl fmt::Display for Origin<'_> {
                 path,
                 pos: Some(p),
             } => write!(f, "{key} at {}:{}:{}", path.display(), p.line, p.column),
-            Origin::File { key, path, pos: None } => write!(f, "{key} in {}", path.display()),
+            Origin::File {
+                key,
+                path,
+                pos: None,
+            } => write!(f, "{key} in {}", path.display()),
         }
     }
 }
@@ -207,7 +214,12 @@ impl Settings {
         let p = Picker { file, path };
         let node = &file.node;
 
-        let prefix = p.pick(ov.prefix.as_ref(), "--prefix", node.prefix.as_ref(), "node.prefix");
+        let prefix = p.pick(
+            ov.prefix.as_ref(),
+            "--prefix",
+            node.prefix.as_ref(),
+            "node.prefix",
+        );
         let prefix = match prefix {
             Some((v, origin)) => absolute(origin, v, "install prefix")?,
             None => PathBuf::from("/"),
@@ -223,7 +235,12 @@ impl Settings {
         };
         let layout = Layout::new(&prefix, data_dir.as_deref());
 
-        let node_id = match p.pick(ov.node_id.as_ref(), "--node-id", node.id.as_ref(), "node.id") {
+        let node_id = match p.pick(
+            ov.node_id.as_ref(),
+            "--node-id",
+            node.id.as_ref(),
+            "node.id",
+        ) {
             Some((v, origin)) => check_node_id(v).map_err(|m| invalid(origin, m))?,
             None => NodeId(DEFAULT_NODE_ID),
         };
@@ -245,10 +262,11 @@ impl Settings {
             "node.advertise",
         ) {
             Some((v, origin)) => {
-                let ip = net::check_advertise(&v, ov.force).map_err(|error| ConfigError::Advertise {
-                    origin: Some(origin.to_string()),
-                    error,
-                })?;
+                let ip =
+                    net::check_advertise(&v, ov.force).map_err(|error| ConfigError::Advertise {
+                        origin: Some(origin.to_string()),
+                        error,
+                    })?;
                 let v = v.trim();
                 let is_ip = v
                     .trim_start_matches('[')
@@ -258,12 +276,20 @@ impl Settings {
                 (ip, (!is_ip).then(|| v.to_string()))
             }
             None => (
-                detect().map_err(|error| ConfigError::Advertise { origin: None, error })?,
+                detect().map_err(|error| ConfigError::Advertise {
+                    origin: None,
+                    error,
+                })?,
                 None,
             ),
         };
 
-        let broker_port = port(&p, node.broker_port, "node.broker_port", DEFAULT_BROKER_PORT)?;
+        let broker_port = port(
+            &p,
+            node.broker_port,
+            "node.broker_port",
+            DEFAULT_BROKER_PORT,
+        )?;
         let controller_port = port(
             &p,
             node.controller_port,
@@ -309,7 +335,12 @@ impl Settings {
             None => None,
         };
 
-        let heap = match p.pick(ov.heap.as_ref(), "--heap", file.java.heap.as_ref(), "java.heap") {
+        let heap = match p.pick(
+            ov.heap.as_ref(),
+            "--heap",
+            file.java.heap.as_ref(),
+            "java.heap",
+        ) {
             Some((v, origin)) => parse_heap(&v).map_err(|m| invalid(origin, m))?,
             None => default_heap(total_memory_bytes()),
         };
@@ -362,20 +393,33 @@ impl Settings {
             Some((v, origin)) => Some((parse_voters(&v).map_err(|m| invalid(origin, m))?, origin)),
             None => None,
         };
-        let brokers = match p.pick(ov.brokers.as_ref(), "--brokers", node.brokers.as_ref(), "node.brokers") {
-            Some((v, origin)) => Some(
-                u32::try_from(v)
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| invalid(origin, format!("broker count {v} must be at least 1")))?,
-            ),
+        let brokers = match p.pick(
+            ov.brokers.as_ref(),
+            "--brokers",
+            node.brokers.as_ref(),
+            "node.brokers",
+        ) {
+            Some((v, origin)) => {
+                Some(u32::try_from(v).ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    invalid(origin, format!("broker count {v} must be at least 1"))
+                })?)
+            }
             None => None,
         };
         if let Some((list, origin)) = &voters {
-            check_membership(role, node_id, list, *origin, advertise, advertise_name.as_deref(), controller_port)?;
+            check_membership(
+                role,
+                node_id,
+                list,
+                *origin,
+                advertise,
+                advertise_name.as_deref(),
+                controller_port,
+            )?;
         } else if role == Role::Broker {
             return Err(invalid(
-                p.pick(ov.role.as_ref(), "--role", node.role.as_ref(), "node.role").map_or(Origin::Flag("--role"), |(_, o)| o),
+                p.pick(ov.role.as_ref(), "--role", node.role.as_ref(), "node.role")
+                    .map_or(Origin::Flag("--role"), |(_, o)| o),
                 "a broker needs the controllers it joins: give --controllers id@host:port,… (controllers in kraftd.toml), \
                  the same list every node of the cluster has",
             ));
@@ -449,7 +493,10 @@ impl Settings {
 
     /// Advice about the cluster layout worth printing (one voter, an even voter count).
     pub fn warnings(&self) -> Vec<String> {
-        self.voters.as_deref().map(voter_set_warnings).unwrap_or_default()
+        self.voters
+            .as_deref()
+            .map(voter_set_warnings)
+            .unwrap_or_default()
     }
 
     /// True for a node of a multi-node cluster (a voter list was given).
@@ -461,7 +508,11 @@ impl Settings {
     pub fn effective_voters(&self) -> Vec<Voter> {
         match &self.voters {
             Some(v) => v.clone(),
-            None => vec![Voter { id: self.node_id, host: self.advertised_host(), port: self.controller_port }],
+            None => vec![Voter {
+                id: self.node_id,
+                host: self.advertised_host(),
+                port: self.controller_port,
+            }],
         }
     }
 
@@ -554,7 +605,9 @@ fn check_membership(
                     format!(
                         "this node's voter entry {v} is not its own controller address {}:{controller_port}: \
                          fix the entry, or set --advertise / controller_port to the address the entry names",
-                        advertise_name.map(str::to_string).unwrap_or_else(|| listener_host(advertise))
+                        advertise_name
+                            .map(str::to_string)
+                            .unwrap_or_else(|| listener_host(advertise))
                     ),
                 ));
             }
@@ -567,11 +620,18 @@ fn check_node_id(v: i64) -> Result<NodeId, String> {
     if (0..=MAX_NODE_ID).contains(&v) {
         Ok(NodeId(v as u32))
     } else {
-        Err(format!("node id {v} is out of range: Kafka accepts 0 to {MAX_NODE_ID}"))
+        Err(format!(
+            "node id {v} is out of range: Kafka accepts 0 to {MAX_NODE_ID}"
+        ))
     }
 }
 
-fn port(p: &Picker<'_>, value: Option<i64>, key: &'static str, default: u16) -> Result<u16, ConfigError> {
+fn port(
+    p: &Picker<'_>,
+    value: Option<i64>,
+    key: &'static str,
+    default: u16,
+) -> Result<u16, ConfigError> {
     match value {
         None => Ok(default),
         Some(v) => u16::try_from(v).ok().filter(|v| *v != 0).ok_or_else(|| {
@@ -622,7 +682,8 @@ fn check_mirrors(list: &[String], origin: Origin<'_>) -> Result<Vec<String>, Con
 /// Check and normalize a JVM heap size: digits and a K/M/G/T suffix, at least 128M.
 pub fn parse_heap(value: &str) -> Result<String, String> {
     let v = value.trim();
-    let shape = || format!("heap {value:?} is not a JVM size like 512M or 2G (digits and K, M, G or T)");
+    let shape =
+        || format!("heap {value:?} is not a JVM size like 512M or 2G (digits and K, M, G or T)");
     let (digits, unit) = v.split_at(v.len().saturating_sub(1));
     let unit = unit.to_ascii_uppercase();
     let mib_per_unit: f64 = match unit.as_str() {
@@ -665,7 +726,8 @@ pub fn total_memory_bytes() -> Option<u64> {
     let ram = {
         let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
         // SAFETY: sysinfo fills the struct we pass and touches nothing else.
-        (unsafe { libc::sysinfo(&mut info) } == 0).then(|| info.totalram as u64 * info.mem_unit as u64)
+        (unsafe { libc::sysinfo(&mut info) } == 0)
+            .then(|| info.totalram as u64 * info.mem_unit as u64)
     };
     let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
         .ok()
@@ -756,7 +818,12 @@ mod tests {
 
     #[test]
     fn node_id_range() {
-        for (v, ok) in [(0, true), (MAX_NODE_ID, true), (-1, false), (MAX_NODE_ID + 1, false)] {
+        for (v, ok) in [
+            (0, true),
+            (MAX_NODE_ID, true),
+            (-1, false),
+            (MAX_NODE_ID + 1, false),
+        ] {
             let r = resolve(
                 &ConfigFile::default(),
                 &Overrides {
@@ -800,7 +867,9 @@ mod tests {
         };
         let e = err(&ConfigFile::default(), &ov);
         assert!(
-            e.starts_with("--cluster-id: invalid cluster id \"MkU3OEVBNTcwNTJENDM2Qh\": it is not canonical"),
+            e.starts_with(
+                "--cluster-id: invalid cluster id \"MkU3OEVBNTcwNTJENDM2Qh\": it is not canonical"
+            ),
             "{e}"
         );
     }
@@ -850,10 +919,18 @@ mod tests {
             "{e}"
         );
         let e = err(&ConfigFile::default(), &flag("192.0.2.1"));
-        assert!(e.contains("192.0.2.1 is not an address of this host"), "{e}");
-        let e = err(&parse("[node]\nadvertise = \"224.0.0.1\"\n"), &Overrides::default());
         assert!(
-            e.starts_with("node.advertise at /etc/kafka/kraftd.toml:2:1: advertised address \"224.0.0.1\""),
+            e.contains("192.0.2.1 is not an address of this host"),
+            "{e}"
+        );
+        let e = err(
+            &parse("[node]\nadvertise = \"224.0.0.1\"\n"),
+            &Overrides::default(),
+        );
+        assert!(
+            e.starts_with(
+                "node.advertise at /etc/kafka/kraftd.toml:2:1: advertised address \"224.0.0.1\""
+            ),
             "{e}"
         );
         let s = resolve(&ConfigFile::default(), &flag("::1")).unwrap();
@@ -881,7 +958,13 @@ mod tests {
             "{e:?}"
         );
         // A given value never runs the detector.
-        let s = Settings::resolve(&ConfigFile::default(), Path::new(PATH), &flag("127.0.0.1"), &ambiguous).unwrap();
+        let s = Settings::resolve(
+            &ConfigFile::default(),
+            Path::new(PATH),
+            &flag("127.0.0.1"),
+            &ambiguous,
+        )
+        .unwrap();
         assert_eq!(s.advertise_name, None);
     }
 
@@ -898,7 +981,10 @@ mod tests {
             e.starts_with("--data-dir: data directory \"data\" is a relative path"),
             "{e}"
         );
-        let e = err(&parse("[node]\nprefix = \"tmp/x\"\n"), &Overrides::default());
+        let e = err(
+            &parse("[node]\nprefix = \"tmp/x\"\n"),
+            &Overrides::default(),
+        );
         assert!(
             e.starts_with("node.prefix at /etc/kafka/kraftd.toml:2:1: install prefix \"tmp/x\" is a relative path"),
             "{e}"
@@ -946,19 +1032,51 @@ mod tests {
                 ..Overrides::default()
             },
         );
-        assert!(e.starts_with("--kafka-version: \"4.1\" is not a Kafka version"), "{e}");
-        assert!(err(&parse("[node]\nbroker_port = 0\n"), &Overrides::default()).contains("port 0 is out of range"));
-        assert!(err(&parse("[node]\nbroker_port = 70000\n"), &Overrides::default()).contains("node.broker_port at"));
-        assert!(err(&parse("[node]\ncontroller_port = 9092\n"), &Overrides::default()).contains("both 9092"));
-        assert!(err(&parse("[daemon]\nstop_timeout_sec = 0\n"), &Overrides::default()).contains("controlled shutdown"));
-        assert!(err(&parse("[java]\nopts = [\"-Xmx4g\"]\n"), &Overrides::default()).contains("use java.heap"));
+        assert!(
+            e.starts_with("--kafka-version: \"4.1\" is not a Kafka version"),
+            "{e}"
+        );
+        assert!(
+            err(&parse("[node]\nbroker_port = 0\n"), &Overrides::default())
+                .contains("port 0 is out of range")
+        );
+        assert!(
+            err(
+                &parse("[node]\nbroker_port = 70000\n"),
+                &Overrides::default()
+            )
+            .contains("node.broker_port at")
+        );
+        assert!(
+            err(
+                &parse("[node]\ncontroller_port = 9092\n"),
+                &Overrides::default()
+            )
+            .contains("both 9092")
+        );
+        assert!(
+            err(
+                &parse("[daemon]\nstop_timeout_sec = 0\n"),
+                &Overrides::default()
+            )
+            .contains("controlled shutdown")
+        );
+        assert!(
+            err(
+                &parse("[java]\nopts = [\"-Xmx4g\"]\n"),
+                &Overrides::default()
+            )
+            .contains("use java.heap")
+        );
     }
 
     #[test]
     fn owned_kafka_key_in_a_built_config_is_refused() {
         let mut file = ConfigFile::default();
-        file.kafka
-            .insert("listeners".into(), toml::Value::String("PLAINTEXT://:9092".into()));
+        file.kafka.insert(
+            "listeners".into(),
+            toml::Value::String("PLAINTEXT://:9092".into()),
+        );
         let e = err(&file, &Overrides::default());
         assert!(e.contains("\"listeners\" is set by kraft-install"), "{e}");
     }
@@ -972,7 +1090,10 @@ mod tests {
         assert_eq!(s.extra_properties["log.retention.hours"], "168");
         assert_eq!(s.extra_properties["auto.create.topics.enable"], "false");
         assert_eq!(s.extra_properties["compression.type"], "zstd");
-        assert_eq!(s.kafka_values["log.retention.hours"], toml::Value::Integer(168));
+        assert_eq!(
+            s.kafka_values["log.retention.hours"],
+            toml::Value::Integer(168)
+        );
     }
 
     #[test]
@@ -1004,32 +1125,75 @@ mod tests {
         };
         let voters = "1@127.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093";
         let s = resolve(&ConfigFile::default(), &ov("controller", 1, voters)).unwrap();
-        assert_eq!((s.role, s.voters.as_ref().map(Vec::len)), (Role::Controller, Some(3)));
+        assert_eq!(
+            (s.role, s.voters.as_ref().map(Vec::len)),
+            (Role::Controller, Some(3))
+        );
         assert!(s.warnings().is_empty());
         let s = resolve(&ConfigFile::default(), &ov("broker", 4, voters)).unwrap();
         assert_eq!(s.role, Role::Broker);
         // Written back, read again: the same settings.
-        assert_eq!(resolve(&s.to_config_file(), &Overrides::default()).unwrap(), s);
+        assert_eq!(
+            resolve(&s.to_config_file(), &Overrides::default()).unwrap(),
+            s
+        );
 
         let e = err(&ConfigFile::default(), &ov("broker", 2, voters));
-        assert!(e.starts_with("--controllers: node id 2 is a voter (2@10.0.0.2:9093)"), "{e}");
+        assert!(
+            e.starts_with("--controllers: node id 2 is a voter (2@10.0.0.2:9093)"),
+            "{e}"
+        );
         let e = err(&ConfigFile::default(), &ov("controller", 4, voters));
-        assert!(e.contains("node id 4 is not in the voter set") && e.contains("--node-id"), "{e}");
+        assert!(
+            e.contains("node id 4 is not in the voter set") && e.contains("--node-id"),
+            "{e}"
+        );
         let e = err(&ConfigFile::default(), &ov("combined", 2, voters));
-        assert!(e.contains("voter entry 2@10.0.0.2:9093 is not its own controller address 127.0.0.1:9093"), "{e}");
-        let e = err(&ConfigFile::default(), &ov("controller", 1, "1@127.0.0.1:9999"));
+        assert!(
+            e.contains(
+                "voter entry 2@10.0.0.2:9093 is not its own controller address 127.0.0.1:9093"
+            ),
+            "{e}"
+        );
+        let e = err(
+            &ConfigFile::default(),
+            &ov("controller", 1, "1@127.0.0.1:9999"),
+        );
         assert!(e.contains("is not its own controller address"), "{e}");
         let e = err(&ConfigFile::default(), &ov("broker", 4, ""));
-        assert!(e.starts_with("--role: a broker needs the controllers"), "{e}");
+        assert!(
+            e.starts_with("--role: a broker needs the controllers"),
+            "{e}"
+        );
         let e = err(&ConfigFile::default(), &ov("voter", 1, voters));
         assert!(e.starts_with("--role: role \"voter\" is not one of"), "{e}");
-        let e = err(&ConfigFile::default(), &ov("controller", 1, "1@127.0.0.1:9093,1@10.0.0.2:9093"));
+        let e = err(
+            &ConfigFile::default(),
+            &ov("controller", 1, "1@127.0.0.1:9093,1@10.0.0.2:9093"),
+        );
         assert!(e.contains("node id 1 appears twice"), "{e}");
-        let e = err(&parse("[node]\nrole = \"broker\"\nid = 5\ncontrollers = \"1@x\"\n"), &Overrides::default());
+        let e = err(
+            &parse("[node]\nrole = \"broker\"\nid = 5\ncontrollers = \"1@x\"\n"),
+            &Overrides::default(),
+        );
         assert!(e.starts_with("node.controllers at /etc/kafka/kraftd.toml:4:1: controller entry \"1@x\" has no ':port'"), "{e}");
-        let s = resolve(&ConfigFile::default(), &ov("controller", 1, "1@127.0.0.1:9093,2@10.0.0.2:9093")).unwrap();
-        assert!(s.warnings()[0].contains("even number"), "{:?}", s.warnings());
-        let e = err(&ConfigFile::default(), &Overrides { brokers: Some(0), ..ov("broker", 4, voters) });
+        let s = resolve(
+            &ConfigFile::default(),
+            &ov("controller", 1, "1@127.0.0.1:9093,2@10.0.0.2:9093"),
+        )
+        .unwrap();
+        assert!(
+            s.warnings()[0].contains("even number"),
+            "{:?}",
+            s.warnings()
+        );
+        let e = err(
+            &ConfigFile::default(),
+            &Overrides {
+                brokers: Some(0),
+                ..ov("broker", 4, voters)
+            },
+        );
         assert!(e.starts_with("--brokers: broker count 0"), "{e}");
     }
 }

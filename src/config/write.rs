@@ -60,7 +60,8 @@ pub fn save_config(path: &Path, settings: &Settings) -> anyhow::Result<WriteOutc
         .map(|m| m.permissions().mode() & 0o7777)
         .unwrap_or(NEW_CONFIG_MODE);
     let text = render_config(existing.as_deref(), &settings.to_config_file());
-    write_atomic(path, text.as_bytes(), mode).with_context(|| format!("cannot write {}", path.display()))
+    write_atomic(path, text.as_bytes(), mode)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn wanted_entries(cfg: &ConfigFile) -> Wanted {
@@ -100,7 +101,13 @@ fn wanted_entries(cfg: &ConfigFile) -> Wanted {
         }
         out.push((section, entries));
     }
-    out.push(("kafka", cfg.kafka.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
+    out.push((
+        "kafka",
+        cfg.kafka
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    ));
     out
 }
 
@@ -150,17 +157,24 @@ fn edit_value(value: &toml::Value) -> toml_edit::Value {
         toml::Value::Integer(i) => (*i).into(),
         toml::Value::Float(f) => (*f).into(),
         toml::Value::Boolean(b) => (*b).into(),
-        toml::Value::Datetime(d) => d.to_string().parse().unwrap_or_else(|_| d.to_string().into()),
+        toml::Value::Datetime(d) => d
+            .to_string()
+            .parse()
+            .unwrap_or_else(|_| d.to_string().into()),
         toml::Value::Array(a) => toml_edit::Value::Array(a.iter().map(edit_value).collect()),
-        toml::Value::Table(t) => {
-            toml_edit::Value::InlineTable(t.iter().map(|(k, v)| (k.as_str(), edit_value(v))).collect())
-        }
+        toml::Value::Table(t) => toml_edit::Value::InlineTable(
+            t.iter().map(|(k, v)| (k.as_str(), edit_value(v))).collect(),
+        ),
     }
 }
 
 /// `key = value` as a line of TOML.
 fn assignment(key: &str, value: &toml::Value) -> String {
-    format!("{} = {}", toml_edit::Key::new(key), edit_value(value).decorated("", ""))
+    format!(
+        "{} = {}",
+        toml_edit::Key::new(key),
+        edit_value(value).decorated("", "")
+    )
 }
 
 /// Replace a commented-out `# key = example` line of the right section with the wanted value, for
@@ -168,7 +182,11 @@ fn assignment(key: &str, value: &toml::Value) -> String {
 fn uncomment_keys(text: &str, present: &HashSet<(String, String)>, wanted: &Wanted) -> String {
     let wanted: BTreeMap<(&str, &str), &toml::Value> = wanted
         .iter()
-        .flat_map(|(section, entries)| entries.iter().map(move |(k, v)| ((*section, k.as_str()), v)))
+        .flat_map(|(section, entries)| {
+            entries
+                .iter()
+                .map(move |(k, v)| ((*section, k.as_str()), v))
+        })
         .collect();
     let mut done: HashSet<(String, String)> = HashSet::new();
     let mut section = String::new();
@@ -266,7 +284,9 @@ fn apply(doc: &mut DocumentMut, wanted: &Wanted) {
         if entries.is_empty() && !doc.contains_key(section) {
             continue;
         }
-        let item = doc.entry(section).or_insert_with(|| Item::Table(Table::new()));
+        let item = doc
+            .entry(section)
+            .or_insert_with(|| Item::Table(Table::new()));
         if item.as_table_like().is_none() {
             *item = Item::Table(Table::new());
         }
@@ -306,8 +326,10 @@ fn apply(doc: &mut DocumentMut, wanted: &Wanted) {
 /// alone, else rewrite its entries as quoted property names.
 fn apply_kafka(table: &mut dyn TableLike, entries: &[(String, toml::Value)]) {
     let current = flat_values(table);
-    let wanted: BTreeMap<String, Option<toml::Value>> =
-        entries.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+    let wanted: BTreeMap<String, Option<toml::Value>> = entries
+        .iter()
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect();
     if current == wanted {
         return;
     }
@@ -334,7 +356,10 @@ mod tests {
     }
 
     fn settings(file: &ConfigFile, ov: &Overrides) -> Settings {
-        Settings::resolve(file, Path::new(PATH), ov, &|| Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))).unwrap()
+        Settings::resolve(file, Path::new(PATH), ov, &|| {
+            Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        })
+        .unwrap()
     }
 
     fn install_overrides() -> Overrides {
@@ -354,7 +379,10 @@ mod tests {
     #[test]
     fn template_documents_every_key() {
         for (section, keys) in SECTION_KEYS {
-            assert!(DEFAULT_CONFIG_TEMPLATE.contains(&format!("[{section}]")), "{section}");
+            assert!(
+                DEFAULT_CONFIG_TEMPLATE.contains(&format!("[{section}]")),
+                "{section}"
+            );
             for key in *keys {
                 assert!(
                     DEFAULT_CONFIG_TEMPLATE.contains(&format!("\n# {key} = ")),
@@ -426,7 +454,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("# careful with this one\n[kafka]\nlog.retention.hours = 168   # a week\n"),
+            text.contains(
+                "# careful with this one\n[kafka]\nlog.retention.hours = 168   # a week\n"
+            ),
             "{text}"
         );
         assert!(text.contains(&format!("cluster_id = \"{ID}\"")), "{text}");
@@ -451,11 +481,13 @@ mod tests {
 
     #[test]
     fn removed_values_and_changed_kafka_entries() {
-        let admin = "[java]\nhome = \"/opt/jdk\"  # old\nheap = \"1G\"\n[kafka]\nlog.retention.hours = 1\n";
+        let admin =
+            "[java]\nhome = \"/opt/jdk\"  # old\nheap = \"1G\"\n[kafka]\nlog.retention.hours = 1\n";
         let mut cfg = parse(admin);
         cfg.java.home = None;
         cfg.kafka.clear();
-        cfg.kafka.insert("num.partitions".into(), toml::Value::Integer(3));
+        cfg.kafka
+            .insert("num.partitions".into(), toml::Value::Integer(3));
         let text = render_config(Some(admin), &cfg);
         assert_eq!(parse(&text), cfg);
         assert!(
@@ -463,7 +495,11 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("retention"), "{text}");
-        assert_eq!(render_config(Some(&text), &cfg), text, "second run changes nothing");
+        assert_eq!(
+            render_config(Some(&text), &cfg),
+            text,
+            "second run changes nothing"
+        );
         // Set again later: the commented line comes back with the new value.
         cfg.java.home = Some("/opt/jdk21".into());
         let text = render_config(Some(&text), &cfg);
@@ -480,7 +516,10 @@ mod tests {
         let path = dir.path().join("kraftd.toml");
         let s = settings(&ConfigFile::default(), &install_overrides());
         assert_eq!(save_config(&path, &s).unwrap(), WriteOutcome::Written);
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
         let first = std::fs::read(&path).unwrap();
         assert_eq!(save_config(&path, &s).unwrap(), WriteOutcome::Unchanged);
         assert_eq!(std::fs::read(&path).unwrap(), first);

@@ -30,6 +30,10 @@ pub enum DaemonError {
     /// A listener port is taken by another process: may clear up, so a restart is worth it (exit 75).
     #[error("{0:#}")]
     PortInUse(anyhow::Error),
+    /// This node already runs under another `kraftd run` (exit 75, like a port in use: once that
+    /// one has stopped, a retry succeeds).
+    #[error("{0:#}")]
+    AlreadyRunning(anyhow::Error),
     /// The JVM exited without being asked to, or anything else failed at run time (exit 1).
     #[error("{0:#}")]
     Failure(anyhow::Error),
@@ -43,7 +47,7 @@ impl DaemonError {
         match self {
             DaemonError::Config(_) => exit::CONFIG,
             DaemonError::Unavailable(_) => exit::UNAVAILABLE,
-            DaemonError::PortInUse(_) => EXIT_PORT_IN_USE,
+            DaemonError::PortInUse(_) | DaemonError::AlreadyRunning(_) => EXIT_PORT_IN_USE,
             DaemonError::Failure(_) => exit::FAILURE,
         }
     }

@@ -132,10 +132,16 @@ pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
 pub fn listener_addrs(settings: &Settings) -> Vec<(&'static str, SocketAddr)> {
     let mut out = Vec::new();
     if settings.role.is_broker() {
-        out.push(("broker", SocketAddr::new(settings.advertise, settings.broker_port)));
+        out.push((
+            "broker",
+            SocketAddr::new(settings.advertise, settings.broker_port),
+        ));
     }
     if settings.role.is_controller() {
-        out.push(("controller", SocketAddr::new(settings.advertise, settings.controller_port)));
+        out.push((
+            "controller",
+            SocketAddr::new(settings.advertise, settings.controller_port),
+        ));
     }
     out
 }

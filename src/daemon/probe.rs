@@ -13,8 +13,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;
 use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
 use kafka_protocol::messages::{
-    ApiVersionsRequest, ApiVersionsResponse, DescribeQuorumRequest, DescribeQuorumResponse, MetadataRequest,
-    MetadataResponse, TopicName,
+    ApiVersionsRequest, ApiVersionsResponse, DescribeQuorumRequest, DescribeQuorumResponse,
+    MetadataRequest, MetadataResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Message, Request, StrBytes};
 use std::fmt;
@@ -38,9 +38,17 @@ pub enum ProbeOutcome {
     /// The broker answers, but this node is not among the live brokers (still fenced, or gone).
     NotRegistered { brokers: Vec<i32> },
     /// The broker serves and lists this node.
-    Ready { brokers: Vec<i32>, cluster_id: Option<String>, controller_id: i32 },
+    Ready {
+        brokers: Vec<i32>,
+        cluster_id: Option<String>,
+        controller_id: i32,
+    },
     /// No quorum leader lists this node yet: `reachable` of `voters` controller listeners answer.
-    QuorumWaiting { reachable: usize, voters: usize, detail: String },
+    QuorumWaiting {
+        reachable: usize,
+        voters: usize,
+        detail: String,
+    },
     /// The quorum has a leader that lists this (controller) node among its voters.
     QuorumReady(QuorumView),
 }
@@ -57,7 +65,11 @@ pub struct QuorumView {
 
 impl fmt::Display for QuorumView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "leader {} (epoch {}), voter lag", self.leader, self.epoch)?;
+        write!(
+            f,
+            "leader {} (epoch {}), voter lag",
+            self.leader, self.epoch
+        )?;
         for (i, (id, lag)) in self.lags.iter().enumerate() {
             let sep = if i == 0 { " " } else { ", " };
             match lag {
@@ -71,7 +83,10 @@ impl fmt::Display for QuorumView {
 
 impl ProbeOutcome {
     pub fn is_ready(&self) -> bool {
-        matches!(self, ProbeOutcome::Ready { .. } | ProbeOutcome::QuorumReady(_))
+        matches!(
+            self,
+            ProbeOutcome::Ready { .. } | ProbeOutcome::QuorumReady(_)
+        )
     }
 }
 
@@ -95,7 +110,11 @@ impl fmt::Display for ProbeOutcome {
                 "ready: live brokers {brokers:?}, cluster id {}, controller {controller_id}",
                 cluster_id.as_deref().unwrap_or("?")
             ),
-            ProbeOutcome::QuorumWaiting { reachable, voters, detail } => {
+            ProbeOutcome::QuorumWaiting {
+                reachable,
+                voters,
+                detail,
+            } => {
                 write!(f, "waiting for quorum {reachable}/{voters}: {detail}")
             }
             ProbeOutcome::QuorumReady(view) => write!(f, "in quorum: {view}"),
@@ -295,7 +314,11 @@ impl QuorumProbe {
 
     /// Ask the voters (this node first) until the leader answers. Never errors.
     pub async fn probe(&self) -> ProbeOutcome {
-        let mut order: Vec<&(i32, SocketAddr)> = self.voters.iter().filter(|(id, _)| *id == self.node_id).collect();
+        let mut order: Vec<&(i32, SocketAddr)> = self
+            .voters
+            .iter()
+            .filter(|(id, _)| *id == self.node_id)
+            .collect();
         order.extend(self.voters.iter().filter(|(id, _)| *id != self.node_id));
         let mut reachable = 0;
         let mut notes = Vec::new();
@@ -344,20 +367,34 @@ impl QuorumProbe {
             None => ProbeOutcome::QuorumWaiting {
                 reachable,
                 voters: self.voters.len(),
-                detail: format!("leader {} does not list node {} among the voters ({view})", view.leader, self.node_id),
+                detail: format!(
+                    "leader {} does not list node {} among the voters ({view})",
+                    view.leader, self.node_id
+                ),
             },
         }
     }
 
     /// DescribeQuorum on one controller: Some(view) from the leader, None from a non-leader.
     async fn describe(&self, mut stream: TcpStream) -> Result<Option<QuorumView>> {
-        let mut conn = Connection { stream: &mut stream, io_timeout: self.io_timeout, next_correlation: 1 };
-        let max = conn.api_max_version(DescribeQuorumRequest::KEY, "DescribeQuorum").await?;
+        let mut conn = Connection {
+            stream: &mut stream,
+            io_timeout: self.io_timeout,
+            next_correlation: 1,
+        };
+        let max = conn
+            .api_max_version(DescribeQuorumRequest::KEY, "DescribeQuorum")
+            .await?;
         let version = max.min(DescribeQuorumRequest::VERSIONS.max);
-        let request = DescribeQuorumRequest::default().with_topics(vec![TopicData::default()
-            .with_topic_name(TopicName(StrBytes::from_static_str("__cluster_metadata")))
-            .with_partitions(vec![PartitionData::default().with_partition_index(0)])]);
-        let response: DescribeQuorumResponse = conn.call(&request, version).await.context("DescribeQuorum")?;
+        let request = DescribeQuorumRequest::default().with_topics(vec![
+            TopicData::default()
+                .with_topic_name(TopicName(StrBytes::from_static_str("__cluster_metadata")))
+                .with_partitions(vec![PartitionData::default().with_partition_index(0)]),
+        ]);
+        let response: DescribeQuorumResponse = conn
+            .call(&request, version)
+            .await
+            .context("DescribeQuorum")?;
         if response.error_code != 0 {
             // NOT_LEADER_OR_FOLLOWER (6) and friends: ask the next voter.
             return Ok(None);
@@ -372,9 +409,19 @@ impl QuorumProbe {
         let lags = partition
             .current_voters
             .iter()
-            .map(|v| (v.replica_id.0, (v.log_end_offset >= 0).then(|| (hw - v.log_end_offset).max(0))))
+            .map(|v| {
+                (
+                    v.replica_id.0,
+                    (v.log_end_offset >= 0).then(|| (hw - v.log_end_offset).max(0)),
+                )
+            })
             .collect();
-        Ok(Some(QuorumView { leader: partition.leader_id.0, epoch: partition.leader_epoch, high_watermark: hw, lags }))
+        Ok(Some(QuorumView {
+            leader: partition.leader_id.0,
+            epoch: partition.leader_epoch,
+            high_watermark: hw,
+            lags,
+        }))
     }
 }
 
@@ -383,13 +430,13 @@ mod tests {
     //! The probe's decisions against a tiny fake broker (the real broker is the integration test;
     //! this covers answers a healthy single node never gives: other brokers only, garbage).
     use super::*;
-    use kafka_protocol::messages::api_versions_response::ApiVersion;
     use bytes::BytesMut;
     use kafka_protocol::messages::ResponseHeader;
-    use kafka_protocol::protocol::{Encodable, HeaderVersion};
+    use kafka_protocol::messages::api_versions_response::ApiVersion;
     use kafka_protocol::messages::metadata_response::MetadataResponseBroker;
     use kafka_protocol::messages::{ApiKey, BrokerId};
     use kafka_protocol::protocol::decode_request_header_from_buffer;
+    use kafka_protocol::protocol::{Encodable, HeaderVersion};
     use tokio::net::TcpListener;
 
     /// Serve one connection: answer ApiVersions and Metadata (listing `brokers`) like Kafka does.
@@ -502,11 +549,20 @@ mod quorum_tests {
 
     fn probe(node_id: i32) -> QuorumProbe {
         let addr = |n: u8| SocketAddr::from(([10, 0, 0, n], 9093));
-        QuorumProbe::new(node_id, vec![(1, addr(1)), (2, addr(2)), (3, addr(3))], true)
+        QuorumProbe::new(
+            node_id,
+            vec![(1, addr(1)), (2, addr(2)), (3, addr(3))],
+            true,
+        )
     }
 
     fn view(lags: Vec<(i32, Option<i64>)>) -> QuorumView {
-        QuorumView { leader: 2, epoch: 5, high_watermark: 100, lags }
+        QuorumView {
+            leader: 2,
+            epoch: 5,
+            high_watermark: 100,
+            lags,
+        }
     }
 
     #[test]
@@ -519,9 +575,17 @@ mod quorum_tests {
         );
         let silent = probe(3).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, None)]), 2);
         assert!(!silent.is_ready());
-        assert!(silent.to_string().starts_with("waiting for quorum 2/3: leader 2 has not heard"), "{silent}");
+        assert!(
+            silent
+                .to_string()
+                .starts_with("waiting for quorum 2/3: leader 2 has not heard"),
+            "{silent}"
+        );
         let absent = probe(4).judge(view(vec![(1, Some(0)), (2, Some(0)), (3, Some(0))]), 3);
-        assert!(absent.to_string().contains("does not list node 4"), "{absent}");
+        assert!(
+            absent.to_string().contains("does not list node 4"),
+            "{absent}"
+        );
     }
 
     #[tokio::test]
@@ -531,10 +595,21 @@ mod quorum_tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap()
         };
-        let p = QuorumProbe::new(1, vec![(1, closed(1)), (2, closed(2)), (3, closed(3))], true);
+        let p = QuorumProbe::new(
+            1,
+            vec![(1, closed(1)), (2, closed(2)), (3, closed(3))],
+            true,
+        );
         match p.probe().await {
-            ProbeOutcome::QuorumWaiting { reachable: 0, voters: 3, detail } => {
-                assert!(detail.starts_with("no leader found (1@127.0.0.1:"), "{detail}")
+            ProbeOutcome::QuorumWaiting {
+                reachable: 0,
+                voters: 3,
+                detail,
+            } => {
+                assert!(
+                    detail.starts_with("no leader found (1@127.0.0.1:"),
+                    "{detail}"
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -10,8 +10,8 @@ use super::logs::{self, LogSink, PhaseEvent};
 use super::notify;
 use super::preflight::{self, PreparedNode};
 use super::probe::{ProbeOutcome, QuorumProbe, ReadinessProbe};
+use super::stop::running_kraftd_for;
 use crate::config::Role;
-use super::stop::process_is_kraftd;
 use crate::fsutil::write_atomic;
 use anyhow::{Context, anyhow};
 use std::net::SocketAddr;
@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 
+/// Logged for each SIGHUP (kraftd and its JVM ignore it).
+pub const SIGHUP_IGNORED: &str =
+    "SIGHUP ignored: to apply kraftd.toml changes run systemctl restart kafka";
 /// How often the probe runs until the broker is ready (a refused connect costs next to nothing).
 pub const STARTUP_PROBE_INTERVAL: Duration = Duration::from_millis(50);
 /// Each EXTEND_TIMEOUT_USEC asks for this much more time; sent only while progress lines arrive.
@@ -45,14 +48,40 @@ async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> 
     // Handlers first: a SIGTERM from here on is a stop request, never a default-action death that
     // would leave the pid file behind.
     let signals = StopSignals::install()?;
-    let settings = preflight::load_settings(config)?;
-    let node = preflight::check_node(&settings)?;
-    preflight::check_ports_free(&settings)?;
-    let _pid_file = PidFile::create(&settings.layout.pid_file()).map_err(DaemonError::Failure)?;
+    let node = preflight_run(config).inspect_err(|e| {
+        // `systemctl status kafka` shows STATUS=: the reason this start failed, in one line.
+        notify::status(&one_line(&e.to_string()));
+    })?;
+    let _pid_file =
+        PidFile::create(&node.settings.layout.pid_file()).map_err(DaemonError::Failure)?;
     Supervisor::start(node, sink)?.supervise(signals).await
 }
 
-/// SIGTERM, SIGINT and SIGHUP all mean "stop" (Kafka treats HUP the same; it is not a reload).
+/// The checks before anything is spawned: config, another kraftd on this node, files, Java,
+/// storage, ports.
+fn preflight_run(config: &Path) -> Result<PreparedNode, DaemonError> {
+    let settings = preflight::load_settings(config)?;
+    if let Some(pid) = running_kraftd_for(config, &settings.layout.pid_file()) {
+        return Err(DaemonError::AlreadyRunning(anyhow!(
+            "this node ({}) is already running under kraftd pid {pid}: nothing to start; stop it first \
+             (`systemctl stop kafka`, or `kraftd stop --config {}` for a foreground run)",
+            config.display(),
+            config.display()
+        )));
+    }
+    let node = preflight::check_node(&settings)?;
+    preflight::check_ports_free(&settings)?;
+    Ok(node)
+}
+
+/// The first line of a message (config errors add a source snippet below it), for STATUS= and
+/// the single error line of the journal.
+pub fn one_line(message: &str) -> String {
+    message.lines().next().unwrap_or("").trim_end().to_string()
+}
+
+/// SIGTERM and SIGINT mean "stop". SIGHUP is ignored (logged): it is not a reload, and a HUP must
+/// not end the service with status 0, which systemd would not restart.
 struct StopSignals {
     sigterm: tokio::signal::unix::Signal,
     sigint: tokio::signal::unix::Signal,
@@ -186,7 +215,7 @@ impl Supervisor {
                 status = self.child.wait() => break status,
                 _ = sigterm.recv() => self.on_signal("SIGTERM"),
                 _ = sigint.recv() => self.on_signal("SIGINT"),
-                _ = sighup.recv() => self.on_signal("SIGHUP"),
+                _ = sighup.recv() => log::warn!("{SIGHUP_IGNORED}"),
                 Some(event) = self.phases.recv() => self.on_phase(event),
                 Some(event) = self.probes.recv() => self.on_probe(event),
                 _ = stop_ping.tick(), if self.stopping && self.watchdog.is_some() => notify::watchdog(),
@@ -262,8 +291,15 @@ impl Supervisor {
                 }
                 // The first nodes of a new cluster wait here until a majority of voters runs: say
                 // how many answer (and why not), each time that changes.
-                if let ProbeOutcome::QuorumWaiting { reachable, voters, detail } = &outcome {
-                    let status = format!("waiting for quorum {reachable}/{voters}: no leader lists this node yet");
+                if let ProbeOutcome::QuorumWaiting {
+                    reachable,
+                    voters,
+                    detail,
+                } = &outcome
+                {
+                    let status = format!(
+                        "waiting for quorum {reachable}/{voters}: no leader lists this node yet"
+                    );
                     if self.last_phase.as_ref() != Some(&status) {
                         log::info!("{status} ({detail})");
                         notify::status(&status);
@@ -382,17 +418,33 @@ impl NodeProbe {
         };
         if settings.role == Role::Controller {
             let addr = SocketAddr::new(settings.advertise, settings.controller_port);
-            return (addr, NodeProbe::Quorum(QuorumProbe::new(id, voters(), true)));
+            return (
+                addr,
+                NodeProbe::Quorum(QuorumProbe::new(id, voters(), true)),
+            );
         }
         let addr = SocketAddr::new(settings.advertise, settings.broker_port);
-        let quorum = settings.is_cluster().then(|| QuorumProbe::new(id, voters(), false));
-        (addr, NodeProbe::Broker { broker: ReadinessProbe::new(addr, id), quorum, last_quorum: None })
+        let quorum = settings
+            .is_cluster()
+            .then(|| QuorumProbe::new(id, voters(), false));
+        (
+            addr,
+            NodeProbe::Broker {
+                broker: ReadinessProbe::new(addr, id),
+                quorum,
+                last_quorum: None,
+            },
+        )
     }
 
     async fn probe(&mut self) -> ProbeOutcome {
         match self {
             NodeProbe::Quorum(q) => q.probe().await,
-            NodeProbe::Broker { broker, quorum, last_quorum } => {
+            NodeProbe::Broker {
+                broker,
+                quorum,
+                last_quorum,
+            } => {
                 let outcome = broker.probe().await;
                 if let (ProbeOutcome::Unreachable { .. }, Some(q)) = (&outcome, quorum.as_ref()) {
                     if last_quorum.is_none_or(|t| t.elapsed() >= QUORUM_PROBE_INTERVAL) {
@@ -419,7 +471,9 @@ impl NodeProbe {
     fn limit_timeouts(&mut self, period: Duration) {
         let (connect, io) = match self {
             NodeProbe::Quorum(q) => (&mut q.connect_timeout, &mut q.io_timeout),
-            NodeProbe::Broker { broker, .. } => (&mut broker.connect_timeout, &mut broker.io_timeout),
+            NodeProbe::Broker { broker, .. } => {
+                (&mut broker.connect_timeout, &mut broker.io_timeout)
+            }
         };
         *connect = (*connect).min(period);
         *io = (*io).min(period);
@@ -506,16 +560,8 @@ impl PidFile {
                 format!("cannot create the run directory {} (systemd's RuntimeDirectory=kafka normally does)", dir.display())
             })?;
         }
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if let Ok(other) = text.trim().parse::<i32>() {
-                if other as u32 != std::process::id() && process_is_kraftd(other) {
-                    anyhow::bail!(
-                        "another kraftd (pid {other}, pid file {}) already runs this node: stop it with `kraftd stop`",
-                        path.display()
-                    );
-                }
-            }
-        }
+        // A live kraftd of this node was refused before (`preflight_run`); a pid left here by a
+        // crashed run, or reused by another process, is overwritten.
         let pid = std::process::id();
         write_atomic(path, format!("{pid}\n").as_bytes(), 0o644)
             .with_context(|| format!("cannot write the pid file {}", path.display()))?;

@@ -56,7 +56,10 @@ pub const PINNED_SHA512: &[(KafkaVersion, &str)] = &[
 
 /// The pinned digest of a release, if this build knows it.
 pub fn pinned_sha512(version: &KafkaVersion) -> Option<&'static str> {
-    PINNED_SHA512.iter().find(|(v, _)| v == version).map(|(_, d)| *d)
+    PINNED_SHA512
+        .iter()
+        .find(|(v, _)| v == version)
+        .map(|(_, d)| *d)
 }
 
 /// The pinned versions as "3.7.1, 4.1.1" for messages.
@@ -85,7 +88,8 @@ pub(crate) fn normalize_sha512(input: &str) -> Option<String> {
 
 /// SHA-512 of a file, lower-case hex.
 pub fn sha512_hex_of_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut hasher = Sha512::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {

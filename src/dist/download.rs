@@ -58,7 +58,9 @@ impl Downloader {
             .text()
             .map_err(|e| format!("cannot read {url}: {}", describe(&e)))?;
         parse_sha512_file(&text).map(Some).ok_or_else(|| {
-            format!("{url} is not a SHA-512 checksum file (neither gpg --print-md nor sha512sum format)")
+            format!(
+                "{url} is not a SHA-512 checksum file (neither gpg --print-md nor sha512sum format)"
+            )
         })
     }
 

@@ -23,7 +23,11 @@ pub struct KafkaVersion {
 
 impl KafkaVersion {
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
-        KafkaVersion { major, minor, patch }
+        KafkaVersion {
+            major,
+            minor,
+            patch,
+        }
     }
 }
 
@@ -67,7 +71,9 @@ pub fn version_from_jar_name(name: &str) -> Option<KafkaVersion> {
 pub fn version_from_tarball_name(name: &str) -> Option<KafkaVersion> {
     let file = name.rsplit('/').next()?;
     let rest = file.strip_prefix("kafka_2.13-")?;
-    let rest = rest.strip_suffix(".tgz").or_else(|| rest.strip_suffix(".tar.gz"))?;
+    let rest = rest
+        .strip_suffix(".tgz")
+        .or_else(|| rest.strip_suffix(".tar.gz"))?;
     rest.parse().ok()
 }
 
@@ -106,7 +112,9 @@ pub enum DistError {
     NoDigest { version: String, pinned: String },
 
     /// A download (single URL) failed.
-    #[error("cannot download {url}: {reason}. Check the URL, or copy the tarball by hand and pass --dist FILE")]
+    #[error(
+        "cannot download {url}: {reason}. Check the URL, or copy the tarball by hand and pass --dist FILE"
+    )]
     DownloadFailed { url: String, reason: String },
 
     /// Every mirror failed; each failure is listed.
@@ -173,10 +181,12 @@ impl KafkaDist {
         if !libs.is_dir() {
             return Err(not_dist("no libs/kafka_2.13-*.jar".to_string()));
         }
-        let entries = std::fs::read_dir(&libs).map_err(|e| not_dist(format!("cannot read {}: {e}", libs.display())))?;
+        let entries = std::fs::read_dir(&libs)
+            .map_err(|e| not_dist(format!("cannot read {}: {e}", libs.display())))?;
         let mut found: Vec<(KafkaVersion, String)> = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|e| not_dist(format!("cannot list {}: {e}", libs.display())))?;
+            let entry =
+                entry.map_err(|e| not_dist(format!("cannot list {}: {e}", libs.display())))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if let Some(v) = version_from_jar_name(&name) {
                 found.push((v, name));
@@ -191,7 +201,11 @@ impl KafkaDist {
             }),
             several => Err(not_dist(format!(
                 "several broker jars in libs/ ({}): a mixed or half-upgraded copy",
-                several.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")
+                several
+                    .iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }
@@ -233,7 +247,10 @@ mod tests {
         ));
         std::fs::write(home.join("libs/kafka_2.13-3.7.1.jar"), b"x").unwrap();
         std::fs::write(home.join("libs/kafka_2.13-3.7.1-sources.jar"), b"x").unwrap();
-        assert_eq!(KafkaDist::open(&home).unwrap().version, KafkaVersion::new(3, 7, 1));
+        assert_eq!(
+            KafkaDist::open(&home).unwrap().version,
+            KafkaVersion::new(3, 7, 1)
+        );
         std::fs::write(home.join("libs/kafka_2.13-4.1.1.jar"), b"x").unwrap();
         let err = KafkaDist::open_checked(&home).unwrap_err().to_string();
         assert!(err.contains("several broker jars"), "{err}");

@@ -4,7 +4,9 @@
 use super::digest::{normalize_sha512, pinned_list, pinned_sha512, sha512_hex_of_file};
 use super::download::{Downloaded, Downloader};
 use super::unpack::{normal_parts, symlink_stays_inside, sync_tree, unpack_tarball};
-use super::{DistError, KafkaDist, KafkaVersion, dist_dir_name, tarball_name, version_from_tarball_name};
+use super::{
+    DistError, KafkaDist, KafkaVersion, dist_dir_name, tarball_name, version_from_tarball_name,
+};
 use anyhow::Context;
 use std::fs;
 use std::io::IsTerminal;
@@ -142,20 +144,24 @@ pub struct Obtained {
 /// `<opt_dir>/current` at it. Idempotent: an installed dir whose jars show the version is reused.
 pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
     let opt_dir = req.opt_dir;
-    let given_sha512 =
-        match &req.sha512 {
-            None => None,
-            Some(s) => Some(normalize_sha512(s).ok_or_else(|| {
-                DistError::BadInput(format!("--sha512 {s:?} is not a SHA-512 digest (128 hex digits)"))
-            })?),
-        };
+    let given_sha512 = match &req.sha512 {
+        None => None,
+        Some(s) => Some(normalize_sha512(s).ok_or_else(|| {
+            DistError::BadInput(format!(
+                "--sha512 {s:?} is not a SHA-512 digest (128 hex digits)"
+            ))
+        })?),
+    };
     if !req.dry_run {
-        fs::create_dir_all(opt_dir).with_context(|| format!("cannot create {}", opt_dir.display()))?;
+        fs::create_dir_all(opt_dir)
+            .with_context(|| format!("cannot create {}", opt_dir.display()))?;
     }
     match &req.source {
         DistSource::Mirrors(mirrors) => {
             let version = req.version.ok_or_else(|| {
-                DistError::BadInput("downloading from mirrors needs --kafka-version (or pass --dist)".into())
+                DistError::BadInput(
+                    "downloading from mirrors needs --kafka-version (or pass --dist)".into(),
+                )
             })?;
             if mirrors.is_empty() {
                 return Err(DistError::BadInput(
@@ -173,7 +179,11 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
             let dl = Downloader::new(req.progress)?;
             let mut failures: Vec<(String, String)> = Vec::new();
             for mirror in mirrors {
-                let url = format!("{}/{version}/{}", mirror.trim_end_matches('/'), tarball_name(&version));
+                let url = format!(
+                    "{}/{version}/{}",
+                    mirror.trim_end_matches('/'),
+                    tarball_name(&version)
+                );
                 match fetch_verified(&dl, &url, &expected, opt_dir) {
                     Ok(downloaded) => {
                         return install_tarball(req, downloaded.file.path(), &url, Some(expected));
@@ -218,7 +228,8 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
                 .unwrap_or_default();
             let hint = req.version.or_else(|| version_from_tarball_name(&name));
             // An operator-provided file is trusted unless we have a digest to hold it to.
-            let expected = given_sha512.or_else(|| hint.and_then(|v| pinned_sha512(&v).map(str::to_string)));
+            let expected =
+                given_sha512.or_else(|| hint.and_then(|v| pinned_sha512(&v).map(str::to_string)));
             if let Some(v) = hint {
                 if let Some(done) = already_installed(opt_dir, v, req.dry_run)? {
                     return Ok(done);
@@ -254,7 +265,11 @@ pub fn obtain(req: &ObtainRequest<'_>) -> Result<Obtained, DistError> {
 }
 
 /// The digest a download must match: `--sha512`, else the pinned one; refused before any request.
-fn required_digest(version: Option<KafkaVersion>, given: Option<&str>, what: &str) -> Result<String, DistError> {
+fn required_digest(
+    version: Option<KafkaVersion>,
+    given: Option<&str>,
+    what: &str,
+) -> Result<String, DistError> {
     if let Some(g) = given {
         return Ok(g.to_string());
     }
@@ -266,14 +281,21 @@ fn required_digest(version: Option<KafkaVersion>, given: Option<&str>, what: &st
                 pinned: pinned_list(),
             }),
         None => Err(DistError::NoDigest {
-            version: format!("(unknown: {what} does not name a kafka_2.13-<v>.tgz; pass --kafka-version)"),
+            version: format!(
+                "(unknown: {what} does not name a kafka_2.13-<v>.tgz; pass --kafka-version)"
+            ),
             pinned: pinned_list(),
         }),
     }
 }
 
 /// Download `url` after checking its published `.sha512` (if any) against `expected`, then verify.
-fn fetch_verified(dl: &Downloader, url: &str, expected: &str, dir: &Path) -> Result<Downloaded, DistError> {
+fn fetch_verified(
+    dl: &Downloader,
+    url: &str,
+    expected: &str,
+    dir: &Path,
+) -> Result<Downloaded, DistError> {
     let checksum_url = format!("{url}.sha512");
     match dl.fetch_published_digest(&checksum_url) {
         Ok(Some(published)) if published != expected => {
@@ -284,7 +306,9 @@ fn fetch_verified(dl: &Downloader, url: &str, expected: &str, dir: &Path) -> Res
             });
         }
         Ok(Some(_)) => log::info!("{checksum_url} agrees with the expected SHA-512"),
-        Ok(None) => log::info!("no {checksum_url} (HTTP 404); relying on the pinned or --sha512 digest"),
+        Ok(None) => {
+            log::info!("no {checksum_url} (HTTP 404); relying on the pinned or --sha512 digest")
+        }
         Err(reason) => {
             if reason.starts_with("cannot connect") || reason.starts_with("timed out") {
                 // The tarball will fail the same way: report it as this mirror's failure.
@@ -293,13 +317,17 @@ fn fetch_verified(dl: &Downloader, url: &str, expected: &str, dir: &Path) -> Res
                     reason,
                 });
             }
-            log::warn!("cannot use {checksum_url}: {reason}; relying on the pinned or --sha512 digest");
+            log::warn!(
+                "cannot use {checksum_url}: {reason}; relying on the pinned or --sha512 digest"
+            );
         }
     }
-    let downloaded = dl.fetch_to_temp(url, dir).map_err(|reason| DistError::DownloadFailed {
-        url: url.to_string(),
-        reason,
-    })?;
+    let downloaded = dl
+        .fetch_to_temp(url, dir)
+        .map_err(|reason| DistError::DownloadFailed {
+            url: url.to_string(),
+            reason,
+        })?;
     if downloaded.sha512 != expected {
         return Err(DistError::ChecksumMismatch {
             location: url.to_string(),
@@ -331,14 +359,26 @@ fn install_tarball(
         false
     } else {
         let target = target_dir(opt_dir, version);
-        fs::rename(&unpacked.dist.home, &target)
-            .with_context(|| format!("cannot move {} to {}", unpacked.dist.home.display(), target.display()))?;
+        fs::rename(&unpacked.dist.home, &target).with_context(|| {
+            format!(
+                "cannot move {} to {}",
+                unpacked.dist.home.display(),
+                target.display()
+            )
+        })?;
         crate::fsutil::sync_dir(opt_dir)?;
         log::info!("installed Kafka {version} into {}", target.display());
         true
     };
     drop(unpacked);
-    finish(opt_dir, version, installed_dir, sha512, origin.to_string(), false)
+    finish(
+        opt_dir,
+        version,
+        installed_dir,
+        sha512,
+        origin.to_string(),
+        false,
+    )
 }
 
 /// A dir source: used in place when it is the target, else copied into the target.
@@ -369,7 +409,12 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
     let tmp = tempfile::Builder::new()
         .prefix(".kafka-copy-")
         .tempdir_in(opt_dir)
-        .with_context(|| format!("cannot create a temporary directory in {}", opt_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in {}",
+                opt_dir.display()
+            )
+        })?;
     let staged = tmp.path().join(dist_dir_name(&version));
     copy_tree(dir, &staged)?;
     sync_tree(&staged)?;
@@ -399,7 +444,11 @@ fn ensure_writable(opt_dir: &Path) -> Result<(), DistError> {
         .map_err(DistError::Io)
 }
 
-fn check_requested(requested: Option<KafkaVersion>, detected: KafkaVersion, path: &Path) -> Result<(), DistError> {
+fn check_requested(
+    requested: Option<KafkaVersion>,
+    detected: KafkaVersion,
+    path: &Path,
+) -> Result<(), DistError> {
     match requested {
         Some(r) if r != detected => Err(DistError::VersionMismatch {
             requested: r,
@@ -416,7 +465,10 @@ fn target_dir(opt_dir: &Path, version: KafkaVersion) -> PathBuf {
 
 /// The version installed at `<opt>/kafka_2.13-<v>`, if that dir exists and its jars say `v`.
 /// A dir of that name holding something else is an error: we never delete it.
-fn installed_version(opt_dir: &Path, version: KafkaVersion) -> Result<Option<KafkaVersion>, DistError> {
+fn installed_version(
+    opt_dir: &Path,
+    version: KafkaVersion,
+) -> Result<Option<KafkaVersion>, DistError> {
     let target = target_dir(opt_dir, version);
     if !target.exists() {
         return Ok(None);
@@ -436,7 +488,11 @@ fn installed_version(opt_dir: &Path, version: KafkaVersion) -> Result<Option<Kaf
 }
 
 /// Short-cut for a re-run: the version is installed; only the `current` link may need fixing.
-fn already_installed(opt_dir: &Path, version: KafkaVersion, dry_run: bool) -> Result<Option<Obtained>, DistError> {
+fn already_installed(
+    opt_dir: &Path,
+    version: KafkaVersion,
+    dry_run: bool,
+) -> Result<Option<Obtained>, DistError> {
     if installed_version(opt_dir, version)?.is_none() {
         return Ok(None);
     }
@@ -515,12 +571,23 @@ fn point_current_link(opt_dir: &Path, version: KafkaVersion) -> Result<bool, Dis
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(anyhow::anyhow!("cannot stat {}: {e}", link.display()).into()),
     }
-    let tmp = opt_dir.join(format!(".current.tmp-{}-{}", std::process::id(), rand::random::<u32>()));
-    std::os::unix::fs::symlink(&want, &tmp)
-        .with_context(|| format!("cannot create symlink {} -> {}", tmp.display(), want.display()))?;
+    let tmp = opt_dir.join(format!(
+        ".current.tmp-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::os::unix::fs::symlink(&want, &tmp).with_context(|| {
+        format!(
+            "cannot create symlink {} -> {}",
+            tmp.display(),
+            want.display()
+        )
+    })?;
     if let Err(e) = fs::rename(&tmp, &link) {
         let _ = fs::remove_file(&tmp);
-        return Err(anyhow::anyhow!("cannot rename {} to {}: {e}", tmp.display(), link.display()).into());
+        return Err(
+            anyhow::anyhow!("cannot rename {} to {}: {e}", tmp.display(), link.display()).into(),
+        );
     }
     crate::fsutil::sync_dir(opt_dir)?;
     log::info!("{} -> {}", link.display(), want.display());
@@ -533,7 +600,9 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
     let mut stack: Vec<(PathBuf, PathBuf, Vec<String>)> =
         vec![(src.to_path_buf(), dst.to_path_buf(), vec!["top".into()])];
     while let Some((from, to, parts)) = stack.pop() {
-        for entry in fs::read_dir(&from).with_context(|| format!("cannot list {}", from.display()))? {
+        for entry in
+            fs::read_dir(&from).with_context(|| format!("cannot list {}", from.display()))?
+        {
             let entry = entry.with_context(|| format!("cannot list {}", from.display()))?;
             let (path, name) = (entry.path(), entry.file_name());
             let dest = to.join(&name);
@@ -543,13 +612,16 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
             let mut child_parts = parts.clone();
             child_parts.push(name.to_string_lossy().into_owned());
             if ft.is_dir() {
-                fs::create_dir(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
+                fs::create_dir(&dest)
+                    .with_context(|| format!("cannot create {}", dest.display()))?;
                 stack.push((path, dest, child_parts));
             } else if ft.is_file() {
-                fs::copy(&path, &dest)
-                    .with_context(|| format!("cannot copy {} to {}", path.display(), dest.display()))?;
+                fs::copy(&path, &dest).with_context(|| {
+                    format!("cannot copy {} to {}", path.display(), dest.display())
+                })?;
             } else if ft.is_symlink() {
-                let target = fs::read_link(&path).with_context(|| format!("cannot read link {}", path.display()))?;
+                let target = fs::read_link(&path)
+                    .with_context(|| format!("cannot read link {}", path.display()))?;
                 if symlink_stays_inside(&child_parts, &target) {
                     std::os::unix::fs::symlink(&target, &dest)
                         .with_context(|| format!("cannot create symlink {}", dest.display()))?;
@@ -572,8 +644,10 @@ fn peek_version(tarball: &Path) -> Result<KafkaVersion, DistError> {
         path: tarball.to_path_buf(),
         reason,
     };
-    let file = fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    let file =
+        fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
+    let mut archive =
+        tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
     let mut found = Vec::new();
     for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
         let entry = entry.map_err(|e| bad(format!("truncated or corrupt archive data ({e})")))?;

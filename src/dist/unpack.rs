@@ -22,13 +22,19 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
     let tmp = tempfile::Builder::new()
         .prefix(".kafka-unpack-")
         .tempdir_in(parent)
-        .with_context(|| format!("cannot create a temporary directory in {}", parent.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in {}",
+                parent.display()
+            )
+        })?;
     let bad = |reason: String| DistError::BadArchive {
         path: tarball.to_path_buf(),
         reason,
     };
 
-    let file = fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
+    let file =
+        fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
     archive.set_preserve_permissions(false);
     archive.set_overwrite(false);
@@ -37,7 +43,12 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
         .entries()
         .map_err(|e| bad(format!("not a gzip-compressed tar archive ({e})")))?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| bad(format!("truncated or corrupt archive data ({})", error_chain(&e))))?;
+        let mut entry = entry.map_err(|e| {
+            bad(format!(
+                "truncated or corrupt archive data ({})",
+                error_chain(&e)
+            ))
+        })?;
         let kind = entry.header().entry_type();
         if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader) {
             continue; // pax metadata (e.g. from `git archive`), not a file
@@ -47,7 +58,8 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
             .map_err(|e| bad(format!("an entry has an unreadable name ({e})")))?
             .into_owned();
         let shown = raw_path.display().to_string();
-        let parts = normal_parts(&raw_path).map_err(|why| bad(format!("entry {shown:?}: {why}")))?;
+        let parts =
+            normal_parts(&raw_path).map_err(|why| bad(format!("entry {shown:?}: {why}")))?;
         let Some(first) = parts.first() else { continue };
         match &top {
             None => top = Some(first.clone()),
@@ -103,29 +115,37 @@ pub(crate) fn unpack_tarball(tarball: &Path, parent: &Path) -> Result<Unpacked, 
         }
         let unpacked = entry.unpack_in(tmp.path()).map_err(|e| {
             let what = match e.kind() {
-                io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
-                    "truncated or corrupt archive data at"
-                }
+                io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::InvalidData
+                | io::ErrorKind::InvalidInput => "truncated or corrupt archive data at",
                 _ => "cannot unpack",
             };
             bad(format!("{what} entry {shown:?} ({})", error_chain(&e)))
         })?;
         if !unpacked {
-            return Err(bad(format!("entry {shown:?} would land outside the target; refusing")));
+            return Err(bad(format!(
+                "entry {shown:?} would land outside the target; refusing"
+            )));
         }
     }
     // tar stops at its end-of-archive marker; read the rest so gzip checks its CRC and length and a
     // truncated or corrupt file is caught even when the tar part happened to end cleanly.
     let mut rest = archive.into_inner();
-    io::copy(&mut rest, &mut io::sink())
-        .map_err(|e| bad(format!("truncated or corrupt gzip data ({})", error_chain(&e))))?;
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| {
+        bad(format!(
+            "truncated or corrupt gzip data ({})",
+            error_chain(&e)
+        ))
+    })?;
 
     let Some(top) = top else {
         return Err(bad("the archive is empty".to_string()));
     };
     let home = tmp.path().join(&top);
     if !home.is_dir() {
-        return Err(bad(format!("the top-level entry {top:?} is not a directory")));
+        return Err(bad(format!(
+            "the top-level entry {top:?} is not a directory"
+        )));
     }
     let dist = KafkaDist::open_checked(&home).map_err(|e| match e {
         DistError::NotADistribution { reason, .. } => DistError::NotADistribution {
@@ -229,13 +249,22 @@ mod tests {
 
     #[test]
     fn symlink_rules() {
-        assert!(symlink_stays_inside(&parts("k/libs/a.jar"), Path::new("b.jar")));
-        assert!(symlink_stays_inside(&parts("k/libs/a.jar"), Path::new("../bin/x")));
+        assert!(symlink_stays_inside(
+            &parts("k/libs/a.jar"),
+            Path::new("b.jar")
+        ));
+        assert!(symlink_stays_inside(
+            &parts("k/libs/a.jar"),
+            Path::new("../bin/x")
+        ));
         assert!(!symlink_stays_inside(
             &parts("k/libs/a.jar"),
             Path::new("../../etc/passwd")
         ));
-        assert!(!symlink_stays_inside(&parts("k/a"), Path::new("/etc/passwd")));
+        assert!(!symlink_stays_inside(
+            &parts("k/a"),
+            Path::new("/etc/passwd")
+        ));
         assert!(!symlink_stays_inside(&parts("k/a"), Path::new("..")));
     }
 

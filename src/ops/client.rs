@@ -7,9 +7,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::{
-    ApiVersionsRequest, ApiVersionsResponse,
-};
+use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::protocol::{Decodable, Request, StrBytes};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};

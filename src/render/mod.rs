@@ -17,10 +17,7 @@ use std::fmt::Write as _;
 /// Keys kraftd derives from typed settings. Setting them in `[kafka]` would silently fight the
 /// typed values (a second `node.id=` line wins in Java properties), so they are refused.
 const MANAGED_KEYS: &[(&str, &str)] = &[
-    (
-        "process.roles",
-        "set role in kraftd.toml (or --role)",
-    ),
+    ("process.roles", "set role in kraftd.toml (or --role)"),
     ("node.id", "set node_id in kraftd.toml (or --node-id)"),
     ("broker.id", "set node_id in kraftd.toml (or --node-id)"),
     (
@@ -99,12 +96,21 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
             ("node.id", node.to_string()),
             ("controller.quorum.voters", voters),
             // Bound to the advertised address, not 0.0.0.0: the node serves exactly where it says it is.
-            ("listeners", format!("PLAINTEXT://{bind}:{broker_port},CONTROLLER://{bind}:{controller_port}")),
+            (
+                "listeners",
+                format!("PLAINTEXT://{bind}:{broker_port},CONTROLLER://{bind}:{controller_port}"),
+            ),
             // 3.7 refuses a broker that advertises its controller listener: only PLAINTEXT here.
-            ("advertised.listeners", format!("PLAINTEXT://{host}:{broker_port}")),
+            (
+                "advertised.listeners",
+                format!("PLAINTEXT://{host}:{broker_port}"),
+            ),
             ("inter.broker.listener.name", "PLAINTEXT".into()),
             ("controller.listener.names", "CONTROLLER".into()),
-            ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into()),
+            (
+                "listener.security.protocol.map",
+                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into(),
+            ),
             ("log.dirs", data_dir.into()),
         ],
         // No advertised.listeners: 3.7 requires it empty on a controller-only node, and without it
@@ -113,9 +119,15 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
             ("process.roles", "controller".into()),
             ("node.id", node.to_string()),
             ("controller.quorum.voters", voters),
-            ("listeners", format!("CONTROLLER://{bind}:{controller_port}")),
+            (
+                "listeners",
+                format!("CONTROLLER://{bind}:{controller_port}"),
+            ),
             ("controller.listener.names", "CONTROLLER".into()),
-            ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT".into()),
+            (
+                "listener.security.protocol.map",
+                "CONTROLLER:PLAINTEXT".into(),
+            ),
             ("log.dirs", data_dir.into()),
         ],
         Role::Broker => vec![
@@ -123,11 +135,17 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
             ("node.id", node.to_string()),
             ("controller.quorum.voters", voters),
             ("listeners", format!("PLAINTEXT://{bind}:{broker_port}")),
-            ("advertised.listeners", format!("PLAINTEXT://{host}:{broker_port}")),
+            (
+                "advertised.listeners",
+                format!("PLAINTEXT://{host}:{broker_port}"),
+            ),
             ("inter.broker.listener.name", "PLAINTEXT".into()),
             // The name of the voters' listener, which a broker connects to (never binds).
             ("controller.listener.names", "CONTROLLER".into()),
-            ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into()),
+            (
+                "listener.security.protocol.map",
+                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into(),
+            ),
             ("log.dirs", data_dir.into()),
         ],
     };
@@ -140,11 +158,30 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
         let min_isr = rf.min(2);
         defaults.push(("offsets.topic.replication.factor", rf.to_string()));
         defaults.push(("transaction.state.log.replication.factor", rf.to_string()));
-        defaults.push(("transaction.state.log.min.isr", if settings.voters.is_none() { 1 } else { min_isr }.to_string()));
+        defaults.push((
+            "transaction.state.log.min.isr",
+            if settings.voters.is_none() {
+                1
+            } else {
+                min_isr
+            }
+            .to_string(),
+        ));
         if *version >= KafkaVersion::new(4, 1, 0) {
             // Share groups (KIP-932) keep their state in an internal topic from 4.1 on.
-            defaults.push(("share.coordinator.state.topic.replication.factor", rf.to_string()));
-            defaults.push(("share.coordinator.state.topic.min.isr", if settings.voters.is_none() { 1 } else { min_isr }.to_string()));
+            defaults.push((
+                "share.coordinator.state.topic.replication.factor",
+                rf.to_string(),
+            ));
+            defaults.push((
+                "share.coordinator.state.topic.min.isr",
+                if settings.voters.is_none() {
+                    1
+                } else {
+                    min_isr
+                }
+                .to_string(),
+            ));
         }
         if settings.voters.is_some() {
             // Topics created without a replication factor get the cluster's, and acks=all
@@ -242,12 +279,16 @@ mod tests {
         let mut s = settings("10.0.0.5");
         s.role = role;
         s.node_id = NodeId(id);
-        s.voters = Some(crate::config::parse_voters("1@10.0.0.5:9093,2@10.0.0.6:9093,3@10.0.0.7:9093").unwrap());
+        s.voters = Some(
+            crate::config::parse_voters("1@10.0.0.5:9093,2@10.0.0.6:9093,3@10.0.0.7:9093").unwrap(),
+        );
         s
     }
 
     fn lines(text: &str) -> Vec<&str> {
-        text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect()
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect()
     }
 
     #[test]
@@ -301,13 +342,20 @@ mod tests {
             "share.coordinator.state.topic.min.isr=2",
             "default.replication.factor=2",
         ] {
-            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
         }
     }
 
     #[test]
     fn renders_a_combined_cluster_node() {
-        let text = server_properties(&cluster_node(Role::Combined, 2), &KafkaVersion::new(4, 1, 1)).unwrap();
+        let text = server_properties(
+            &cluster_node(Role::Combined, 2),
+            &KafkaVersion::new(4, 1, 1),
+        )
+        .unwrap();
         for line in [
             "process.roles=broker,controller",
             "controller.quorum.voters=1@10.0.0.5:9093,2@10.0.0.6:9093,3@10.0.0.7:9093",
@@ -315,7 +363,10 @@ mod tests {
             "offsets.topic.replication.factor=3",
             "min.insync.replicas=2",
         ] {
-            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
         }
     }
 

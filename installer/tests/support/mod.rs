@@ -25,14 +25,22 @@ pub fn cache_dir() -> PathBuf {
 /// The Maven-assembled tarball for `version`; fails (never skips) when it was not built.
 pub fn fixture_tgz(version: &str) -> PathBuf {
     let p = cache_dir().join(format!("dist/kafka_2.13-{version}.tgz"));
-    assert!(p.is_file(), "missing Kafka fixture {}: run `scripts/kafka-dist.sh {version}` first", p.display());
+    assert!(
+        p.is_file(),
+        "missing Kafka fixture {}: run `scripts/kafka-dist.sh {version}` first",
+        p.display()
+    );
     p
 }
 
 /// The unpacked fixture directory for `version`.
 pub fn fixture_dir(version: &str) -> PathBuf {
     let p = cache_dir().join(format!("dist/kafka_2.13-{version}"));
-    assert!(p.join("libs").is_dir(), "missing Kafka fixture {}: run `scripts/kafka-dist.sh {version}` first", p.display());
+    assert!(
+        p.join("libs").is_dir(),
+        "missing Kafka fixture {}: run `scripts/kafka-dist.sh {version}` first",
+        p.display()
+    );
     p
 }
 
@@ -70,7 +78,9 @@ pub fn stdout(out: &Output) -> String {
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u64, u32, i64, i64, String)> {
     let mut out = BTreeMap::new();
     fn walk(p: &Path, out: &mut BTreeMap<PathBuf, (u64, u32, i64, i64, String)>) {
-        let Ok(meta) = std::fs::symlink_metadata(p) else { return };
+        let Ok(meta) = std::fs::symlink_metadata(p) else {
+            return;
+        };
         let digest = if meta.is_file() && meta.len() < 1 << 20 {
             hex::encode(Sha512::digest(std::fs::read(p).unwrap()))
         } else if meta.file_type().is_symlink() {
@@ -80,7 +90,11 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u64, u32, i64, i64, String)> 
         };
         // A directory's mtime moves whenever an entry comes and goes (e.g. a rolled-back temp
         // dir); its entries are compared one by one instead.
-        let (mtime, nsec) = if meta.is_dir() { (0, 0) } else { (meta.mtime(), meta.mtime_nsec()) };
+        let (mtime, nsec) = if meta.is_dir() {
+            (0, 0)
+        } else {
+            (meta.mtime(), meta.mtime_nsec())
+        };
         let len = if meta.is_dir() { 0 } else { meta.len() };
         out.insert(p.to_path_buf(), (len, meta.mode(), mtime, nsec, digest));
         if meta.is_dir() {
@@ -116,10 +130,18 @@ impl HttpServer {
                 std::thread::spawn(move || serve(conn, &h, &f, &s));
             }
         });
-        HttpServer { port, hits, files, served }
+        HttpServer {
+            port,
+            hits,
+            files,
+            served,
+        }
     }
     pub fn add(&self, url_path: &str, file: &Path) {
-        self.files.lock().unwrap().insert(url_path.to_string(), file.to_path_buf());
+        self.files
+            .lock()
+            .unwrap()
+            .insert(url_path.to_string(), file.to_path_buf());
     }
     pub fn url(&self, url_path: &str) -> String {
         format!("http://127.0.0.1:{}{url_path}", self.port)
@@ -129,7 +151,12 @@ impl HttpServer {
     }
 }
 
-fn serve(mut conn: TcpStream, hits: &Mutex<Vec<String>>, files: &Mutex<BTreeMap<String, PathBuf>>, served: &AtomicUsize) {
+fn serve(
+    mut conn: TcpStream,
+    hits: &Mutex<Vec<String>>,
+    files: &Mutex<BTreeMap<String, PathBuf>>,
+    served: &AtomicUsize,
+) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut request = String::new();
     if reader.read_line(&mut request).is_err() {
@@ -147,7 +174,10 @@ fn serve(mut conn: TcpStream, hits: &Mutex<Vec<String>>, files: &Mutex<BTreeMap<
     match file {
         Some(f) => {
             let mut body = Vec::new();
-            std::fs::File::open(&f).unwrap().read_to_end(&mut body).unwrap();
+            std::fs::File::open(&f)
+                .unwrap()
+                .read_to_end(&mut body)
+                .unwrap();
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
                 body.len()
@@ -157,14 +187,20 @@ fn serve(mut conn: TcpStream, hits: &Mutex<Vec<String>>, files: &Mutex<BTreeMap<
             served.fetch_add(1, Ordering::SeqCst);
         }
         None => {
-            let _ = conn.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = conn.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
         }
     }
 }
 
 /// A TCP port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The real broker, started exactly as the issue says: `java -cp '<dist>/libs/*' kafka.Kafka
@@ -180,9 +216,15 @@ impl Broker {
         let dist = prefix.join("opt/kafka/current");
         let etc = prefix.join("etc/kafka");
         let log_arg = if version.starts_with('3') {
-            format!("-Dlog4j.configuration=file:{}", etc.join("log4j.properties").display())
+            format!(
+                "-Dlog4j.configuration=file:{}",
+                etc.join("log4j.properties").display()
+            )
         } else {
-            format!("-Dlog4j2.configurationFile={}", etc.join("log4j2.properties").display())
+            format!(
+                "-Dlog4j2.configurationFile={}",
+                etc.join("log4j2.properties").display()
+            )
         };
         let child = Command::new("java")
             .args(["-Xmx512m", "-Xms512m", &log_arg, "-cp"])
@@ -193,13 +235,23 @@ impl Broker {
             .stderr(Stdio::null())
             .spawn()
             .expect("start java");
-        Broker { child, dist, version: version.to_string() }
+        Broker {
+            child,
+            dist,
+            version: version.to_string(),
+        }
     }
 
     fn tool(&self, class_v3: &str, class_v4: &str) -> Command {
-        let class = if self.version.starts_with('3') { class_v3 } else { class_v4 };
+        let class = if self.version.starts_with('3') {
+            class_v3
+        } else {
+            class_v4
+        };
         let mut c = Command::new("java");
-        c.args(["-Xmx256m", "-cp"]).arg(format!("{}/libs/*", self.dist.display())).arg(class);
+        c.args(["-Xmx256m", "-cp"])
+            .arg(format!("{}/libs/*", self.dist.display()))
+            .arg(class);
         c
     }
 
@@ -208,8 +260,18 @@ impl Broker {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let out = self
-                .tool("org.apache.kafka.tools.TopicCommand", "org.apache.kafka.tools.TopicCommand")
-                .args(["--bootstrap-server", bootstrap, "--create", "--if-not-exists", "--topic", topic])
+                .tool(
+                    "org.apache.kafka.tools.TopicCommand",
+                    "org.apache.kafka.tools.TopicCommand",
+                )
+                .args([
+                    "--bootstrap-server",
+                    bootstrap,
+                    "--create",
+                    "--if-not-exists",
+                    "--topic",
+                    topic,
+                ])
                 .args(["--partitions", "1", "--replication-factor", "1"])
                 .output()
                 .unwrap();
@@ -217,7 +279,10 @@ impl Broker {
                 return;
             }
             let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(Instant::now() < deadline, "creating {topic} on {bootstrap} never succeeded: {err}");
+            assert!(
+                Instant::now() < deadline,
+                "creating {topic} on {bootstrap} never succeeded: {err}"
+            );
             std::thread::sleep(Duration::from_secs(1));
         }
     }
@@ -226,7 +291,10 @@ impl Broker {
     pub fn produce(&self, bootstrap: &str, topic: &str, records: &[&str]) {
         self.create_topic(bootstrap, topic);
         let mut child = self
-            .tool("kafka.tools.ConsoleProducer", "org.apache.kafka.tools.ConsoleProducer")
+            .tool(
+                "kafka.tools.ConsoleProducer",
+                "org.apache.kafka.tools.ConsoleProducer",
+            )
             .args(["--bootstrap-server", bootstrap, "--topic", topic])
             .args(["--producer-property", "acks=all"])
             .stdin(Stdio::piped())
@@ -234,22 +302,42 @@ impl Broker {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all((records.join("\n") + "\n").as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all((records.join("\n") + "\n").as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && !err.contains("ERROR"), "console producer failed: {err}");
+        assert!(
+            out.status.success() && !err.contains("ERROR"),
+            "console producer failed: {err}"
+        );
     }
 
     /// Consume `n` records from the beginning with Kafka's console consumer.
     pub fn consume(&self, bootstrap: &str, topic: &str, n: usize) -> Vec<String> {
         let out = self
-            .tool("kafka.tools.ConsoleConsumer", "org.apache.kafka.tools.consumer.ConsoleConsumer")
-            .args(["--bootstrap-server", bootstrap, "--topic", topic, "--from-beginning"])
+            .tool(
+                "kafka.tools.ConsoleConsumer",
+                "org.apache.kafka.tools.consumer.ConsoleConsumer",
+            )
+            .args([
+                "--bootstrap-server",
+                bootstrap,
+                "--topic",
+                topic,
+                "--from-beginning",
+            ])
             .args(["--max-messages", &n.to_string(), "--timeout-ms", "60000"])
             .stderr(Stdio::null())
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     /// SIGTERM and wait: a controlled shutdown.
