@@ -16,10 +16,16 @@ Exit codes:
   0   success (run: the broker was asked to stop and stopped cleanly, JVM status 0 or 143)
   1   failure: the Kafka JVM died without being asked to, a stop timed out, or another runtime error
   2   command-line usage error
-  69  Java or the Kafka distribution is missing or unusable (install it, fix java.home)
-  75  a listener port is already in use by another process (systemd may retry)
-  78  invalid or missing configuration, rendered files or unformatted storage (restarting cannot help;
-      listed in the unit's RestartPreventExitStatus=)
+  69  Java or the Kafka distribution is missing or unusable (install it, fix java.home; listed in the
+      unit's RestartPreventExitStatus=)
+  75  a listener port is already in use by another process, or (run) this node already runs under
+      another kraftd, whose pid the message names (systemd may retry)
+  78  invalid or missing configuration, rendered files, advertised address or unformatted storage
+      (restarting cannot help; listed in the unit's RestartPreventExitStatus=). `kraftd run` puts the
+      one-line reason in STATUS= and logs it at priority err
+stop: a pid file naming a process that is not kraftd, or a kraftd running another --config (a reused
+pid), is not signalled: \"not running\", exit 0.
+SIGHUP: ignored by `kraftd run` and its JVM (logged); apply kraftd.toml changes with a restart.
 
 Environment:
   NOTIFY_SOCKET, WATCHDOG_USEC  set by systemd (Type=notify, WatchdogSec=) for `kraftd run`
@@ -52,7 +58,7 @@ enum Command {
         config: PathBuf,
     },
     /// Check config, rendered files, Kafka, Java and formatted storage without changing anything
-    /// (the unit's ExecStartPre).
+    /// (`kraftd run` runs the same checks before it starts Kafka).
     #[command(after_long_help = EXIT_CODES)]
     Validate {
         #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
