@@ -18,6 +18,9 @@ Exit codes:
   2   command-line usage error
   69  Java or the Kafka distribution is missing or unusable (install it, fix java.home; listed in the
       unit's RestartPreventExitStatus=)
+  74  the data dir's filesystem is full: Kafka took the log dir offline and stopped, or (run,
+      validate) less than 8 MiB is free; the message names the dir, filesystem, free space and fix
+      (listed in the unit's RestartPreventExitStatus=)
   75  a listener port is already in use by another process, or (run) this node already runs under
       another kraftd, whose pid the message names (systemd may retry)
   78  invalid or missing configuration, rendered files, advertised address or unformatted storage

@@ -438,6 +438,8 @@ pub struct PhaseEvent {
     pub status: Option<String>,
     /// The entry reports log loading/recovery progress (worth an EXTEND_TIMEOUT_USEC).
     pub progress: bool,
+    /// The entry reports a write that failed for lack of space ("No space left on device").
+    pub disk_full: bool,
 }
 
 /// Recognise Kafka's startup milestones (messages of LogManager, LogLoader, BrokerServer,
@@ -448,6 +450,7 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         Some(PhaseEvent {
             status: Some(s.to_string()),
             progress: false,
+            disk_full: false,
         })
     };
     // LogManager: "Completed load of Log(...) ... in 12ms (3/10 completed in /var/lib/kafka/data)".
@@ -455,6 +458,7 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         return Some(PhaseEvent {
             status: Some(format!("loading logs {done}/{total}")),
             progress: true,
+            disk_full: false,
         });
     }
     if first.contains("since no clean shutdown file was found") {
@@ -462,6 +466,7 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         return Some(PhaseEvent {
             status: Some("recovering logs after an unclean shutdown".into()),
             progress: true,
+            disk_full: false,
         });
     }
     if first.contains("Recovering unflushed segment") {
@@ -469,12 +474,14 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         return Some(PhaseEvent {
             status: Some("recovering logs".into()),
             progress: true,
+            disk_full: false,
         });
     }
     if first.contains("Loading producer state") {
         return Some(PhaseEvent {
             status: None,
             progress: true,
+            disk_full: false,
         });
     }
     if first.starts_with("Loading logs from log dirs") {
@@ -516,7 +523,16 @@ pub async fn pump_jvm_output<R: AsyncRead + Unpin>(
     let mut assembler = EntryAssembler::new(orphan_priority);
     // Kept across idle timeouts: read_until appends partial input and is safe to call again.
     let mut buf = Vec::new();
-    let emit = |entry: JvmLogEntry| sink.send_jvm_entry(&entry);
+    let emit = |entry: JvmLogEntry| {
+        sink.send_jvm_entry(&entry);
+        if entry.message.contains(super::disk::ENOSPC_TEXT) {
+            let _ = phases.send(PhaseEvent {
+                status: None,
+                progress: false,
+                disk_full: true,
+            });
+        }
+    };
     // Phases come from a record's first line: scan it when the record starts, not when it ends.
     let push = |assembler: &mut EntryAssembler, line: &str| {
         let head = starts_record(line);
@@ -730,7 +746,8 @@ mod tests {
             ev,
             PhaseEvent {
                 status: Some("loading logs 3/10".into()),
-                progress: true
+                progress: true,
+                disk_full: false,
             }
         );
     }

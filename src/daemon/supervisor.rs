@@ -130,6 +130,8 @@ struct Supervisor {
     last_phase: Option<String>,
     last_extend: Option<Instant>,
     watchdog: Option<Duration>,
+    /// The JVM logged "No space left on device" (reported once, at error priority and in STATUS=).
+    disk_full: bool,
 }
 
 impl Supervisor {
@@ -191,6 +193,7 @@ impl Supervisor {
             last_phase: None,
             last_extend: None,
             watchdog,
+            disk_full: false,
         })
     }
 
@@ -258,6 +261,12 @@ impl Supervisor {
     }
 
     fn on_phase(&mut self, event: PhaseEvent) {
+        if event.disk_full && !self.disk_full {
+            self.disk_full = true;
+            let report = super::disk::describe_full(&self.node.settings.layout.data_dir, true);
+            log::error!("{report}");
+            notify::status(&report);
+        }
         if self.ready || self.stopping {
             return;
         }
@@ -355,6 +364,16 @@ impl Supervisor {
                 "Kafka JVM (pid {}) {} while stopping: see its log lines above",
                 self.jvm_pid,
                 describe(status)
+            )));
+        }
+        let data_dir = &self.node.settings.layout.data_dir;
+        let full_now = super::disk::space_of(data_dir).is_ok_and(super::disk::is_full);
+        if self.disk_full || full_now {
+            return Err(DaemonError::DiskFull(anyhow!(
+                "Kafka JVM (pid {}) {}: {}",
+                self.jvm_pid,
+                describe(status),
+                super::disk::describe_full(data_dir, true)
             )));
         }
         Err(DaemonError::Failure(anyhow!(
