@@ -64,7 +64,9 @@ fn unescape(field: &str) -> String {
     while i < bytes.len() {
         if bytes[i] == b'\\'
             && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b))
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
         {
             let v = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
             out.push(v);
@@ -109,9 +111,19 @@ pub fn human(bytes: u64) -> String {
 }
 
 /// The one-line report: which dir, which filesystem, how much is free, what Kafka did, and the fix.
-pub fn full_message(data_dir: &Path, mount: Option<&MountInfo>, space: Space, kafka_failed: bool) -> String {
+pub fn full_message(
+    data_dir: &Path,
+    mount: Option<&MountInfo>,
+    space: Space,
+    kafka_failed: bool,
+) -> String {
     let fs = match mount {
-        Some(m) => format!("filesystem {} ({}, mounted at {})", m.source, m.fs_type, m.mount_point.display()),
+        Some(m) => format!(
+            "filesystem {} ({}, mounted at {})",
+            m.source,
+            m.fs_type,
+            m.mount_point.display()
+        ),
         None => "its filesystem".to_string(),
     };
     let what = if kafka_failed {
@@ -125,7 +137,9 @@ pub fn full_message(data_dir: &Path, mount: Option<&MountInfo>, space: Space, ka
         data_dir.display(),
         human(space.avail),
         human(space.total),
-        mount.map(|m| m.mount_point.display().to_string()).unwrap_or_else(|| data_dir.display().to_string()),
+        mount
+            .map(|m| m.mount_point.display().to_string())
+            .unwrap_or_else(|| data_dir.display().to_string()),
         human(MIN_FREE_BYTES)
     )
 }
@@ -155,14 +169,26 @@ mod tests {
     fn the_longest_containing_mount_wins() {
         let m = mount_of(MOUNTINFO, Path::new("/srv/kafka data/d")).unwrap();
         assert_eq!(
-            (m.mount_point.as_path(), m.fs_type.as_str(), m.source.as_str()),
+            (
+                m.mount_point.as_path(),
+                m.fs_type.as_str(),
+                m.source.as_str()
+            ),
             (Path::new("/srv/kafka data"), "ext4", "/dev/loop0")
         );
         let m = mount_of(MOUNTINFO, Path::new("/srv/kafka data/small/x")).unwrap();
         assert_eq!((m.fs_type.as_str(), m.source.as_str()), ("tmpfs", "none"));
         // A path prefix is not a parent: /runner is on /.
-        assert_eq!(mount_of(MOUNTINFO, Path::new("/runner")).unwrap().source, "/dev/vda1");
-        assert_eq!(mount_of(MOUNTINFO, Path::new("/var/lib/kafka")).unwrap().mount_point, Path::new("/"));
+        assert_eq!(
+            mount_of(MOUNTINFO, Path::new("/runner")).unwrap().source,
+            "/dev/vda1"
+        );
+        assert_eq!(
+            mount_of(MOUNTINFO, Path::new("/var/lib/kafka"))
+                .unwrap()
+                .mount_point,
+            Path::new("/")
+        );
     }
 
     #[test]
@@ -171,7 +197,10 @@ mod tests {
         let msg = full_message(
             Path::new("/srv/kafka data/d"),
             m.as_ref(),
-            Space { avail: 12 * 1024, total: 64 << 20 },
+            Space {
+                avail: 12 * 1024,
+                total: 64 << 20,
+            },
             true,
         );
         for want in [
@@ -189,8 +218,14 @@ mod tests {
 
     #[test]
     fn full_means_less_than_the_minimum() {
-        assert!(is_full(Space { avail: MIN_FREE_BYTES - 1, total: 1 << 30 }));
-        assert!(!is_full(Space { avail: MIN_FREE_BYTES, total: 1 << 30 }));
+        assert!(is_full(Space {
+            avail: MIN_FREE_BYTES - 1,
+            total: 1 << 30
+        }));
+        assert!(!is_full(Space {
+            avail: MIN_FREE_BYTES,
+            total: 1 << 30
+        }));
         assert_eq!(human(512), "512 B");
         assert_eq!(human(1536), "1.5 KiB");
     }

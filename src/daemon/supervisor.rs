@@ -54,7 +54,10 @@ async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> 
     })?;
     let _pid_file =
         PidFile::create(&node.settings.layout.pid_file()).map_err(DaemonError::Failure)?;
-    Supervisor::start(node, sink)?.supervise(signals).await
+    Supervisor::start(node, sink)?
+        .supervise(signals)
+        .await
+        .inspect_err(|e| notify::status(&one_line(&e.to_string())))
 }
 
 /// The checks before anything is spawned: config, another kraftd on this node, files, Java,

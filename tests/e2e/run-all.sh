@@ -6,4 +6,5 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 "$here/../unit_hardening.sh"
 "$here/package.sh" "$@"
+"$here/day2-daemon.sh"
 echo "PASS: tests/e2e/run-all.sh"
