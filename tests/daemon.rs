@@ -955,6 +955,24 @@ fn full_data_disk(version: &str) {
     }
     assert!(!report.contains('\n'), "{report}");
     eprintln!("full data disk ({version}): kraftd reported: {report}");
+    // What Kafka itself said, attributed by shape: the ENOSPC exception sits inside an err entry.
+    let kafka_enospc = entries
+        .iter()
+        .find(|e| {
+            field(e, "SYSLOG_IDENTIFIER").as_deref() == Some("kafka")
+                && field(e, "MESSAGE").is_some_and(|m| m.contains("No space left on device"))
+        })
+        .expect("no Kafka entry mentions No space left on device");
+    let first_line = field(kafka_enospc, "MESSAGE").unwrap_or_default();
+    eprintln!(
+        "full data disk ({version}): Kafka logged (PRIORITY={:?}): {}",
+        field(kafka_enospc, "PRIORITY"),
+        first_line.lines().next().unwrap_or("")
+    );
+    assert!(
+        matches!(field(kafka_enospc, "PRIORITY").as_deref(), Some("2" | "3")),
+        "Kafka's ENOSPC entry is not at err or crit: {kafka_enospc:?}"
+    );
     assert!(
         notify
             .notify_lines()

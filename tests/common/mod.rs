@@ -287,7 +287,7 @@ pub fn journal_fields(mut data: &[u8]) -> Vec<(String, Vec<u8>)> {
     fields
 }
 
-pub fn field<'a>(fields: &'a [(String, Vec<u8>)], key: &str) -> Option<String> {
+pub fn field(fields: &[(String, Vec<u8>)], key: &str) -> Option<String> {
     fields
         .iter()
         .find(|(k, _)| k == key)
