@@ -54,7 +54,7 @@ restart_serving() {
     [[ "$(unit_state)" == active ]] && serves_now || { dump_diag; e2e_fail "not active+serving: $1"; }
 }
 # A unique marker journal line before each scenario, so checks read only what came after it.
-cursor() { e2e_in journalctl -n 0 --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+cursor() { e2e_in journalctl -n 1 --show-cursor --no-pager -o cat 2>/dev/null | sed -n 's/^-- cursor: //p'; }
 
 # expect_failed_once WHAT NEEDLE… — `systemctl restart` fails; 20 s later the unit is still failed with
 # no automatic restart, and both STATUS and the err-priority journal line contain every NEEDLE.
@@ -93,7 +93,7 @@ e2e_boot 9dmn1 "$octet"
 cp "$deb" "$E2E_ROOT/root/"
 e2e_in bash -c "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y ./$(basename "$deb")" >"$work/apt.log" 2>&1 ||
     { tail -n 40 "$work/apt.log" >&2; e2e_fail "apt install ./$(basename "$deb") failed"; }
-e2e_in grep -q 'ExecStartPre' /usr/lib/systemd/system/kafka.service &&
+e2e_in grep -q '^ExecStartPre=' /usr/lib/systemd/system/kafka.service &&
     e2e_fail "the packaged unit still has an ExecStartPre="
 restart_serving "after install"
 e2e_check "installed; kafka.service active and serving on $E2E_IP:9092; the unit has no ExecStartPre="
