@@ -162,7 +162,7 @@ fn main() {
     install_own_logger(sink.clone(), level);
 
     let result = match cli.command {
-        Command::Run { config } => supervisor::run(&config, sink),
+        Command::Run { config } => supervisor::run(&config, sink.clone()),
         Command::Validate { config } => validate(&config),
         Command::Stop {
             config,
@@ -178,9 +178,15 @@ fn main() {
             // One error line (journalctl -p err shows it whole); a config error's source snippet
             // follows as context.
             let message = e.to_string();
-            log::error!("{}", supervisor::one_line(&message));
-            if let Some((_, context)) = message.split_once('\n') {
-                log::info!("context of the error above:\n{context}");
+            sink.send_own_final(log::Level::Error, &supervisor::one_line(&message));
+            if let Some((_, context)) = message
+                .split_once('\n')
+                .filter(|_| log::log_enabled!(log::Level::Info))
+            {
+                sink.send_own_final(
+                    log::Level::Info,
+                    &format!("context of the error above:\n{context}"),
+                );
             }
             std::process::exit(e.exit_code());
         }

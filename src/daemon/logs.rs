@@ -293,6 +293,25 @@ impl LogSink {
     }
 }
 
+impl LogSink {
+    /// Send one of kraftd's own messages right before it exits. journald attributes a native-protocol
+    /// datagram to a unit by looking up the sender's cgroup, which fails once the sender has exited,
+    /// so `journalctl -u kafka` would miss it. When stderr is the unit's journal stream (attributed
+    /// when systemd connected it), write there instead with a `<priority>` prefix, one entry per line.
+    pub fn send_own_final(&self, level: log::Level, message: &str) {
+        if matches!(self, LogSink::Journal(_)) && stderr_is_journal() {
+            let prio = own_priority(level);
+            let mut err = io::stderr().lock();
+            for line in message.lines() {
+                let _ = writeln!(err, "<{prio}>{line}");
+            }
+            let _ = err.flush();
+        } else {
+            self.send_own(level, message);
+        }
+    }
+}
+
 /// kraftd's own levels map like Kafka's (Info → 6), unlike systemd-journal-logger's Info → 5.
 fn own_priority(level: log::Level) -> u8 {
     match level {
