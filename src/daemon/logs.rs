@@ -299,7 +299,7 @@ impl LogSink {
     /// so `journalctl -u kafka` would miss it. When stderr is the unit's journal stream (attributed
     /// when systemd connected it), write there instead with a `<priority>` prefix, one entry per line.
     pub fn send_own_final(&self, level: log::Level, message: &str) {
-        if matches!(self, LogSink::Journal(_)) && stderr_is_journal() {
+        if stderr_is_journal() {
             let prio = own_priority(level);
             let mut err = io::stderr().lock();
             for line in message.lines() {

@@ -80,7 +80,10 @@ expect_failed_once() {
         grep -qF -- "$needle" <<<"$(grep '^ *Status: ' <<<"$status")" ||
             { echo "$status" >&2; e2e_fail "$what: systemctl status has no Status line containing '$needle'"; }
         grep -qF -- "$needle" <<<"$errs" ||
-            { echo "$errs" >&2; e2e_fail "$what: journalctl -u kafka -p err lacks '$needle'"; }
+            { echo "$errs" >&2
+              e2e_in journalctl -u kafka.service --after-cursor="$since" -o verbose --no-pager 2>&1 |
+                  grep -E '^ *(PRIORITY|MESSAGE|SYSLOG_IDENTIFIER|_TRANSPORT)=' | tail -n 40 >&2 || true
+              e2e_fail "$what: journalctl -u kafka -p err lacks '$needle'"; }
     done
     grep '^ *Status: ' <<<"$status" | sed 's/^/    | /' >&2
     e2e_check "$what: the Status line and journalctl -p err name: $*"
