@@ -26,10 +26,8 @@ const TOPIC: &str = "acked";
 const BATCH: usize = 200;
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    out
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 fn ip(args: &[&str]) {
