@@ -16,10 +16,19 @@ Exit codes:
   0   success (run: the broker was asked to stop and stopped cleanly, JVM status 0 or 143)
   1   failure: the Kafka JVM died without being asked to, a stop timed out, or another runtime error
   2   command-line usage error
-  69  Java or the Kafka distribution is missing or unusable (install it, fix java.home)
-  75  a listener port is already in use by another process (systemd may retry)
-  78  invalid or missing configuration, rendered files or unformatted storage (restarting cannot help;
-      listed in the unit's RestartPreventExitStatus=)
+  69  Java or the Kafka distribution is missing or unusable (install it, fix java.home; listed in the
+      unit's RestartPreventExitStatus=)
+  74  the data dir's filesystem is full: Kafka took the log dir offline and stopped, or (run,
+      validate) less than 8 MiB is free; the message names the dir, filesystem, free space and fix
+      (listed in the unit's RestartPreventExitStatus=)
+  75  a listener port is already in use by another process, or (run) this node already runs under
+      another kraftd, whose pid the message names (systemd may retry)
+  78  invalid or missing configuration, rendered files, advertised address or unformatted storage
+      (restarting cannot help; listed in the unit's RestartPreventExitStatus=). `kraftd run` puts the
+      one-line reason in STATUS= and logs it at priority err
+stop: a pid file naming a process that is not kraftd, or a kraftd running another --config (a reused
+pid), is not signalled: \"not running\", exit 0.
+SIGHUP: ignored by `kraftd run` and its JVM (logged); apply kraftd.toml changes with a restart.
 
 Environment:
   NOTIFY_SOCKET, WATCHDOG_USEC  set by systemd (Type=notify, WatchdogSec=) for `kraftd run`
@@ -52,7 +61,7 @@ enum Command {
         config: PathBuf,
     },
     /// Check config, rendered files, Kafka, Java and formatted storage without changing anything
-    /// (the unit's ExecStartPre).
+    /// (`kraftd run` runs the same checks before it starts Kafka).
     #[command(after_long_help = EXIT_CODES)]
     Validate {
         #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
@@ -153,7 +162,7 @@ fn main() {
     install_own_logger(sink.clone(), level);
 
     let result = match cli.command {
-        Command::Run { config } => supervisor::run(&config, sink),
+        Command::Run { config } => supervisor::run(&config, sink.clone()),
         Command::Validate { config } => validate(&config),
         Command::Stop {
             config,
@@ -166,7 +175,19 @@ fn main() {
     match result {
         Ok(()) => std::process::exit(exit::OK),
         Err(e) => {
-            log::error!("{e}");
+            // One error line (journalctl -p err shows it whole); a config error's source snippet
+            // follows as context.
+            let message = e.to_string();
+            sink.send_own_final(log::Level::Error, &supervisor::one_line(&message));
+            if let Some((_, context)) = message
+                .split_once('\n')
+                .filter(|_| log::log_enabled!(log::Level::Info))
+            {
+                sink.send_own_final(
+                    log::Level::Info,
+                    &format!("context of the error above:\n{context}"),
+                );
+            }
             std::process::exit(e.exit_code());
         }
     }
@@ -240,7 +261,7 @@ fn stop_daemon(
     let pid_file = settings.as_ref().map(|s| s.layout.pid_file());
     let target = match (pid, &pid_file) {
         (Some(pid), _) => StopTarget::Pid(pid),
-        (None, Some(path)) => StopTarget::PidFile(path),
+        (None, Some(path)) => StopTarget::PidFile { path, config },
         (None, None) => unreachable!("settings are loaded when --pid is missing"),
     };
     match stop::stop(target, timeout)? {

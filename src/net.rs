@@ -15,7 +15,7 @@ use std::path::Path;
 pub const PROC_NET_ROUTE: &str = "/proc/net/route";
 
 /// What every advertise error tells the operator to do.
-const ADVERTISE_FIX: &str = "pass --advertise IP (or set node.advertise in kraftd.toml)";
+const ADVERTISE_FIX: &str = "pass --advertise IP (or set node.advertise in kraftd.toml); on an installed node run `kraft-install --reconfigure --advertise IP`";
 
 /// One IPv4 address of a local interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -513,7 +513,7 @@ mod tests {
                 "{msg}"
             );
             assert!(
-                msg.contains("pass --advertise IP (or set node.advertise in kraftd.toml)"),
+                msg.contains("pass --advertise IP (or set node.advertise in kraftd.toml); on an installed node run `kraft-install --reconfigure --advertise IP`"),
                 "{msg}"
             );
         }

@@ -4,7 +4,7 @@
 #
 # Usage: tests/unit_hardening.sh [--static] [--kraftd PATH]
 #   --static        only the systemd-analyze checks (no container, no JVM); says so loudly at the end.
-#   --kraftd PATH   run the SHIPPED unit (Type=notify, ExecStartPre/ExecStop, all of it) with this kraftd
+#   --kraftd PATH   run the SHIPPED unit (Type=notify, ExecStart/ExecStop, all of it) with this kraftd
 #                   binary instead of the stand-in unit (whose ExecStart is the bare JVM). Until the
 #                   packages provision nodes (tests/e2e/package.sh), this is how kraftd meets the unit.
 # Env: KRAFTD_CACHE (fixture + rootfs cache), KAFKA_VERSION (default 4.1.1), MAX_EXPOSURE (default 2.0).

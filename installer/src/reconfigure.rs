@@ -24,12 +24,16 @@ pub fn run(args: &Args) -> Result<()> {
             config_path.display()
         );
     };
-    let (before, state) = Settings::load_with_state(&config_path).with_context(|| {
-        format!(
-            "{} must describe an installed node before --reconfigure",
-            config_path.display()
-        )
-    })?;
+    // `--advertise NEW` is the fix for an address that left this host: the recorded value is then
+    // not checked against the host (node id, cluster id and data dir still are).
+    let (before, state) =
+        Settings::load_with_state_advertising(&config_path, args.advertise.as_deref())
+            .with_context(|| {
+                format!(
+                    "{} must describe an installed node before --reconfigure",
+                    config_path.display()
+                )
+            })?;
     refuse_identity_changes(args, &before)?;
     let mut state = state.unwrap_or_default();
 

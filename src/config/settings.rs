@@ -485,12 +485,25 @@ impl Settings {
 
     /// `load`, also returning node.toml's content (None when there is none) for the identity check.
     pub fn load_with_state(path: &Path) -> Result<(Settings, Option<ConfigFile>), ConfigError> {
+        Settings::load_with_state_advertising(path, None)
+    }
+
+    /// As `load_with_state`, with `advertise` (kraft-install --reconfigure --advertise NEW) in place
+    /// of the recorded address: the fix for an address that left this host must not be refused
+    /// because the old one is no longer here.
+    pub fn load_with_state_advertising(
+        path: &Path,
+        advertise: Option<&str>,
+    ) -> Result<(Settings, Option<ConfigFile>), ConfigError> {
         let admin = ConfigFile::load(path)?.ok_or_else(|| ConfigError::NotFound {
             path: path.to_path_buf(),
         })?;
         let (merged, state) = merge_with_state(&admin, path)?;
         for (key, value) in [
-            ("advertise", merged.node.advertise.is_some()),
+            (
+                "advertise",
+                merged.node.advertise.is_some() || advertise.is_some(),
+            ),
             ("cluster_id", merged.node.cluster_id.is_some()),
         ] {
             if !value {
@@ -504,6 +517,7 @@ impl Settings {
             }
         }
         let ov = Overrides {
+            advertise: advertise.map(str::to_string),
             force: true,
             ..Overrides::default()
         };

@@ -89,9 +89,13 @@ impl JvmCommand {
         // If kraftd is gone the JVM must stop too. tokio's kill-on-drop cannot help a SIGKILLed
         // kraftd; the kernel's parent-death signal can (SIGTERM: Kafka still shuts down cleanly).
         let parent = std::process::id() as libc::pid_t;
-        // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
+        // SAFETY: only async-signal-safe calls (signal, prctl, getppid) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
+                // SIGHUP is not a stop (kraftd ignores it, see the supervisor): a HUP sent to the
+                // whole unit (`systemctl kill -s HUP kafka`) must not stop the JVM either. An
+                // ignored signal stays ignored across exec, and the JVM then installs no handler.
+                libc::signal(libc::SIGHUP, libc::SIG_IGN);
                 if libc::prctl(
                     libc::PR_SET_PDEATHSIG,
                     libc::SIGTERM as libc::c_ulong,

@@ -2,8 +2,13 @@
 //! head line) → journald's native protocol with the right PRIORITY and `KAFKA_LOGGER=`, or plain
 //! stderr lines; kraftd's own `log` records through the same sink; phase detection for STATUS=.
 //!
-//! Kafka's layout is `[%d] %p %m (%c)%n`; a line that does not start with `[<timestamp>] <LEVEL> `
-//! continues the previous entry (stack traces, multi-line messages such as the config dump).
+//! Kafka's layout is `[%d] %p %m (%c)%n` (`render::log_config::LOG_PATTERN`, 3.x and 4.x alike); a
+//! line that starts `[<timestamp>] <LEVEL> ` starts a record, any other line (`\tat …`, `Caused by:`,
+//! `\t... 12 more`, the config dump's `\tkey = value`) continues the current one. Attribution is by
+//! shape, never by timing: a record is sent when the next record starts, when the stream ends, when
+//! it reaches `MAX_ENTRY_LINES`/`MAX_MESSAGE_BYTES`, or — only for a last record with nothing after
+//! it — after `FINAL_ENTRY_FLUSH` of silence. Lines arriving after such a flush still carry that
+//! record's priority and logger, so a tail is never demoted to the stream's default priority.
 
 use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
@@ -18,8 +23,12 @@ use tokio::sync::mpsc::UnboundedSender;
 pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 /// Env override of the journal socket path (tests capture datagrams with it).
 pub const JOURNAL_SOCKET_ENV: &str = "KRAFTD_JOURNAL_SOCKET";
-/// A pending multi-line entry is sent once no further line arrived for this long.
-pub const ENTRY_IDLE_FLUSH: Duration = Duration::from_millis(100);
+/// Last resort for a record with nothing after it (the next record or EOF normally ends it): sent
+/// after this much silence. Far longer than a GC pause in the middle of printing a stack trace.
+pub const FINAL_ENTRY_FLUSH: Duration = Duration::from_secs(2);
+/// A record with this many lines is sent as it is; further continuation lines form another entry
+/// with the same priority and logger.
+pub const MAX_ENTRY_LINES: usize = 2000;
 /// MESSAGE bytes kept per journal entry; longer ones are cut with a note (journald and the datagram
 /// size limit would reject them whole).
 const MAX_MESSAGE_BYTES: usize = 96 * 1024;
@@ -95,12 +104,21 @@ fn split_logger(line: &str) -> Option<(&str, &str)> {
     valid.then(|| (&body[..open], name))
 }
 
+/// True when `line` starts a new record in Kafka's layout (`[<timestamp>] <LEVEL> …`).
+pub fn starts_record(line: &str) -> bool {
+    parse_head(line).is_some()
+}
+
 /// Groups JVM output lines into entries: a head line starts an entry, continuation lines join it.
 #[derive(Debug)]
 pub struct EntryAssembler {
     /// Priority for lines outside Kafka's layout with no head before them.
     orphan_priority: u8,
     pending: Option<JvmLogEntry>,
+    pending_lines: usize,
+    /// Priority, level and logger of the record sent by the last `flush` (timeout or cap): later
+    /// continuation lines belong to it.
+    flushed: Option<(u8, Option<String>, Option<String>)>,
 }
 
 impl EntryAssembler {
@@ -108,6 +126,8 @@ impl EntryAssembler {
         EntryAssembler {
             orphan_priority,
             pending: None,
+            pending_lines: 0,
+            flushed: None,
         }
     }
 
@@ -115,10 +135,18 @@ impl EntryAssembler {
         self.pending.is_some()
     }
 
-    /// Feed one line (without its newline); returns the entry it completed, if any.
+    /// The record being assembled (its first line is complete as soon as it started).
+    pub fn pending(&self) -> Option<&JvmLogEntry> {
+        self.pending.as_ref()
+    }
+
+    /// Feed one line (without its newline); returns the entry it completed, if any: the previous
+    /// record when `line` starts a new one, or the current one when `line` made it reach the cap.
     pub fn push_line(&mut self, line: &str) -> Option<JvmLogEntry> {
         if let Some(head) = parse_head(line) {
             let done = self.pending.take();
+            self.flushed = None;
+            self.pending_lines = 1;
             let (message, logger) = match split_logger(head.rest) {
                 Some((text, logger)) => (text.to_string(), Some(logger.to_string())),
                 None => (head.rest.to_string(), None),
@@ -132,6 +160,7 @@ impl EntryAssembler {
             });
             return done;
         }
+        self.pending_lines += 1;
         match &mut self.pending {
             Some(entry) => {
                 entry.message.push('\n');
@@ -145,6 +174,23 @@ impl EntryAssembler {
                 }
                 entry.raw.push('\n');
                 entry.raw.push_str(line);
+                if self.pending_lines >= MAX_ENTRY_LINES || entry.message.len() >= MAX_MESSAGE_BYTES
+                {
+                    return self.flush();
+                }
+                None
+            }
+            None if self.flushed.is_some() => {
+                // The tail of a record already sent (cap or final flush): same priority and logger.
+                let (priority, level, logger) = self.flushed.clone().expect("checked");
+                self.pending_lines = 1;
+                self.pending = Some(JvmLogEntry {
+                    priority,
+                    level,
+                    message: line.to_string(),
+                    logger,
+                    raw: line.to_string(),
+                });
                 None
             }
             None => {
@@ -161,9 +207,13 @@ impl EntryAssembler {
         }
     }
 
-    /// The pending entry, if any (idle timeout or end of output).
+    /// The pending entry, if any (final-record timeout, cap or end of output). Continuation lines
+    /// pushed after it keep its priority and logger.
     pub fn flush(&mut self) -> Option<JvmLogEntry> {
-        self.pending.take()
+        let entry = self.pending.take()?;
+        self.pending_lines = 0;
+        self.flushed = Some((entry.priority, entry.level.clone(), entry.logger.clone()));
+        Some(entry)
     }
 }
 
@@ -239,6 +289,25 @@ impl LogSink {
                 let mut err = io::stderr().lock();
                 let _ = writeln!(err, "kraftd: {level} {message}");
             }
+        }
+    }
+}
+
+impl LogSink {
+    /// Send one of kraftd's own messages right before it exits. journald attributes a native-protocol
+    /// datagram to a unit by looking up the sender's cgroup, which fails once the sender has exited,
+    /// so `journalctl -u kafka` would miss it. When stderr is the unit's journal stream (attributed
+    /// when systemd connected it), write there instead with a `<priority>` prefix, one entry per line.
+    pub fn send_own_final(&self, level: log::Level, message: &str) {
+        if stderr_is_journal() {
+            let prio = own_priority(level);
+            let mut err = io::stderr().lock();
+            for line in message.lines() {
+                let _ = writeln!(err, "<{prio}>{line}");
+            }
+            let _ = err.flush();
+        } else {
+            self.send_own(level, message);
         }
     }
 }
@@ -388,6 +457,8 @@ pub struct PhaseEvent {
     pub status: Option<String>,
     /// The entry reports log loading/recovery progress (worth an EXTEND_TIMEOUT_USEC).
     pub progress: bool,
+    /// The entry reports a write that failed for lack of space ("No space left on device").
+    pub disk_full: bool,
 }
 
 /// Recognise Kafka's startup milestones (messages of LogManager, LogLoader, BrokerServer,
@@ -398,6 +469,7 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         Some(PhaseEvent {
             status: Some(s.to_string()),
             progress: false,
+            disk_full: false,
         })
     };
     // LogManager: "Completed load of Log(...) ... in 12ms (3/10 completed in /var/lib/kafka/data)".
@@ -405,6 +477,7 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         return Some(PhaseEvent {
             status: Some(format!("loading logs {done}/{total}")),
             progress: true,
+            disk_full: false,
         });
     }
     if first.contains("since no clean shutdown file was found") {
@@ -412,6 +485,7 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         return Some(PhaseEvent {
             status: Some("recovering logs after an unclean shutdown".into()),
             progress: true,
+            disk_full: false,
         });
     }
     if first.contains("Recovering unflushed segment") {
@@ -419,12 +493,14 @@ pub fn scan_phase(entry: &JvmLogEntry) -> Option<PhaseEvent> {
         return Some(PhaseEvent {
             status: Some("recovering logs".into()),
             progress: true,
+            disk_full: false,
         });
     }
     if first.contains("Loading producer state") {
         return Some(PhaseEvent {
             status: None,
             progress: true,
+            disk_full: false,
         });
     }
     if first.starts_with("Loading logs from log dirs") {
@@ -454,7 +530,8 @@ fn progress_counts(text: &str) -> Option<(u64, u64)> {
 }
 
 /// Read one JVM output stream to its end, sending each entry to `sink` and phase changes to
-/// `phases`. Entries are flushed at the next head line, after `ENTRY_IDLE_FLUSH` of silence, and at EOF.
+/// `phases`. A phase is recognised as soon as a record's first line arrives; the record is sent at
+/// the next head line, at EOF, at the cap, or after `FINAL_ENTRY_FLUSH` of silence.
 pub async fn pump_jvm_output<R: AsyncRead + Unpin>(
     reader: R,
     orphan_priority: u8,
@@ -467,13 +544,27 @@ pub async fn pump_jvm_output<R: AsyncRead + Unpin>(
     let mut buf = Vec::new();
     let emit = |entry: JvmLogEntry| {
         sink.send_jvm_entry(&entry);
-        if let Some(event) = scan_phase(&entry) {
+        if entry.message.contains(super::disk::ENOSPC_TEXT) {
+            let _ = phases.send(PhaseEvent {
+                status: None,
+                progress: false,
+                disk_full: true,
+            });
+        }
+    };
+    // Phases come from a record's first line: scan it when the record starts, not when it ends.
+    let push = |assembler: &mut EntryAssembler, line: &str| {
+        let head = starts_record(line);
+        let done = assembler.push_line(line);
+        if let Some(event) = assembler.pending().filter(|_| head).and_then(scan_phase) {
             let _ = phases.send(event);
         }
+        done
     };
     loop {
         let read = if assembler.has_pending() {
-            match tokio::time::timeout(ENTRY_IDLE_FLUSH, reader.read_until(b'\n', &mut buf)).await {
+            match tokio::time::timeout(FINAL_ENTRY_FLUSH, reader.read_until(b'\n', &mut buf)).await
+            {
                 Ok(r) => r,
                 Err(_) => {
                     if let Some(entry) = assembler.flush() {
@@ -490,7 +581,7 @@ pub async fn pump_jvm_output<R: AsyncRead + Unpin>(
             Ok(_) => {
                 let text = String::from_utf8_lossy(&buf);
                 let line = text.trim_end_matches(['\n', '\r']);
-                if let Some(entry) = assembler.push_line(line) {
+                if let Some(entry) = push(&mut assembler, line) {
                     emit(entry);
                 }
                 buf.clear();
@@ -502,7 +593,7 @@ pub async fn pump_jvm_output<R: AsyncRead + Unpin>(
         }
     }
     if !buf.is_empty() {
-        if let Some(entry) = assembler.push_line(String::from_utf8_lossy(&buf).trim_end()) {
+        if let Some(entry) = push(&mut assembler, String::from_utf8_lossy(&buf).trim_end()) {
             emit(entry);
         }
     }
@@ -538,6 +629,94 @@ mod tests {
             (next.priority, next.logger.as_deref()),
             (priority::INFO, Some("kafka.Bar"))
         );
+    }
+
+    const TRACE: [&str; 6] = [
+        "org.apache.kafka.common.network.InvalidReceiveException: Invalid receive (size = 1195725856 larger than 104857600)",
+        "\tat org.apache.kafka.common.network.NetworkReceive.readFrom(NetworkReceive.java:94)",
+        "\tat org.apache.kafka.common.network.Selector.poll(Selector.java:485)",
+        "Caused by: java.io.IOException: boom",
+        "\tat kafka.network.Processor.run(SocketServer.scala:1066)",
+        "\t... 3 more",
+    ];
+
+    #[test]
+    fn continuation_lines_are_attributed_by_shape() {
+        let mut a = EntryAssembler::new(priority::INFO);
+        assert_eq!(
+            a.push_line("[2025-03-14 10:00:00,123] WARN [SocketServer listenerType=BROKER, nodeId=1] Unexpected error from /127.0.0.1 (channelId=x); closing connection (org.apache.kafka.common.network.Selector)"),
+            None
+        );
+        // However long the pauses between these lines, none of them completes an entry.
+        for line in TRACE {
+            assert_eq!(a.push_line(line), None, "{line}");
+        }
+        let e = a
+            .push_line("[2025-03-14 10:00:05,000] INFO next (kafka.Bar)")
+            .unwrap();
+        assert_eq!(e.priority, priority::WARNING);
+        assert_eq!(
+            e.logger.as_deref(),
+            Some("org.apache.kafka.common.network.Selector")
+        );
+        assert_eq!(e.message.lines().count(), 1 + TRACE.len());
+        assert!(e.message.ends_with("\t... 3 more"), "{}", e.message);
+        // `[BrokerServer id=1]` at a line start is not a timestamp: a continuation.
+        assert!(!starts_record("[BrokerServer id=1] text"));
+        assert!(starts_record("[2025-03-14 10:00:05,000] ERROR x (y)"));
+        assert!(!starts_record("[2025-03-14 10:00:05,000] NOTALEVEL x (y)"));
+    }
+
+    #[test]
+    fn a_tail_after_a_final_flush_keeps_the_record_priority() {
+        let mut a = EntryAssembler::new(priority::INFO);
+        a.push_line("[2025-03-14 10:00:00,123] ERROR boom (kafka.Foo)");
+        a.push_line(TRACE[0]);
+        let first = a.flush().unwrap();
+        assert_eq!(first.priority, priority::ERR);
+        a.push_line(TRACE[1]);
+        a.push_line(TRACE[2]);
+        let tail = a.flush().unwrap();
+        assert_eq!(
+            (tail.priority, tail.level.as_deref(), tail.logger.as_deref()),
+            (priority::ERR, Some("ERROR"), Some("kafka.Foo"))
+        );
+        assert_eq!(tail.message, format!("{}\n{}", TRACE[1], TRACE[2]));
+        // A new record ends the inheritance: later orphan lines get the stream priority.
+        a.push_line("[2025-03-14 10:00:01,000] INFO x (kafka.Bar)");
+        a.flush();
+        a.flush();
+        let mut b = EntryAssembler::new(priority::WARNING);
+        b.push_line("plain");
+        assert_eq!(b.flush().unwrap().priority, priority::WARNING);
+    }
+
+    #[test]
+    fn an_over_long_record_is_cut_at_the_cap_and_its_rest_keeps_the_priority() {
+        let mut a = EntryAssembler::new(priority::INFO);
+        a.push_line("[2025-03-14 10:00:00,123] ERROR boom (kafka.Foo)");
+        let mut done = Vec::new();
+        for i in 0..MAX_ENTRY_LINES + 10 {
+            if let Some(e) = a.push_line(&format!("\tat frame{i}")) {
+                done.push(e);
+            }
+        }
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].message.lines().count(), MAX_ENTRY_LINES);
+        let rest = a.flush().unwrap();
+        assert_eq!(rest.priority, priority::ERR);
+        assert_eq!(rest.message.lines().count(), 11);
+    }
+
+    #[test]
+    fn the_rendered_log_configs_use_the_parsed_layout() {
+        for v in [
+            crate::KafkaVersion::new(3, 7, 1),
+            crate::KafkaVersion::new(4, 1, 1),
+        ] {
+            let config = crate::render::log_config(&v);
+            assert!(config.contains("[%d] %p %m (%c)%n"), "{v}: {config}");
+        }
     }
 
     #[test]
@@ -586,7 +765,8 @@ mod tests {
             ev,
             PhaseEvent {
                 status: Some("loading logs 3/10".into()),
-                progress: true
+                progress: true,
+                disk_full: false,
             }
         );
     }

@@ -4,9 +4,11 @@
 //! - `jvm`: the exact `java … kafka.Kafka server.properties` command and how it is spawned.
 //! - `probe`: the Kafka-protocol readiness probe (ApiVersions + Metadata, own node id).
 //! - `logs`: JVM output → journald (native protocol) or stderr, priorities, phases for STATUS=.
+//! - `disk`: the data dir's filesystem, free space, the full-disk report.
 //! - `notify`: the only module that talks to systemd's notify socket.
 //! - `supervisor`: the `kraftd run` loop; `stop`: the `kraftd stop` hook.
 
+pub mod disk;
 pub mod jvm;
 pub mod logs;
 pub mod notify;
@@ -30,6 +32,13 @@ pub enum DaemonError {
     /// A listener port is taken by another process: may clear up, so a restart is worth it (exit 75).
     #[error("{0:#}")]
     PortInUse(anyhow::Error),
+    /// This node already runs under another `kraftd run` (exit 75, like a port in use: once that
+    /// one has stopped, a retry succeeds).
+    #[error("{0:#}")]
+    AlreadyRunning(anyhow::Error),
+    /// The data dir's filesystem is full (exit 74): a restart cannot help until space is freed.
+    #[error("{0:#}")]
+    DiskFull(anyhow::Error),
     /// The JVM exited without being asked to, or anything else failed at run time (exit 1).
     #[error("{0:#}")]
     Failure(anyhow::Error),
@@ -43,7 +52,8 @@ impl DaemonError {
         match self {
             DaemonError::Config(_) => exit::CONFIG,
             DaemonError::Unavailable(_) => exit::UNAVAILABLE,
-            DaemonError::PortInUse(_) => EXIT_PORT_IN_USE,
+            DaemonError::PortInUse(_) | DaemonError::AlreadyRunning(_) => EXIT_PORT_IN_USE,
+            DaemonError::DiskFull(_) => exit::DISK_FULL,
             DaemonError::Failure(_) => exit::FAILURE,
         }
     }

@@ -66,6 +66,7 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
 
     let java = find_java(settings)?;
     check_storage(settings)?;
+    check_free_space(settings)?;
     Ok(PreparedNode {
         settings: settings.clone(),
         dist,
@@ -141,6 +142,18 @@ pub fn check_storage(settings: &Settings) -> Result<(), DaemonError> {
         }
     }
     Ok(())
+}
+
+/// Refuse to start Kafka on a full data dir: it would stop again at its first write (exit 74).
+pub fn check_free_space(settings: &Settings) -> Result<(), DaemonError> {
+    let data_dir = &settings.layout.data_dir;
+    match super::disk::space_of(data_dir) {
+        Ok(space) if super::disk::is_full(space) => Err(DaemonError::DiskFull(anyhow!(
+            super::disk::describe_full(data_dir, false)
+        ))),
+        // statvfs failing on a dir that exists and is formatted: nothing to add to Kafka's own error.
+        _ => Ok(()),
+    }
 }
 
 /// The listener addresses this node binds: broker and/or controller, as its role has them.

@@ -1,9 +1,12 @@
-//! `kraftd stop`: ask exactly one running `kraftd run` (by pid, checked to be kraftd) to stop, and
-//! wait until it has exited — it exits only after its JVM has.
+//! `kraftd stop`: ask exactly one running `kraftd run` (by pid, checked to be kraftd — and, through a
+//! pid file, to run this node's config) to stop, and wait until it has exited — it exits only after
+//! its JVM has. Also finds the `kraftd run` already serving a config (`running_kraftd_for`).
 
 use super::DaemonError;
 use anyhow::anyhow;
-use std::path::Path;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How often progress is printed while waiting.
@@ -24,8 +27,9 @@ pub enum StopOutcome {
 pub enum StopTarget<'a> {
     /// An explicit pid (systemd's `$MAINPID`).
     Pid(i32),
-    /// The pid file of a `kraftd run` (foreground use).
-    PidFile(&'a Path),
+    /// The pid file of a `kraftd run` (foreground use), and the config that node runs: a pid in the
+    /// file whose kraftd runs another config (a reused pid) is never signalled.
+    PidFile { path: &'a Path, config: &'a Path },
 }
 
 /// Process state as /proc tells it; None when the pid does not exist.
@@ -56,6 +60,88 @@ pub fn process_is_kraftd(pid: i32) -> bool {
     exe_ok && runs
 }
 
+/// The arguments of `pid` (argv without argv[0]), empty when unreadable.
+fn process_args(pid: i32) -> Vec<OsString> {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    cmdline
+        .split(|&b| b == 0)
+        .skip(1)
+        .filter(|a| !a.is_empty())
+        .map(|a| std::ffi::OsStr::from_bytes(a).to_os_string())
+        .collect()
+}
+
+/// The `--config` value of a `kraftd run` command line (argv without argv[0]): `--config PATH` or
+/// `--config=PATH`, the default config path when absent (as clap parses it).
+pub fn config_arg(args: &[OsString]) -> PathBuf {
+    let mut it = args.iter();
+    let mut found = None;
+    while let Some(a) = it.next() {
+        let bytes = a.as_bytes();
+        if bytes == b"--config" {
+            found = it.next().map(PathBuf::from);
+        } else if let Some(v) = bytes.strip_prefix(b"--config=") {
+            found = Some(PathBuf::from(std::ffi::OsStr::from_bytes(v)));
+        }
+    }
+    found.unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_CONFIG_PATH))
+}
+
+/// The config file `kraftd run` process `pid` runs, as an absolute path (a relative `--config` is
+/// taken relative to that process's working directory), canonicalized when it still exists.
+pub fn process_config(pid: i32) -> PathBuf {
+    let arg = config_arg(&process_args(pid));
+    let abs = if arg.is_absolute() {
+        arg
+    } else {
+        std::fs::read_link(format!("/proc/{pid}/cwd"))
+            .map(|cwd| cwd.join(&arg))
+            .unwrap_or(arg)
+    };
+    canonical(&abs)
+}
+
+/// `path` canonicalized (symlinks, `..`), or as given when it cannot be (e.g. deleted).
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// True when the two config paths name the same file.
+pub fn same_config(a: &Path, b: &Path) -> bool {
+    let abs = |p: &Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+        }
+    };
+    canonical(&abs(a)) == canonical(&abs(b))
+}
+
+/// The pid of another live `kraftd run` serving `config`: the one the pid file names if it runs
+/// this config, else any such process found in /proc (a pid file removed by hand). Never this
+/// process itself.
+pub fn running_kraftd_for(config: &Path, pid_file: &Path) -> Option<i32> {
+    let me = std::process::id() as i32;
+    let from_file = std::fs::read_to_string(pid_file)
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok())
+        .filter(|&pid| {
+            pid != me && process_is_kraftd(pid) && same_config(&process_config(pid), config)
+        });
+    if from_file.is_some() {
+        return from_file;
+    }
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid != me)
+        .find(|&pid| process_is_kraftd(pid) && same_config(&process_config(pid), config))
+}
+
 /// Describe what a pid is, for messages ("kraftd", "java", …).
 fn process_name(pid: i32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
@@ -81,7 +167,7 @@ pub fn stop(target: StopTarget<'_>, timeout: Duration) -> Result<StopOutcome, Da
             }
             pid
         }
-        StopTarget::PidFile(path) => {
+        StopTarget::PidFile { path, config } => {
             let text = match std::fs::read_to_string(path) {
                 Ok(t) => t,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -108,6 +194,18 @@ pub fn stop(target: StopTarget<'_>, timeout: Duration) -> Result<StopOutcome, Da
                     reason: format!(
                         "pid file {} names pid {pid}, which is not a running kraftd: already stopped",
                         path.display()
+                    ),
+                });
+            }
+            let theirs = process_config(pid);
+            if !same_config(&theirs, config) {
+                return Ok(StopOutcome::NotRunning {
+                    reason: format!(
+                        "pid file {} names pid {pid}, a kraftd running another node's config {} (not {}): \
+                         not signalled; this node is not running (the pid was reused); remove the stale pid file",
+                        path.display(),
+                        theirs.display(),
+                        canonical(config).display()
                     ),
                 });
             }
@@ -202,4 +300,57 @@ fn broker_jvms_of(pid: i32) -> Vec<i32> {
             parent == Some(pid) && cmdline.split(|&b| b == 0).any(|a| a == b"kafka.Kafka")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn config_arg_reads_both_forms_and_defaults() {
+        assert_eq!(
+            config_arg(&args(&["run", "--config", "/a/k.toml"])),
+            PathBuf::from("/a/k.toml")
+        );
+        assert_eq!(
+            config_arg(&args(&["run", "--config=rel/k.toml"])),
+            PathBuf::from("rel/k.toml")
+        );
+        assert_eq!(
+            config_arg(&args(&["run"])),
+            PathBuf::from(crate::config::DEFAULT_CONFIG_PATH)
+        );
+        // The last one wins, as with clap.
+        assert_eq!(
+            config_arg(&args(&["run", "--config", "/a", "--config", "/b"])),
+            PathBuf::from("/b")
+        );
+    }
+
+    #[test]
+    fn same_config_sees_through_symlinks_and_dots() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("k.toml");
+        std::fs::write(&real, "").unwrap();
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(same_config(&real, &link));
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert!(same_config(&real, &dir.path().join("sub/../k.toml")));
+        assert!(!same_config(&real, &dir.path().join("other.toml")));
+    }
+
+    #[test]
+    fn this_process_config_is_read_from_proc() {
+        // The test binary has no --config: the default path.
+        let me = std::process::id() as i32;
+        assert_eq!(
+            process_config(me),
+            canonical(Path::new(crate::config::DEFAULT_CONFIG_PATH))
+        );
+    }
 }

@@ -10,7 +10,7 @@ use super::logs::{self, LogSink, PhaseEvent};
 use super::notify;
 use super::preflight::{self, PreparedNode};
 use super::probe::{ProbeOutcome, QuorumProbe, ReadinessProbe};
-use super::stop::process_is_kraftd;
+use super::stop::running_kraftd_for;
 use crate::config::Role;
 use crate::fsutil::write_atomic;
 use anyhow::{Context, anyhow};
@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 
+/// Logged for each SIGHUP (kraftd and its JVM ignore it).
+pub const SIGHUP_IGNORED: &str =
+    "SIGHUP ignored: to apply kraftd.toml changes run systemctl restart kafka";
 /// How often the probe runs until the broker is ready (a refused connect costs next to nothing).
 pub const STARTUP_PROBE_INTERVAL: Duration = Duration::from_millis(50);
 /// Each EXTEND_TIMEOUT_USEC asks for this much more time; sent only while progress lines arrive.
@@ -45,10 +48,32 @@ async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> 
     // Handlers first: a SIGTERM from here on is a stop request, never a default-action death that
     // would leave the pid file behind.
     let signals = StopSignals::install()?;
+    let node = preflight_run(config).inspect_err(|e| {
+        // `systemctl status kafka` shows STATUS=: the reason this start failed, in one line.
+        notify::status(&one_line(&e.to_string()));
+    })?;
+    let _pid_file =
+        PidFile::create(&node.settings.layout.pid_file()).map_err(DaemonError::Failure)?;
+    Supervisor::start(node, sink)?
+        .supervise(signals)
+        .await
+        .inspect_err(|e| notify::status(&one_line(&e.to_string())))
+}
+
+/// The checks before anything is spawned: config, another kraftd on this node, files, Java,
+/// storage, ports.
+fn preflight_run(config: &Path) -> Result<PreparedNode, DaemonError> {
     let settings = preflight::load_settings(config)?;
+    if let Some(pid) = running_kraftd_for(config, &settings.layout.pid_file()) {
+        return Err(DaemonError::AlreadyRunning(anyhow!(
+            "this node ({}) is already running under kraftd pid {pid}: nothing to start; stop it first \
+             (`systemctl stop kafka`, or `kraftd stop --config {}` for a foreground run)",
+            config.display(),
+            config.display()
+        )));
+    }
     let node = preflight::check_node(&settings)?;
     preflight::check_ports_free(&settings)?;
-    let _pid_file = PidFile::create(&settings.layout.pid_file()).map_err(DaemonError::Failure)?;
     // One source of truth: server.properties and the log config follow kraftd.toml on every start
     // (unchanged bytes leave the files untouched; a hand-edited file was refused by check_node).
     for path in crate::render::write_rendered(&settings.layout, &node.rendered)
@@ -56,10 +81,17 @@ async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> 
     {
         log::info!("rendered {} from {}", path.display(), config.display());
     }
-    Supervisor::start(node, sink)?.supervise(signals).await
+    Ok(node)
 }
 
-/// SIGTERM, SIGINT and SIGHUP all mean "stop" (Kafka treats HUP the same; it is not a reload).
+/// The first line of a message (config errors add a source snippet below it), for STATUS= and
+/// the single error line of the journal.
+pub fn one_line(message: &str) -> String {
+    message.lines().next().unwrap_or("").trim_end().to_string()
+}
+
+/// SIGTERM and SIGINT mean "stop". SIGHUP is ignored (logged): it is not a reload, and a HUP must
+/// not end the service with status 0, which systemd would not restart.
 struct StopSignals {
     sigterm: tokio::signal::unix::Signal,
     sigint: tokio::signal::unix::Signal,
@@ -108,6 +140,8 @@ struct Supervisor {
     last_phase: Option<String>,
     last_extend: Option<Instant>,
     watchdog: Option<Duration>,
+    /// The JVM logged "No space left on device" (reported once, at error priority and in STATUS=).
+    disk_full: bool,
 }
 
 impl Supervisor {
@@ -169,6 +203,7 @@ impl Supervisor {
             last_phase: None,
             last_extend: None,
             watchdog,
+            disk_full: false,
         })
     }
 
@@ -193,7 +228,7 @@ impl Supervisor {
                 status = self.child.wait() => break status,
                 _ = sigterm.recv() => self.on_signal("SIGTERM"),
                 _ = sigint.recv() => self.on_signal("SIGINT"),
-                _ = sighup.recv() => self.on_signal("SIGHUP"),
+                _ = sighup.recv() => log::warn!("{SIGHUP_IGNORED}"),
                 Some(event) = self.phases.recv() => self.on_phase(event),
                 Some(event) = self.probes.recv() => self.on_probe(event),
                 _ = stop_ping.tick(), if self.stopping && self.watchdog.is_some() => notify::watchdog(),
@@ -236,6 +271,12 @@ impl Supervisor {
     }
 
     fn on_phase(&mut self, event: PhaseEvent) {
+        if event.disk_full && !self.disk_full {
+            self.disk_full = true;
+            let report = super::disk::describe_full(&self.node.settings.layout.data_dir, true);
+            log::error!("{report}");
+            notify::status(&report);
+        }
         if self.ready || self.stopping {
             return;
         }
@@ -333,6 +374,16 @@ impl Supervisor {
                 "Kafka JVM (pid {}) {} while stopping: see its log lines above",
                 self.jvm_pid,
                 describe(status)
+            )));
+        }
+        let data_dir = &self.node.settings.layout.data_dir;
+        let full_now = super::disk::space_of(data_dir).is_ok_and(super::disk::is_full);
+        if self.disk_full || full_now {
+            return Err(DaemonError::DiskFull(anyhow!(
+                "Kafka JVM (pid {}) {}: {}",
+                self.jvm_pid,
+                describe(status),
+                super::disk::describe_full(data_dir, true)
             )));
         }
         Err(DaemonError::Failure(anyhow!(
@@ -538,16 +589,8 @@ impl PidFile {
                 format!("cannot create the run directory {} (systemd's RuntimeDirectory=kafka normally does)", dir.display())
             })?;
         }
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if let Ok(other) = text.trim().parse::<i32>() {
-                if other as u32 != std::process::id() && process_is_kraftd(other) {
-                    anyhow::bail!(
-                        "another kraftd (pid {other}, pid file {}) already runs this node: stop it with `kraftd stop`",
-                        path.display()
-                    );
-                }
-            }
-        }
+        // A live kraftd of this node was refused before (`preflight_run`); a pid left here by a
+        // crashed run, or reused by another process, is overwritten.
         let pid = std::process::id();
         write_atomic(path, format!("{pid}\n").as_bytes(), 0o644)
             .with_context(|| format!("cannot write the pid file {}", path.display()))?;

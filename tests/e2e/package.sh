@@ -180,8 +180,14 @@ e2e_in journalctl -u kafka.service --no-pager -o cat >"$work/journal-all.txt" 2>
 grep -q 'Kafka Server started' "$work/journal-all.txt" || e2e_fail "journalctl -u kafka lacks the broker's 'Kafka Server started' line"
 e2e_check "journalctl -u kafka shows the broker's lines ($(wc -l <"$work/journal-all.txt") lines, incl. 'Kafka Server started')"
 e2e_in journalctl -u kafka.service -p warning --no-pager -o cat >"$work/journal-warn.txt" 2>&1 || true
-if grep -E 'Kafka Server started|\] INFO |^INFO ' "$work/journal-warn.txt" >&2; then
-    e2e_fail "journalctl -u kafka -p warning shows INFO lines (above)"
+# MESSAGE carries no level (the forwarder moves it to KAFKA_LEVEL= and PRIORITY=): check the fields.
+e2e_in journalctl -u kafka.service --no-pager -o verbose >"$work/journal-all-verbose.txt" 2>&1 || true
+grep -qE '^ +KAFKA_LEVEL=INFO$' "$work/journal-all-verbose.txt" ||
+    e2e_fail "no journal entry of kafka.service has KAFKA_LEVEL=INFO: the level field is missing"
+e2e_in journalctl -u kafka.service -p warning --no-pager -o verbose >"$work/journal-warn-verbose.txt" 2>&1 || true
+if grep -E '^ +KAFKA_LEVEL=(INFO|DEBUG|TRACE)$' "$work/journal-warn-verbose.txt" >&2 ||
+    grep -q 'Kafka Server started' "$work/journal-warn.txt"; then
+    e2e_fail "journalctl -u kafka -p warning shows INFO/DEBUG entries (above)"
 fi
 sed 's/^/    | /' "$work/journal-warn.txt" | head -n 10 >&2
 e2e_check "journalctl -u kafka -p warning: no INFO lines ($(wc -l <"$work/journal-warn.txt") lines at warning or worse, first ones above)"

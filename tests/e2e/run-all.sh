@@ -40,4 +40,5 @@ common=(--profile "$profile" "${bins_args[@]}" --packages "$packages")
 "$here/package.sh" "${common[@]}" "${only_args[@]}"
 "$here/day2-config.sh" "${common[@]}"
 "$here/day2-lifecycle.sh" "${common[@]}"
+"$here/day2-daemon.sh" "${common[@]}"
 echo "PASS: tests/e2e/run-all.sh"

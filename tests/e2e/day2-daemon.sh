@@ -1,0 +1,149 @@
+#!/bin/bash
+# tests/e2e/day2-daemon.sh — day-two behaviour of the packaged kafka.service under a real systemd
+# (issue 9, point 1): a config error or an advertised address that left the host fails the unit ONCE
+# (no restart loop) with the value and the fix in `systemctl status` and `journalctl -p err`, and the
+# fix (restore the file / `kraft-install --reconfigure --advertise IP`) makes `systemctl restart` serve.
+#
+# Usage: tests/e2e/day2-daemon.sh [--profile release|dev] [--packages DIR]
+#   --packages  reuse prebuilt packages: DIR/rev1/*.deb (as tests/e2e/package.sh); built when absent
+# Env: KRAFTD_CACHE (fixture, rootfs, tools), E2E_KEEP=1 keeps the rootfs copy. Needs root.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+source "$here/lib.sh"
+
+profile=release packages=""
+while (($#)); do
+    case "$1" in
+        --profile) profile="${2:?}"; shift 2 ;;
+        --packages) packages="${2:?}"; shift 2 ;;
+        --bins) shift 2 ;;   # packages are prebuilt by run-all.sh
+        *) echo "day2-daemon.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+[[ $EUID -eq 0 ]] || e2e_fail "day2-daemon.sh needs root (debootstrap, systemd-nspawn, nsenter)"
+e2e_need_host_tools
+kv=4.1.1
+host_tgz="$E2E_CACHE/dist/kafka_2.13-$kv.tgz"
+[[ -f "$host_tgz" ]] || e2e_fail "Kafka fixture $host_tgz missing: run scripts/kafka-dist.sh $kv"
+octet=41
+gone_ip="10.213.$octet.99"   # on the container's subnet, never assigned to it
+work=$(mktemp -d /tmp/kraftd-e2e-day2-daemon.XXXXXX)
+trap 'rc=$?; e2e_teardown; rm -rf "$work"; exit $rc' EXIT
+
+e2e_step "0. the .deb (revision 1)"
+if [[ -z "$packages" ]]; then
+    packages="$work/packages"
+    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" --revision 1 --out "$packages/rev1" \
+        --no-lintian --fast >"$work/build.out" || e2e_fail "packaging/build-packages.sh failed"
+fi
+deb=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1 || true)
+[[ -f "$deb" ]] || e2e_fail "no $packages/rev1/kraftd_*-1_*.deb"
+e2e_check "package: $(basename "$deb")"
+
+unit_state() { e2e_in systemctl is-active kafka.service 2>/dev/null || true; }
+serves_now() { bash -c "exec 3<>/dev/tcp/${E2E_IP}/9092" 2>/dev/null; }
+main_pid() { e2e_in systemctl show -p MainPID --value kafka.service; }
+dump_diag() {
+    e2e_in systemctl status kafka.service --no-pager -l >&2 || true
+    e2e_in journalctl -u kafka.service --no-pager -n 40 >&2 || true
+}
+# restart_serving — `systemctl restart` blocks until READY (the port is open by then).
+restart_serving() {
+    e2e_in systemctl restart kafka.service || { dump_diag; e2e_fail "systemctl restart kafka failed: $1"; }
+    [[ "$(unit_state)" == active ]] && serves_now || { dump_diag; e2e_fail "not active+serving: $1"; }
+}
+# A unique marker journal line before each scenario, so checks read only what came after it.
+cursor() { e2e_in journalctl -n 1 --show-cursor --no-pager -o cat 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+
+# expect_failed_once WHAT NEEDLE… — `systemctl restart` fails; 20 s later the unit is still failed with
+# no automatic restart, and both STATUS and the err-priority journal line contain every NEEDLE.
+expect_failed_once() {
+    local what="$1"; shift
+    local since needle status errs
+    since=$(cursor)
+    if e2e_in systemctl restart kafka.service 2>"$work/restart.err"; then
+        dump_diag; e2e_fail "$what: systemctl restart kafka succeeded"
+    fi
+    e2e_check "$what: systemctl restart kafka failed: $(head -n1 "$work/restart.err")"
+    # RestartSec=5: four restarts would have happened by now if the exit status allowed them.
+    sleep 20
+    [[ "$(unit_state)" == failed ]] || { dump_diag; e2e_fail "$what: after 20 s the unit is '$(unit_state)', not failed"; }
+    [[ "$(e2e_in systemctl show -p NRestarts --value kafka.service)" == 0 ]] ||
+        { dump_diag; e2e_fail "$what: NRestarts is $(e2e_in systemctl show -p NRestarts --value kafka.service), not 0"; }
+    [[ "$(e2e_in systemctl show -p ExecMainStatus --value kafka.service)" == 78 ]] ||
+        e2e_fail "$what: main process exit status $(e2e_in systemctl show -p ExecMainStatus --value kafka.service), expected 78"
+    e2e_check "$what: 20 s later still 'failed', NRestarts=0, exit status 78"
+    status=$(e2e_in systemctl status kafka.service --no-pager -l 2>&1 || true)
+    # Whole journal of the unit at err (each scenario's value is unique to it); the count of this
+    # start's err lines is taken from the entries after the cursor below.
+    errs=$(e2e_in journalctl -u kafka.service -p err --no-pager -o cat 2>&1 || true)
+    for needle in "$@"; do
+        grep -qF -- "$needle" <<<"$(grep '^ *Status: ' <<<"$status")" ||
+            { echo "$status" >&2; e2e_fail "$what: systemctl status has no Status line containing '$needle'"; }
+        grep -qF -- "$needle" <<<"$errs" ||
+            { echo "$errs" >&2
+              e2e_in journalctl -u kafka.service --after-cursor="$since" -o verbose --no-pager 2>&1 |
+                  grep -E '^ *(PRIORITY|MESSAGE|SYSLOG_IDENTIFIER|_TRANSPORT)=' | tail -n 40 >&2 || true
+              e2e_fail "$what: journalctl -u kafka -p err lacks '$needle'"; }
+    done
+    grep '^ *Status: ' <<<"$status" | sed 's/^/    | /' >&2
+    e2e_check "$what: the Status line and journalctl -p err name: $*"
+    # One line per refused start at err priority (kraftd's own message, not a multi-line dump).
+    local n
+    n=$(e2e_in journalctl -u kafka.service --after-cursor="$since" -o verbose --no-pager 2>/dev/null |
+        awk -v needle="$1" 'function done() { if (pr && msg) c++; pr = 0; msg = 0 }
+            /^[^ ]/ { done() } /^ +PRIORITY=3$/ { pr = 1 } /^ +MESSAGE=/ && index($0, needle) { msg = 1 }
+            END { done(); print c + 0 }')
+    [[ "$n" -eq 1 ]] || { echo "$errs" >&2; e2e_fail "$what: expected exactly one err line with '$1' for this start, found $n"; }
+}
+
+e2e_step "1. install the .deb in a fresh container (k9dmn…, 10.213.$octet.0/24)"
+e2e_boot 9dmn1 "$octet"
+cp "$deb" "$E2E_ROOT/root/"
+e2e_in bash -c "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y ./$(basename "$deb")" >"$work/apt.log" 2>&1 ||
+    { tail -n 40 "$work/apt.log" >&2; e2e_fail "apt install ./$(basename "$deb") failed"; }
+e2e_in grep -q '^ExecStartPre=' /usr/lib/systemd/system/kafka.service &&
+    e2e_fail "the packaged unit still has an ExecStartPre="
+restart_serving "after install"
+e2e_check "installed; kafka.service active and serving on $E2E_IP:9092; the unit has no ExecStartPre="
+
+cfg=/etc/kafka/kraftd.toml
+e2e_in cp -a "$cfg" /root/kraftd.toml.good
+
+e2e_step "2. an unknown key in kraftd.toml: one failed start, value and fix in status and journal"
+e2e_in sed -i '0,/^\[node\]$/s//[node]\nbogus_key = 1/' "$cfg"
+e2e_in grep -q '^bogus_key = 1$' "$cfg" || e2e_fail "could not add bogus_key to $cfg"
+expect_failed_once "unknown key" "bogus_key" "$cfg" "remove or rename the key"
+e2e_in cp -a /root/kraftd.toml.good "$cfg"
+restart_serving "after restoring $cfg"
+e2e_check "restored $cfg: systemctl restart serves again"
+
+e2e_step "3. a bad value: broker_port = \"x\""
+set_node_key() {   # set_node_key KEY VALUE — replace KEY's line, or add it right under [node]
+    if e2e_in grep -q "^$1 *=" "$cfg"; then
+        e2e_in sed -i "s|^$1 *=.*|$1 = $2|" "$cfg"
+    else
+        e2e_in sed -i "0,/^\[node\]\$/s//[node]\n$1 = $2/" "$cfg"
+    fi
+    [[ "$(e2e_in grep -c "^$1 = " "$cfg")" == 1 ]] || e2e_fail "could not set $1 = $2 in $cfg"
+}
+set_node_key broker_port '"x"'
+expect_failed_once "bad value" 'string "x"' "$cfg"
+e2e_in cp -a /root/kraftd.toml.good "$cfg"
+restart_serving "after restoring $cfg"
+
+e2e_step "4. advertised address no longer on the host ($gone_ip)"
+set_node_key advertise "\"$gone_ip\""
+expect_failed_once "advertise $gone_ip" "$gone_ip is not an address of this host" "kraft-install --reconfigure --advertise IP"
+# The command the message names repairs the node.
+e2e_in kraft-install --reconfigure --advertise "$E2E_IP" >"$work/reconfigure.out" 2>&1 ||
+    { cat "$work/reconfigure.out" >&2; e2e_fail "kraft-install --reconfigure --advertise $E2E_IP failed"; }
+restart_serving "after kraft-install --reconfigure --advertise $E2E_IP"
+e2e_check "kraft-install --reconfigure --advertise $E2E_IP, then systemctl restart: serving again"
+
+# Not yet here (unverified under systemd before the deadline, see the H2 report): a real WARN with a
+# stack trace as one -p warning entry, and SIGHUP / a second kraftd run under the unit. Both are
+# covered outside systemd by tests/daemon.rs (lifecycle, a_pause_mid_trace…, sighup_ignored…).
+
+echo "PASS: tests/e2e/day2-daemon.sh"
