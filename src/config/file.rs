@@ -27,6 +27,17 @@ pub struct ConfigFile {
     /// Where each key sat in the parsed text, so later checks can say `file:line:col`.
     #[serde(skip)]
     pub positions: KeyPositions,
+    /// For a kraftd.toml merged with node.toml: that file and its key positions, so a value that
+    /// came from there is named by where it really is.
+    #[serde(skip)]
+    pub state_source: Option<StateSource>,
+}
+
+/// node.toml as the source of merged values (see `ConfigFile::state_source`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateSource {
+    pub path: std::path::PathBuf,
+    pub positions: KeyPositions,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -196,6 +207,17 @@ impl ConfigFile {
     /// Where `key` ("node.id", "kafka.<property>") was written, if this file was parsed from text.
     pub fn position(&self, key: &str) -> Option<Position> {
         self.positions.0.get(key).copied()
+    }
+
+    /// node.toml and the key's position there, when the key is not in this (admin) file but came
+    /// from node.toml by a merge.
+    pub fn state_origin(&self, key: &str) -> Option<(&Path, Option<Position>)> {
+        if self.positions.0.contains_key(key) {
+            return None;
+        }
+        let src = self.state_source.as_ref()?;
+        let pos = src.positions.0.get(key).copied()?;
+        Some((src.path.as_path(), Some(pos)))
     }
 }
 

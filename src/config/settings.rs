@@ -199,6 +199,9 @@ impl<'a> Picker<'a> {
     }
 
     fn file_origin(&self, key: &'static str) -> Origin<'a> {
+        if let Some((path, pos)) = self.file.state_origin(key) {
+            return Origin::File { key, path, pos };
+        }
         Origin::File {
             key,
             path: self.path,
@@ -602,6 +605,7 @@ impl Settings {
             },
             kafka: self.kafka_values.clone(),
             positions: Default::default(),
+            state_source: None,
         }
     }
 }
@@ -626,7 +630,14 @@ pub fn merge_with_state(
     let state_file = state_path(admin, path);
     let state = ConfigFile::load(&state_file)?;
     let mut merged = match &state {
-        Some(state) => super::state::merge(admin, state),
+        Some(state) => {
+            let mut merged = super::state::merge(admin, state);
+            merged.state_source = Some(super::file::StateSource {
+                path: state_file.clone(),
+                positions: state.positions.clone(),
+            });
+            merged
+        }
         None => admin.clone(),
     };
     if merged.node.prefix.is_none() {

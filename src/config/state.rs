@@ -55,6 +55,7 @@ pub fn merge(admin: &ConfigFile, state: &ConfigFile) -> ConfigFile {
         },
         kafka,
         positions: admin.positions.clone(),
+        state_source: None,
     }
 }
 
@@ -99,6 +100,7 @@ pub fn state_file(settings: &Settings, admin: &ConfigFile) -> ConfigFile {
             .filter(|(k, _)| !admin.kafka.contains_key(k))
             .collect(),
         positions: Default::default(),
+        state_source: None,
     }
 }
 
@@ -333,6 +335,33 @@ mod tests {
             Ok("127.0.0.1".parse().unwrap())
         })
         .unwrap()
+    }
+
+    #[test]
+    fn a_bad_value_from_node_toml_is_named_by_node_toml_not_kraftd_toml() {
+        let root = tempfile::tempdir().unwrap();
+        let etc = root.path().join("etc/kafka");
+        let state_dir = root.path().join("var/lib/kraftd");
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::create_dir_all(&state_dir).unwrap();
+        let config = etc.join("kraftd.toml");
+        std::fs::write(&config, "[node]\nid = 1\n").unwrap();
+        // 192.0.2.0/24 (TEST-NET-1) is on no host: the recorded address has "left" this one.
+        let node_toml = state_dir.join("node.toml");
+        std::fs::write(
+            &node_toml,
+            "[node]\nid = 1\ncluster_id = \"CaZcRwyCQd-_ZrV5D7SGnA\"\nadvertise = \"192.0.2.123\"\n",
+        )
+        .unwrap();
+        let err = Settings::load(&config).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("node.advertise at {}:4:", node_toml.display())),
+            "the origin must be node.toml, where the value is: {err}"
+        );
+        assert!(
+            err.contains("kraft-install --reconfigure --advertise IP"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 #!/bin/bash
 # tests/e2e/day2-daemon.sh — day-two behaviour of the packaged kafka.service under a real systemd
-# (issue 9, point 1): a config error or an advertised address that left the host fails the unit ONCE
-# (no restart loop) with the value and the fix in `systemctl status` and `journalctl -p err`, and the
-# fix (restore the file / `kraft-install --reconfigure --advertise IP`) makes `systemctl restart` serve.
+# (issue 9, points 1, 6, 10): a config error or an advertised address that left the host fails the unit
+# ONCE (no restart loop) with the value and the fix in `systemctl status` and `journalctl -p err`, and
+# the fix (restore the file / `kraft-install --reconfigure --advertise IP`) makes `systemctl restart`
+# serve; a real Kafka WARN with a stack trace is ONE entry under `journalctl -p warning`; SIGHUP to the
+# whole unit is ignored (logged) and the broker keeps serving; a second `kraftd run` names the running one.
 #
 # Usage: tests/e2e/day2-daemon.sh [--profile release|dev] [--packages DIR]
 #   --packages  reuse prebuilt packages: DIR/rev1/*.deb (as tests/e2e/package.sh); built when absent
@@ -133,17 +135,74 @@ expect_failed_once "bad value" 'string "x"' "$cfg"
 e2e_in cp -a /root/kraftd.toml.good "$cfg"
 restart_serving "after restoring $cfg"
 
-e2e_step "4. advertised address no longer on the host ($gone_ip)"
-set_node_key advertise "\"$gone_ip\""
+e2e_step "4. the address kraft-install detected and recorded is no longer on the host ($gone_ip)"
+# The package install detected the address and recorded it in node.toml (kraftd.toml is silent): a
+# DHCP change moves the host off it. Modelled by recording an address the container does not have.
+state=/var/lib/kraftd/node.toml
+e2e_in grep -q '^advertise = ' "$state" || e2e_fail "$state records no advertise (expected the detected address)"
+e2e_in grep -q '^advertise *=' "$cfg" && e2e_fail "$cfg sets advertise; this step needs it unset"
+e2e_in sed -i "s|^advertise = .*|advertise = \"$gone_ip\"|" "$state"
 expect_failed_once "advertise $gone_ip" "$gone_ip is not an address of this host" "kraft-install --reconfigure --advertise IP"
 # The command the message names repairs the node.
 e2e_in kraft-install --reconfigure --advertise "$E2E_IP" >"$work/reconfigure.out" 2>&1 ||
     { cat "$work/reconfigure.out" >&2; e2e_fail "kraft-install --reconfigure --advertise $E2E_IP failed"; }
+e2e_in grep -q "^advertise = \"$E2E_IP\"" "$state" || e2e_fail "$state does not record $E2E_IP after --reconfigure"
 restart_serving "after kraft-install --reconfigure --advertise $E2E_IP"
 e2e_check "kraft-install --reconfigure --advertise $E2E_IP, then systemctl restart: serving again"
 
-# Not yet here (unverified under systemd before the deadline, see the H2 report): a real WARN with a
-# stack trace as one -p warning entry, and SIGHUP / a second kraftd run under the unit. Both are
-# covered outside systemd by tests/daemon.rs (lifecycle, a_pause_mid_trace…, sighup_ignored…).
+e2e_step "5. a real Kafka WARN with a stack trace is one journal entry under -p warning"
+since=$(cursor)
+# Not Kafka's protocol: the broker logs WARN "Unexpected error from /<ip> …; closing connection" with an
+# InvalidReceiveException stack trace (org.apache.kafka.common.network.Selector).
+bash -c "exec 3<>/dev/tcp/$E2E_IP/9092; printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&3; sleep 1" || true
+for _ in $(seq 1 60); do
+    n=$(e2e_in journalctl -u kafka.service -p warning --after-cursor="$since" --grep InvalidReceiveException -o json --no-pager 2>/dev/null | wc -l || true)
+    [[ "$n" -ge 1 ]] && break
+    sleep 1
+done
+e2e_in journalctl -u kafka.service -p warning --after-cursor="$since" --grep InvalidReceiveException -o cat --no-pager >"$work/warn.txt" 2>&1 || true
+sed 's/^/    | /' "$work/warn.txt" | head -n 8 >&2
+if [[ "$n" -ne 1 ]]; then
+    echo "--- the unit's entries mentioning the exception, verbose:" >&2
+    e2e_in journalctl -u kafka.service --after-cursor="$since" -o verbose --no-pager 2>&1 |
+        grep -E '^ *(PRIORITY|MESSAGE|SYSLOG_IDENTIFIER|_TRANSPORT|KAFKA_LEVEL)=' | grep -B3 -A3 -E 'InvalidReceive|Unexpected error' | head -n 40 >&2 || true
+    e2e_fail "expected exactly one -p warning entry with InvalidReceiveException, found $n"
+fi
+grep -q 'Unexpected error from' "$work/warn.txt" || e2e_fail "the entry lacks the record's head line (Unexpected error from …)"
+grep -qP '^\tat org\.apache\.kafka\.common\.network\.' "$work/warn.txt" || e2e_fail "the entry lacks the stack frames (\\tat …)"
+# No frame became an entry of its own (journalctl --grep exits 1 when nothing matches) (it would start with the tab-at).
+split=$(e2e_in journalctl -u kafka.service --after-cursor="$since" --grep '^\tat ' -o json --no-pager 2>/dev/null | wc -l || true)
+[[ "$split" -eq 0 ]] || e2e_fail "$split journal entries of kafka.service start with a stack frame: a trace was split"
+e2e_check "one -p warning entry holds the WARN line, the exception and its '\\tat' frames; no split-off frame entries"
+
+e2e_step "6. SIGHUP to the whole unit is ignored; a second kraftd run names the running one"
+pid_before=$(main_pid)
+jvm_before=$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1)
+since=$(cursor)
+e2e_in systemctl kill -s HUP kafka.service
+for _ in $(seq 1 30); do
+    e2e_in journalctl -u kafka.service --after-cursor="$since" -o cat --no-pager 2>/dev/null |
+        grep -qF 'SIGHUP ignored: to apply kraftd.toml changes run systemctl restart kafka' && break
+    sleep 1
+done
+e2e_in journalctl -u kafka.service --after-cursor="$since" -o cat --no-pager 2>/dev/null |
+    grep -qF 'SIGHUP ignored: to apply kraftd.toml changes run systemctl restart kafka' ||
+    { dump_diag; e2e_fail "no 'SIGHUP ignored' line in the journal"; }
+# The JVM was started with HUP ignored (SigIgn bit 0): the HUP cannot have stopped it.
+sigign=$(e2e_in sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$jvm_before/status")
+(( (16#$sigign & 1) == 1 )) || e2e_fail "the JVM (pid $jvm_before) does not ignore SIGHUP (SigIgn $sigign)"
+[[ "$(unit_state)" == active && "$(main_pid)" == "$pid_before" ]] || { dump_diag; e2e_fail "after SIGHUP the unit is not active with the same main pid"; }
+[[ "$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1)" == "$jvm_before" ]] || e2e_fail "the JVM changed after SIGHUP"
+serves_now || e2e_fail "the broker does not serve after SIGHUP"
+e2e_in kraftd status >/dev/null 2>&1 || e2e_fail "kraftd status not healthy after SIGHUP"
+e2e_check "systemctl kill -s HUP kafka: logged as ignored; same kraftd (pid $pid_before) and JVM (pid $jvm_before); healthy"
+rc=0
+e2e_in kraftd run --config "$cfg" >"$work/second.out" 2>&1 || rc=$?
+[[ "$rc" -eq 75 ]] || { cat "$work/second.out" >&2; e2e_fail "a second kraftd run exited $rc, expected 75"; }
+grep -qF "is already running under kraftd pid $pid_before" "$work/second.out" ||
+    { cat "$work/second.out" >&2; e2e_fail "a second kraftd run does not name kraftd pid $pid_before"; }
+grep -q 'in use by another process' "$work/second.out" && e2e_fail "a second kraftd run still blames 'another process'"
+[[ "$(unit_state)" == active && "$(main_pid)" == "$pid_before" ]] || e2e_fail "the second kraftd run disturbed the service"
+e2e_check "a second kraftd run: exit 75, '$(head -n1 "$work/second.out")'"
 
 echo "PASS: tests/e2e/day2-daemon.sh"
