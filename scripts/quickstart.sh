@@ -64,7 +64,7 @@ if ! wait "$waiter"; then
   exit 1
 fi
 
-port="$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$prefix/etc/kafka/server.properties")"
+port="$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$prefix/var/lib/kraftd/server.properties")"
 bootstrap="127.0.0.1:$port"
 dist="$prefix/opt/kafka/current"
 if [[ "$version" == 3.* ]]; then
