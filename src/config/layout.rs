@@ -96,8 +96,10 @@ impl Layout {
     }
 
     /// The install prefix a config path implies when kraftd.toml names none:
-    /// `<P>/etc/kafka/kraftd.toml` → P, anything else → "/".
+    /// `<P>/etc/kafka/kraftd.toml` → P, anything else → "/". A relative config path (`kraftd status
+    /// --config node/etc/kafka/kraftd.toml`) is taken from the working directory: the prefix is absolute.
     pub fn prefix_of_config(config: &Path) -> PathBuf {
+        let config = std::path::absolute(config).unwrap_or_else(|_| config.to_path_buf());
         let parent = config.parent();
         let etc_kafka = parent.filter(|p| p.ends_with("etc/kafka"));
         match etc_kafka

@@ -511,5 +511,10 @@ mod tests {
             Layout::prefix_of_config(Path::new("/home/a/kraftd.toml")),
             PathBuf::from("/")
         );
+        // Relative to the working directory, and absolute as a prefix must be.
+        assert_eq!(
+            Layout::prefix_of_config(Path::new("node/etc/kafka/kraftd.toml")),
+            std::env::current_dir().unwrap().join("node")
+        );
     }
 }
