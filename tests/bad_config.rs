@@ -7,17 +7,7 @@ use common::*;
 use std::process::{Command, Output};
 
 fn kraftd(args: &[&str]) -> Output {
-    let mut cmd = Command::new(kraftd_bin());
-    cmd.args(args);
-    for var in [
-        "NOTIFY_SOCKET",
-        "WATCHDOG_USEC",
-        "KRAFTD_JOURNAL_SOCKET",
-        "JOURNAL_STREAM",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd.output().unwrap();
+    let out = kraftd_output(args);
     eprintln!(
         "$ kraftd {}\nexit {:?}\n{}{}",
         args.join(" "),

@@ -387,17 +387,7 @@ fn kraftd_killed_leaves_no_jvm() {
 }
 
 fn kraftd(args: &[&str]) -> std::process::Output {
-    let mut cmd = Command::new(kraftd_bin());
-    cmd.args(args);
-    for var in [
-        "NOTIFY_SOCKET",
-        "WATCHDOG_USEC",
-        "KRAFTD_JOURNAL_SOCKET",
-        "JOURNAL_STREAM",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.output().unwrap()
+    kraftd_output(args)
 }
 
 fn text(out: &std::process::Output) -> String {

@@ -322,6 +322,22 @@ pub fn kraftd_bin() -> &'static str {
     env!("CARGO_BIN_EXE_kraftd")
 }
 
+/// Run `kraftd <args>` to completion outside any systemd/journal context (the test runner's
+/// NOTIFY_SOCKET, WATCHDOG_USEC, KRAFTD_JOURNAL_SOCKET and JOURNAL_STREAM removed).
+pub fn kraftd_output(args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(kraftd_bin());
+    cmd.args(args);
+    for var in [
+        "NOTIFY_SOCKET",
+        "WATCHDOG_USEC",
+        "KRAFTD_JOURNAL_SOCKET",
+        "JOURNAL_STREAM",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.output().unwrap()
+}
+
 /// Start `kraftd <args>` with the given env (never set_var: only the child's env).
 pub fn spawn_kraftd(args: &[&str], env: &RunEnv) -> Kraftd {
     let mut cmd = Command::new(kraftd_bin());
