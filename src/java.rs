@@ -94,15 +94,10 @@ impl JavaRuntime {
         })
     }
 
-    /// The oldest Java a Kafka release runs on: 17 for 4.x, 11 for 3.x (8 is deprecated there and
-    /// not offered by us).
-    pub fn required_for(kafka: &KafkaVersion) -> u32 {
-        if kafka.major >= 4 { 17 } else { 11 }
-    }
-
-    /// Refuse a Java too old for this Kafka version, naming what was found and what to install.
+    /// Refuse a Java too old for this Kafka version ([`KafkaVersion::min_java`]), naming what was
+    /// found and what to install.
     pub fn check_for(&self, kafka: &KafkaVersion) -> Result<(), JavaError> {
-        let required = Self::required_for(kafka);
+        let required = kafka.min_java();
         if self.major < required {
             return Err(JavaError::TooOld {
                 java: self.java.clone(),

@@ -195,7 +195,7 @@ fn main() {
 
 fn validate(config: &std::path::Path) -> Result<(), DaemonError> {
     let settings = preflight::load_settings(config)?;
-    let node = preflight::check_node(&settings)?;
+    let node = preflight::check_node(config, &settings)?;
     println!(
         "{}: ok — Kafka {} at {}, java {}, storage {} formatted for node {}",
         config.display(),

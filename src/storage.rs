@@ -5,13 +5,14 @@
 //! own tool would answer a mismatch with a stack trace, even with `--ignore-formatted`.
 
 use crate::config::NodeId;
+use crate::jvm::JvmCommand;
 use crate::{ClusterId, KafkaDist};
 use anyhow::Context as _;
 use std::ffi::OsString;
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// The file StorageTool writes into every formatted log directory.
 pub const META_PROPERTIES: &str = "meta.properties";
@@ -228,37 +229,15 @@ fn ensure_formatted_as(
     refuse_unless_empty(data_dir)?;
     check_log_dirs(server_properties, data_dir)?;
 
-    // StorageTool logs through the distribution's logging backend; without a config reload4j prints
-    // "No appenders" warnings. A WARN-to-stderr config keeps real problems visible in the output.
-    let log_config = tool_log_config(dist).map_err(|e| StorageError::Unreadable {
-        file: std::env::temp_dir(),
-        message: format!("cannot write a temporary log config: {e}"),
+    let jvm = format_command(java, dist, cluster_id, server_properties).map_err(|e| {
+        StorageError::Unreadable {
+            file: PathBuf::from("/proc/self/fd"),
+            message: format!("cannot create StorageTool's in-memory log config: {e:#}"),
+        }
     })?;
-    let log_flag = if dist.version.major >= 4 {
-        format!("-Dlog4j2.configurationFile={}", log_config.path().display())
-    } else {
-        format!("-Dlog4j.configuration=file:{}", log_config.path().display())
-    };
-    let args: Vec<OsString> = vec![
-        "-Xmx256m".into(),
-        log_flag.into(),
-        "-cp".into(),
-        dist.classpath().into(),
-        "kafka.tools.StorageTool".into(),
-        "format".into(),
-        // The `=` form: an id starting with '-' would otherwise be read as an option.
-        format!("--cluster-id={cluster_id}").into(),
-        "--config".into(),
-        server_properties.as_os_str().to_owned(),
-    ];
-    let command = display_command(java, &args);
-    let mut cmd = Command::new(java);
-    // Non-ASCII data dirs need a UTF-8 file-name encoding in the JVM.
-    if let Some((key, value)) = crate::java::jvm_locale_env() {
-        cmd.env(key, value);
-    }
-    let output = cmd
-        .args(&args)
+    let command = jvm.display();
+    let output = jvm
+        .command()
         .stdin(Stdio::null())
         .output()
         .map_err(|source| StorageError::Spawn {
@@ -295,6 +274,30 @@ fn ensure_formatted_as(
         }),
         Err(e) => Err(unreadable(e)),
     }
+}
+
+/// `java -Xmx256m <WARN-to-stderr log config> -cp '<dist>/libs/*' kafka.tools.StorageTool format
+/// --cluster-id=<id> --config <server.properties>`, with a UTF-8 locale for file names. StorageTool
+/// logs through the distribution's logging backend; without a config reload4j prints "No
+/// appenders" warnings, and WARN-to-stderr keeps real problems visible in the output.
+pub(crate) fn format_command(
+    java: &Path,
+    dist: &KafkaDist,
+    cluster_id: &str,
+    server_properties: &Path,
+) -> anyhow::Result<JvmCommand> {
+    Ok(JvmCommand::builder(java, dist, "kafka.tools.StorageTool")
+        .max_heap("256m")
+        .stderr_log_config()?
+        .args([
+            OsString::from("format"),
+            // The `=` form: an id starting with '-' would otherwise be read as an option.
+            format!("--cluster-id={cluster_id}").into(),
+            "--config".into(),
+            server_properties.into(),
+        ])
+        .utf8_file_names()
+        .build())
 }
 
 fn check_identity(
@@ -395,44 +398,6 @@ fn refuse_unless_empty(dir: &Path) -> Result<(), StorageError> {
         dir: dir.to_path_buf(),
         entries: format!("{shown}{more}"),
     })
-}
-
-fn tool_log_config(dist: &KafkaDist) -> io::Result<tempfile::NamedTempFile> {
-    let mut file = tempfile::Builder::new()
-        .prefix("kraftd-storage-log.")
-        .suffix(".properties")
-        .tempfile()?;
-    let text = if dist.version.major >= 4 {
-        "status=error\nappender.stderr.type=Console\nappender.stderr.name=STDERR\nappender.stderr.target=SYSTEM_ERR\n\
-         appender.stderr.layout.type=PatternLayout\nappender.stderr.layout.pattern=[%d] %p %m (%c)%n\n\
-         rootLogger.level=WARN\nrootLogger.appenderRef.stderr.ref=STDERR\n"
-    } else {
-        "log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\n\
-         log4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n\
-         log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
-    };
-    file.write_all(text.as_bytes())?;
-    file.flush()?;
-    Ok(file)
-}
-
-/// The command as a user could paste it into a shell (single-quoted where needed).
-fn display_command(program: &Path, args: &[OsString]) -> String {
-    std::iter::once(program.as_os_str())
-        .chain(args.iter().map(OsString::as_os_str))
-        .map(|a| {
-            let s = a.to_string_lossy();
-            if !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+".contains(c))
-            {
-                s.into_owned()
-            } else {
-                format!("'{}'", s.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

@@ -7,11 +7,12 @@
 //! `bin/*.sh` would, minus the scripts. `kraftd tool <name> [args…]` does the same without a link.
 
 use crate::config::{DEFAULT_CONFIG_PATH, Settings};
+use crate::installed::{InstalledNode, NodeError};
+use crate::jvm::{JvmBuilder, JvmCommand, fd_path, memfd};
 use crate::{KafkaDist, KafkaVersion};
 use anyhow::{Context, Result, anyhow, bail};
 use std::ffi::{OsStr, OsString};
-use std::io::Write;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 /// Environment variable naming the kraftd.toml the launchers read (default /etc/kafka/kraftd.toml).
@@ -97,7 +98,7 @@ impl Tool {
     /// from the Scala core (`kafka.*`) to `kafka-tools` (`org.apache.kafka.tools.*`) by 4.0;
     /// checked against the 3.7.1 and 4.1.1 jars.
     pub fn main_class(self, version: &KafkaVersion) -> &'static str {
-        let v4 = version.major >= 4;
+        let v4 = version.client_tools_in_tools_module();
         match self {
             Tool::Topics => "org.apache.kafka.tools.TopicCommand",
             Tool::ConsoleProducer if v4 => "org.apache.kafka.tools.ConsoleProducer",
@@ -129,87 +130,46 @@ impl Tool {
         matches!(
             self,
             Tool::MetadataQuorum | Tool::MetadataShell | Tool::Storage
-        ) || (self == Tool::ConsumerGroups && version.major < 4)
+        ) || (self == Tool::ConsumerGroups && !version.consumer_groups_answers_version())
     }
 }
 
 /// What a launcher does: exec a JVM, or (for `--version` of tools without one) print the version.
 #[derive(Debug)]
 pub enum Launch {
-    Exec(ToolCommand),
+    Exec {
+        command: JvmCommand,
+        /// Notes for stderr before the JVM starts (what a default added).
+        notes: Vec<String>,
+    },
     PrintVersion(String),
 }
 
-/// A fully built tool invocation.
-#[derive(Debug)]
-pub struct ToolCommand {
-    pub java: PathBuf,
-    pub args: Vec<OsString>,
-    /// In-memory files (log config, metadata copy) the JVM reads as `/proc/self/fd/N`; they must
-    /// stay open (and inheritable) until exec.
-    pub fds: Vec<OwnedFd>,
-    /// Notes for stderr before the JVM starts (what a default added).
-    pub notes: Vec<String>,
+/// Load the local node for a launcher; a config error also says how to point at another
+/// kraftd.toml. The `ConfigError` stays in the chain ([`exit_code`]).
+pub fn load_node(config: &Path) -> Result<InstalledNode> {
+    InstalledNode::load(config).map_err(|e| match e {
+        NodeError::Config(e) => anyhow::Error::from(e).context(format!(
+            "cannot read the local node's config {} (set {CONFIG_ENV}=PATH to use another kraftd.toml, \
+             or run kraft-install)",
+            config.display()
+        )),
+        NodeError::Unavailable(e) => e,
+    })
 }
 
-/// The local node a launcher works with.
-#[derive(Debug, Clone)]
-pub struct LocalNode {
-    pub settings: Settings,
-    pub dist: KafkaDist,
-    pub java: PathBuf,
+/// `host:port` of the node's broker listener, as advertised.
+fn bootstrap_server(settings: &Settings) -> String {
+    format!("{}:{}", settings.advertised_host(), settings.broker_port)
 }
 
-impl LocalNode {
-    /// Load `config` (its `/opt/kafka/current`, its Java) with errors that say what to fix.
-    pub fn load(config: &Path) -> Result<LocalNode> {
-        let settings = Settings::load(config).with_context(|| {
-            format!(
-                "cannot read the local node's config {} (set {CONFIG_ENV}=PATH to use another kraftd.toml, \
-                 or run kraft-install)",
-                config.display()
-            )
-        })?;
-        let home = settings.layout.dist_current();
-        let dist = KafkaDist::open(&home).with_context(|| {
-            format!(
-                "no usable Kafka distribution at {}: run kraft-install",
-                home.display()
-            )
-        })?;
-        let java = crate::java::find_java_default(settings.java_home.as_deref())
-            .and_then(|rt| rt.check_for(&dist.version).map(|_| rt))
-            .map_err(|e| {
-                anyhow!(e).context(format!(
-                    "no usable Java for Kafka {} (set java.home in {})",
-                    dist.version,
-                    config.display()
-                ))
-            })?;
-        Ok(LocalNode {
-            settings,
-            dist,
-            java: java.java,
-        })
-    }
-
-    /// `host:port` of the node's broker listener, as advertised.
-    pub fn bootstrap_server(&self) -> String {
-        format!(
-            "{}:{}",
-            self.settings.advertised_host(),
-            self.settings.broker_port
-        )
-    }
-
-    /// `host:port` of the node's controller listener.
-    pub fn bootstrap_controller(&self) -> String {
-        format!(
-            "{}:{}",
-            self.settings.advertised_host(),
-            self.settings.controller_port
-        )
-    }
+/// `host:port` of the node's controller listener.
+fn bootstrap_controller(settings: &Settings) -> String {
+    format!(
+        "{}:{}",
+        settings.advertised_host(),
+        settings.controller_port
+    )
 }
 
 /// The config a launcher reads: `--config` of `kraftd tool`, else $KRAFTD_CONFIG, else the default.
@@ -247,7 +207,7 @@ fn wants_help(tool: Tool, args: &[OsString]) -> bool {
 /// `KAFKA_OPTS` from `env` like Kafka's scripts.
 pub fn build(
     tool: Tool,
-    node: &LocalNode,
+    node: &InstalledNode,
     args: Vec<OsString>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Launch> {
@@ -255,50 +215,47 @@ pub fn build(
     if tool.answers_version_itself(&version) && args.len() == 1 && args[0] == "--version" {
         return Ok(Launch::PrintVersion(version.to_string()));
     }
-
+    let mut jvm = tool_jvm(tool, &node.java, &node.dist, env)?;
     let mut fds = Vec::new();
     let mut notes = Vec::new();
-    let mut jvm: Vec<OsString> = Vec::new();
-    match env("KAFKA_HEAP_OPTS") {
-        Some(heap) if !heap.trim().is_empty() => {
-            jvm.extend(heap.split_whitespace().map(OsString::from))
-        }
-        _ => jvm.push(format!("-Xmx{}", tool.heap()).into()),
-    }
-    jvm.extend(crate::daemon::jvm::PERF_OPTS.iter().map(OsString::from));
-    let log_fd = memfd("kraftd-tools-log", tools_log_config(&version).as_bytes())?;
-    let log_path = fd_path(&log_fd);
-    jvm.push(if version.major >= 4 {
-        format!("-Dlog4j2.configurationFile={log_path}").into()
-    } else {
-        format!("-Dlog4j.configuration=file:{log_path}").into()
-    });
-    fds.push(log_fd);
-    if let Some(opts) = env("KAFKA_OPTS") {
-        jvm.extend(opts.split_whitespace().map(OsString::from));
-    }
-    jvm.push("-cp".into());
-    jvm.push(node.dist.classpath().into());
-    jvm.push(tool.main_class(&version).into());
-
     let tool_args = if wants_help(tool, &args) {
         args
     } else {
-        with_defaults(tool, node, args, &mut fds, &mut notes)?
+        with_defaults(tool, &node.settings, args, &mut fds, &mut notes)?
     };
-    jvm.extend(tool_args);
-    Ok(Launch::Exec(ToolCommand {
-        java: node.java.clone(),
-        args: jvm,
-        fds,
+    for fd in fds {
+        jvm = jvm.keep_fd(fd);
+    }
+    Ok(Launch::Exec {
+        command: jvm.args(tool_args).build(),
         notes,
-    }))
+    })
+}
+
+/// A tool's JVM up to its arguments: `KAFKA_HEAP_OPTS` (else the script's `-Xmx`), Kafka's flags,
+/// WARN-to-stderr logging, `KAFKA_OPTS`, the version's main class.
+pub(crate) fn tool_jvm<'a>(
+    tool: Tool,
+    java: &Path,
+    dist: &'a KafkaDist,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<JvmBuilder<'a>> {
+    let jvm = JvmCommand::builder(java, dist, tool.main_class(&dist.version));
+    let jvm = match env("KAFKA_HEAP_OPTS") {
+        Some(heap) if !heap.trim().is_empty() => jvm.heap_opts(heap.split_whitespace()),
+        _ => jvm.max_heap(tool.heap()),
+    };
+    let opts = env("KAFKA_OPTS").unwrap_or_default();
+    Ok(jvm
+        .perf_opts()
+        .stderr_log_config()?
+        .jvm_opts(opts.split_whitespace()))
 }
 
 /// The user's arguments plus the local node's defaults for what they left out.
 fn with_defaults(
     tool: Tool,
-    node: &LocalNode,
+    settings: &Settings,
     args: Vec<OsString>,
     fds: &mut Vec<OwnedFd>,
     notes: &mut Vec<String>,
@@ -318,7 +275,7 @@ fn with_defaults(
         | Tool::ConsumerGroups => {
             if !has_flag(&args, TARGETS) {
                 out.push("--bootstrap-server".into());
-                out.push(node.bootstrap_server().into());
+                out.push(bootstrap_server(settings).into());
             }
             out.extend(args);
         }
@@ -327,13 +284,13 @@ fn with_defaults(
         Tool::MetadataQuorum => {
             if !has_flag(&args, TARGETS) {
                 out.push("--bootstrap-controller".into());
-                out.push(node.bootstrap_controller().into());
+                out.push(bootstrap_controller(settings).into());
             }
             out.extend(args);
         }
         Tool::MetadataShell => {
             if !has_flag(&args, &["--snapshot", "-s"]) {
-                let (fd, what) = metadata_copy(&node.settings.layout.data_dir)?;
+                let (fd, what) = metadata_copy(&settings.layout.data_dir)?;
                 out.push("--snapshot".into());
                 out.push(fd_path(&fd).into());
                 fds.push(fd);
@@ -352,7 +309,7 @@ fn with_defaults(
                 Some(i) if Some(i) == first_positional && !has_flag(&args, &["--config", "-c"]) => {
                     out.extend(args[..=i].iter().cloned());
                     out.push("--config".into());
-                    out.push(node.settings.layout.server_properties().into());
+                    out.push(settings.layout.server_properties().into());
                     out.extend(args[i + 1..].iter().cloned());
                 }
                 _ => out.extend(args),
@@ -406,50 +363,6 @@ fn metadata_copy(data_dir: &Path) -> Result<(OwnedFd, String)> {
     Ok((memfd("kraftd-metadata", &bytes)?, what))
 }
 
-/// An anonymous in-memory file holding `contents`, inheritable across exec (no CLOEXEC), so the
-/// JVM can open it as `/proc/self/fd/N` and nothing is left on disk.
-fn memfd(name: &str, contents: &[u8]) -> Result<OwnedFd> {
-    let cname = std::ffi::CString::new(name).expect("no NUL in memfd name");
-    // SAFETY: a valid C string; flags 0 (inheritable). The returned fd is owned below.
-    let raw = unsafe { libc::memfd_create(cname.as_ptr(), 0) };
-    if raw < 0 {
-        return Err(std::io::Error::last_os_error())
-            .context("memfd_create for a tool's in-memory file");
-    }
-    // SAFETY: `raw` is a fresh fd nobody else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    let mut file = std::fs::File::from(fd.try_clone().context("dup memfd")?);
-    file.write_all(contents)
-        .context("writing a tool's in-memory file")?;
-    Ok(fd)
-}
-
-fn fd_path(fd: &OwnedFd) -> String {
-    use std::os::fd::AsRawFd;
-    format!("/proc/self/fd/{}", fd.as_raw_fd())
-}
-
-/// The tools' log config: WARN and above to stderr (stdout stays clean for the console consumer's
-/// records), as Kafka's `tools-log4j*` do. 4.x (log4j2) gets XML: a `/proc/self/fd/N` path has no
-/// extension, and XML is the format log4j2 tries for those; 3.x gets log4j 1.x properties.
-pub fn tools_log_config(version: &KafkaVersion) -> String {
-    if version.major >= 4 {
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <Configuration status=\"error\">\n\
-         \x20 <Appenders><Console name=\"STDERR\" target=\"SYSTEM_ERR\"><PatternLayout pattern=\"[%d] %p %m (%c)%n\"/></Console></Appenders>\n\
-         \x20 <Loggers><Root level=\"WARN\"><AppenderRef ref=\"STDERR\"/></Root></Loggers>\n\
-         </Configuration>\n"
-            .to_string()
-    } else {
-        "log4j.rootLogger=WARN, stderr\n\
-         log4j.appender.stderr=org.apache.log4j.ConsoleAppender\n\
-         log4j.appender.stderr.Target=System.err\n\
-         log4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n\
-         log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
-            .to_string()
-    }
-}
-
 /// The exit code for a launcher that could not start its tool: 78 when the config is missing or
 /// invalid, 69 when Kafka or Java is unusable (as `kraftd validate` reports them).
 pub fn exit_code(err: &anyhow::Error) -> i32 {
@@ -466,24 +379,24 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 /// Replace this process with the tool's JVM. Returns only on failure.
 pub fn exec(tool: Tool, config: &Path, args: Vec<OsString>) -> anyhow::Error {
     use std::os::unix::process::CommandExt;
-    let launch = LocalNode::load(config)
-        .and_then(|node| build(tool, &node, args, &|k| std::env::var(k).ok()));
+    let launch =
+        load_node(config).and_then(|node| build(tool, &node, args, &|k| std::env::var(k).ok()));
     match launch {
         Err(e) => e.context(format!("{}: cannot start", tool.name())),
         Ok(Launch::PrintVersion(v)) => {
             println!("{v}");
             std::process::exit(0);
         }
-        Ok(Launch::Exec(cmd)) => {
-            for note in &cmd.notes {
+        Ok(Launch::Exec { command, notes }) => {
+            for note in &notes {
                 eprintln!("{}: {note}", tool.name());
             }
-            let err = std::process::Command::new(&cmd.java).args(&cmd.args).exec();
-            drop(cmd.fds);
+            // The in-memory files stay open (in `command`) across the exec.
+            let err = command.command().exec();
             anyhow!(err).context(format!(
                 "{}: cannot run {}",
                 tool.name(),
-                cmd.java.display()
+                command.java.display()
             ))
         }
     }

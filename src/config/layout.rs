@@ -78,11 +78,7 @@ impl Layout {
     }
     /// The stdout-only log config: log4j 1.x properties for Kafka 3.x, log4j2 properties for 4.x.
     pub fn log_config(&self, version: &crate::KafkaVersion) -> PathBuf {
-        if version.major >= 4 {
-            self.state_dir.join("log4j2.properties")
-        } else {
-            self.state_dir.join("log4j.properties")
-        }
+        self.state_dir.join(version.log_config_file_name())
     }
     /// `/opt/kafka/current`, the symlink to the active distribution.
     pub fn dist_current(&self) -> PathBuf {

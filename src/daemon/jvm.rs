@@ -1,21 +1,13 @@
-//! The Kafka JVM command line (heap, GC, log config, classpath — no shell, no GC log, no JMX) and
-//! spawning it so it can never outlive kraftd.
+//! The broker's JVM: what its command line adds to the shared builder (`crate::jvm`: fixed heap,
+//! Kafka's flags, `kafka.logs.dir`, the rendered log config, `java.jvm_opts`; no shell, no GC log, no
+//! JMX) and spawning it so it can never outlive kraftd.
 
 use super::preflight::PreparedNode;
-use std::ffi::OsString;
-use std::path::PathBuf;
+use crate::KafkaDist;
+use std::path::Path;
 use std::process::Stdio;
 
-/// Performance flags of Kafka's own start scripts (kafka-run-class.sh), minus the GC log file.
-pub const PERF_OPTS: &[&str] = &[
-    "-server",
-    "-XX:+UseG1GC",
-    "-XX:MaxGCPauseMillis=20",
-    "-XX:InitiatingHeapOccupancyPercent=35",
-    "-XX:+ExplicitGCInvokesConcurrent",
-    "-XX:MaxInlineLevel=15",
-    "-Djava.awt.headless=true",
-];
+pub use crate::jvm::JvmCommand;
 
 /// Environment variables that belong to kraftd and must not leak into the JVM (systemd's notify and
 /// watchdog contract is with kraftd, the unit's main process).
@@ -27,44 +19,50 @@ const ENV_NOT_FOR_JVM: &[&str] = &[
     "LISTEN_PID",
 ];
 
-/// A fully built JVM invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JvmCommand {
-    pub java: PathBuf,
-    pub args: Vec<OsString>,
+/// What the broker's command line is made of, besides the Java and the distribution.
+#[derive(Debug, Clone, Copy)]
+pub struct BrokerJvm<'a> {
+    /// `java.heap`: both -Xms and -Xmx.
+    pub heap: &'a str,
+    /// `java.jvm_opts`, after ours.
+    pub jvm_opts: &'a [String],
+    /// The run dir, as `kafka.logs.dir`.
+    pub logs_dir: &'a Path,
+    pub log_config: &'a Path,
+    pub server_properties: &'a Path,
+}
+
+/// `java -Xms<heap> -Xmx<heap> <perf> -Dkafka.logs.dir=<run dir> <log config> <jvm_opts> -cp
+/// '<dist>/libs/*' kafka.Kafka <server.properties>`, with a UTF-8 locale for file names.
+pub fn broker_command(java: &Path, dist: &KafkaDist, broker: &BrokerJvm) -> JvmCommand {
+    JvmCommand::builder(java, dist, "kafka.Kafka")
+        .fixed_heap(broker.heap)
+        .perf_opts()
+        // Kafka's stock log4j configs refer to ${kafka.logs.dir}; ours log to stdout only, but keep
+        // the property pointing at a writable place in case a user config uses it.
+        .property("kafka.logs.dir", broker.logs_dir)
+        .log_config(broker.log_config)
+        .jvm_opts(broker.jvm_opts)
+        .args([broker.server_properties])
+        .utf8_file_names()
+        .build()
 }
 
 impl JvmCommand {
-    /// `java -Xms<heap> -Xmx<heap> <perf> -Dkafka.logs.dir=<run dir> <log config> <jvm_opts> -cp
-    /// '<dist>/libs/*' kafka.Kafka <server.properties>`.
+    /// The broker command for a node that passed preflight.
     pub fn for_node(node: &PreparedNode) -> JvmCommand {
         let settings = &node.settings;
-        let mut args: Vec<OsString> = vec![
-            format!("-Xms{}", settings.heap).into(),
-            format!("-Xmx{}", settings.heap).into(),
-        ];
-        args.extend(PERF_OPTS.iter().map(OsString::from));
-        // Kafka's stock log4j configs refer to ${kafka.logs.dir}; ours log to stdout only, but keep
-        // the property pointing at a writable place in case a user config uses it.
-        let mut logs_dir = OsString::from("-Dkafka.logs.dir=");
-        logs_dir.push(&settings.layout.run_dir);
-        args.push(logs_dir);
-        let mut log_config = OsString::from(if node.dist.version.major >= 4 {
-            "-Dlog4j2.configurationFile="
-        } else {
-            "-Dlog4j.configuration=file:"
-        });
-        log_config.push(&node.log_config);
-        args.push(log_config);
-        args.extend(settings.jvm_opts.iter().map(OsString::from));
-        args.push("-cp".into());
-        args.push(node.dist.classpath().into());
-        args.push("kafka.Kafka".into());
-        args.push(node.server_properties.clone().into());
-        JvmCommand {
-            java: node.java.clone(),
-            args,
-        }
+        broker_command(
+            &node.java,
+            &node.dist,
+            &BrokerJvm {
+                heap: &settings.heap,
+                jvm_opts: &settings.jvm_opts,
+                logs_dir: &settings.layout.run_dir,
+                log_config: &node.log_config,
+                server_properties: &node.server_properties,
+            },
+        )
     }
 
     /// Spawn the JVM with stdout/stderr piped, in its own process group (a terminal's Ctrl-C reaches
@@ -73,18 +71,13 @@ impl JvmCommand {
     /// PR_SET_PDEATHSIG fires when the *thread* that forked exits, so call this from a thread that
     /// lives as long as kraftd (the main thread of the current-thread runtime `kraftd run` uses).
     pub fn spawn(&self) -> std::io::Result<tokio::process::Child> {
-        let mut cmd = tokio::process::Command::new(&self.java);
-        cmd.args(&self.args)
-            .stdin(Stdio::null())
+        let mut cmd = tokio::process::Command::from(self.command());
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
         for var in ENV_NOT_FOR_JVM {
             cmd.env_remove(var);
-        }
-        // Non-ASCII data dirs need a UTF-8 file-name encoding in the JVM.
-        if let Some((key, value)) = crate::java::jvm_locale_env() {
-            cmd.env(key, value);
         }
         // If kraftd is gone the JVM must stop too. tokio's kill-on-drop cannot help a SIGKILLed
         // kraftd; the kernel's parent-death signal can (SIGTERM: Kafka still shuts down cleanly).
@@ -116,20 +109,5 @@ impl JvmCommand {
             });
         }
         cmd.spawn()
-    }
-
-    /// The command as one shell-like line, for the log.
-    pub fn display(&self) -> String {
-        let mut s = self.java.display().to_string();
-        for a in &self.args {
-            s.push(' ');
-            let a = a.to_string_lossy();
-            if a.contains(['*', ' ']) {
-                s.push_str(&format!("'{a}'"));
-            } else {
-                s.push_str(&a);
-            }
-        }
-        s
     }
 }

@@ -3,6 +3,7 @@
 //! free listener ports. Read-only: nothing here changes a file (`kraftd run` then writes `rendered`).
 
 use super::DaemonError;
+use crate::installed::{self, NodeError};
 use crate::{KafkaDist, Settings};
 use anyhow::anyhow;
 use std::net::SocketAddr;
@@ -24,35 +25,31 @@ pub struct PreparedNode {
 /// Load and validate the config file (exit 78 on any problem; the config module's messages already
 /// name the file, line and fix).
 pub fn load_settings(config: &Path) -> Result<Settings, DaemonError> {
-    Settings::load(config).map_err(|e| DaemonError::Config(anyhow!(e)))
+    Ok(installed::load_settings(config)?)
 }
 
-/// All read-only checks, in the order an operator would fix them.
-pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
+impl From<NodeError> for DaemonError {
+    fn from(e: NodeError) -> DaemonError {
+        match e {
+            NodeError::Config(e) => DaemonError::Config(anyhow!(e)),
+            NodeError::Unavailable(e) => DaemonError::Unavailable(e),
+        }
+    }
+}
+
+/// All read-only checks on the node `config` loaded as `settings`, in the order an operator would
+/// fix them, between the steps of loading the installed node (`crate::installed`).
+pub fn check_node(config: &Path, settings: &Settings) -> Result<PreparedNode, DaemonError> {
     let layout = &settings.layout;
     let server_properties = layout.server_properties();
     let log_config = layout.log_config(&settings.kafka_version);
     check_identity(settings)?;
 
-    let dist_home = layout.dist_current();
-    if !dist_home.join("libs").is_dir() {
-        return Err(DaemonError::Unavailable(anyhow!(
-            "no Kafka distribution at {} (expected {}/libs/*.jar): run kraft-install to install Kafka {}",
-            dist_home.display(),
-            dist_home.display(),
-            settings.kafka_version
-        )));
-    }
-    let dist = KafkaDist::open(&dist_home).map_err(|e| {
-        DaemonError::Unavailable(e.context(format!(
-            "cannot use the Kafka distribution at {}",
-            dist_home.display()
-        )))
-    })?;
+    let dist = installed::open_dist(settings)?;
     if dist.version != settings.kafka_version {
         return Err(DaemonError::Config(anyhow!(
             "{} holds Kafka {}, but the config asks for {}: set dist.kafka_version = \"{}\" or re-run kraft-install",
-            dist_home.display(),
+            dist.home.display(),
             dist.version,
             settings.kafka_version,
             dist.version
@@ -64,7 +61,7 @@ pub fn check_node(settings: &Settings) -> Result<PreparedNode, DaemonError> {
     crate::render::check_hand_edits(layout, &rendered)
         .map_err(|e| DaemonError::Config(anyhow!(e)))?;
 
-    let java = find_java(settings)?;
+    let java = installed::find_java(config, settings, &dist.version)?;
     check_storage(settings)?;
     check_free_space(settings)?;
     Ok(PreparedNode {
@@ -91,19 +88,6 @@ pub fn check_identity(settings: &Settings) -> Result<(), DaemonError> {
         Some(e) => Err(DaemonError::Config(anyhow!(e))),
         None => Ok(()),
     }
-}
-
-/// The `java` to run (config `java.home`, else JAVA_HOME, PATH, /usr/lib/jvm — see `crate::java`),
-/// checked to be new enough for the configured Kafka version.
-pub fn find_java(settings: &Settings) -> Result<PathBuf, DaemonError> {
-    let runtime = crate::java::find_java_default(settings.java_home.as_deref())
-        .and_then(|rt| rt.check_for(&settings.kafka_version).map(|_| rt))
-        .map_err(|e| {
-            DaemonError::Unavailable(
-                anyhow!(e).context("no usable Java (set java.home in the config)"),
-            )
-        })?;
-    Ok(runtime.java)
 }
 
 /// The data dir must be formatted for this node and cluster (`meta.properties`); kraftd never

@@ -72,7 +72,7 @@ fn preflight_run(config: &Path) -> Result<PreparedNode, DaemonError> {
             config.display()
         )));
     }
-    let node = preflight::check_node(&settings)?;
+    let node = preflight::check_node(config, &settings)?;
     preflight::check_ports_free(&settings)?;
     // One source of truth: server.properties and the log config follow kraftd.toml on every start
     // (unchanged bytes leave the files untouched; a hand-edited file was refused by check_node).

@@ -5,50 +5,13 @@ mod digest;
 mod download;
 mod obtain;
 mod unpack;
+mod version;
 
 pub use digest::{PINNED_SHA512, parse_sha512_file, pinned_sha512, sha512_hex_of_file};
 pub use obtain::{DistSource, ObtainRequest, Obtained, PROVENANCE_FILE, Progress, obtain};
+pub use version::KafkaVersion;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-
-/// A Kafka release version such as 3.7.1 or 4.1.1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KafkaVersion {
-    pub major: u32,
-    pub minor: u32,
-    pub patch: u32,
-}
-
-impl KafkaVersion {
-    pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
-        KafkaVersion {
-            major,
-            minor,
-            patch,
-        }
-    }
-}
-
-impl fmt::Display for KafkaVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
-    }
-}
-
-impl FromStr for KafkaVersion {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let parts: Vec<&str> = s.trim().split('.').collect();
-        let bad = || format!("{s:?} is not a Kafka version like 4.1.1");
-        if parts.len() != 3 {
-            return Err(bad());
-        }
-        let n = |p: &str| p.parse::<u32>().map_err(|_| bad());
-        Ok(KafkaVersion::new(n(parts[0])?, n(parts[1])?, n(parts[2])?))
-    }
-}
 
 /// The directory name of an unpacked release, as in the official tarball: `kafka_2.13-<v>`.
 pub fn dist_dir_name(version: &KafkaVersion) -> String {

@@ -117,7 +117,7 @@ pub fn status_target(args: &TargetArgs) -> Result<StatusTarget, TargetError> {
             voters: Vec::new(),
         });
     }
-    let settings = Settings::load(&args.config).map_err(|e| {
+    let settings = crate::installed::load_settings(&args.config).map_err(|e| {
         TargetError(format!(
             "{e}\n(or give --bootstrap HOST:PORT to ask a broker directly)"
         ))

@@ -1,5 +1,6 @@
-//! The stdout-only log config: every logger Kafka's stock config sends to a file goes to stdout
-//! (journald) instead, so no log file can fill the disk.
+//! The log configs kraftd gives Kafka's JVMs: the broker's stdout-only config (every logger Kafka's
+//! stock config sends to a file goes to stdout, i.e. the journal, so no log file can fill the disk)
+//! and the WARN-to-stderr config of the tools and StorageTool.
 //!
 //! The logger list follows the stock `config/log4j.properties` (3.7.1) and `config/log4j2.yaml`
 //! (4.x). There, several loggers have `additivity=false` and their own file appender; here none
@@ -33,15 +34,14 @@ fn loggers(version: &KafkaVersion) -> Vec<LoggerLevel> {
         logger("state.change.logger", "INFO"),
         logger("kafka.authorizer.logger", "INFO"),
     ];
-    if version.major < 4 {
+    if version.has_zookeeper_mode() {
         list.push(logger("org.apache.zookeeper", "INFO"));
         // Stock 3.x sends kafka.controller at TRACE to controller.log; TRACE floods a journal.
         list.push(logger("kafka.controller", "INFO"));
     }
-    if *version < KafkaVersion::new(4, 1, 0) {
+    if !version.log_cleaner_in_storage_module() {
         list.push(logger("kafka.log.LogCleaner", "INFO"));
     } else {
-        // 4.1 moved the log cleaner into the storage module (org.apache.kafka.storage.internals.log).
         list.push(logger(
             "org.apache.kafka.storage.internals.log.LogCleaner",
             "INFO",
@@ -70,12 +70,36 @@ pub fn log_config(version: &KafkaVersion) -> String {
         out,
         "# (the journal under kraftd); no log files. Do not edit: changes are overwritten."
     );
-    if version.major < 4 {
-        render_log4j1(&mut out, version);
-    } else {
+    if version.uses_log4j2() {
         render_log4j2(&mut out, version);
+    } else {
+        render_log4j1(&mut out, version);
     }
     out
+}
+
+/// The config of Kafka's tools and StorageTool: WARN and above to stderr (stdout stays clean for
+/// the console consumer's records), as Kafka's `tools-log4j*` do. It is read from an in-memory file
+/// (`/proc/self/fd/N`, see `crate::jvm`): a path without extension, for which log4j2 (4.x) tries XML,
+/// so 4.x gets XML; 3.x gets log4j 1.x properties.
+pub fn stderr_log_config(version: &KafkaVersion) -> String {
+    if version.uses_log4j2() {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+             <Configuration status=\"error\">\n\
+             \x20 <Appenders><Console name=\"STDERR\" target=\"SYSTEM_ERR\"><PatternLayout pattern=\"{LOG_PATTERN}\"/></Console></Appenders>\n\
+             \x20 <Loggers><Root level=\"WARN\"><AppenderRef ref=\"STDERR\"/></Root></Loggers>\n\
+             </Configuration>\n"
+        )
+    } else {
+        format!(
+            "log4j.rootLogger=WARN, stderr\n\
+             log4j.appender.stderr=org.apache.log4j.ConsoleAppender\n\
+             log4j.appender.stderr.Target=System.err\n\
+             log4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n\
+             log4j.appender.stderr.layout.ConversionPattern={LOG_PATTERN}\n"
+        )
+    }
 }
 
 fn render_log4j1(out: &mut String, version: &KafkaVersion) {
@@ -124,6 +148,28 @@ fn render_log4j2(out: &mut String, version: &KafkaVersion) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stderr_config_is_warn_to_stderr_in_each_backend() {
+        let v4 = stderr_log_config(&KafkaVersion::new(4, 1, 1));
+        assert_eq!(
+            v4,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+             <Configuration status=\"error\">\n  \
+             <Appenders><Console name=\"STDERR\" target=\"SYSTEM_ERR\"><PatternLayout pattern=\"[%d] %p %m (%c)%n\"/></Console></Appenders>\n  \
+             <Loggers><Root level=\"WARN\"><AppenderRef ref=\"STDERR\"/></Root></Loggers>\n\
+             </Configuration>\n"
+        );
+        let v3 = stderr_log_config(&KafkaVersion::new(3, 7, 1));
+        assert_eq!(
+            v3,
+            "log4j.rootLogger=WARN, stderr\n\
+             log4j.appender.stderr=org.apache.log4j.ConsoleAppender\n\
+             log4j.appender.stderr.Target=System.err\n\
+             log4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n\
+             log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+        );
+    }
 
     #[test]
     fn log4j1_for_3x_routes_every_stock_logger_to_stdout() {

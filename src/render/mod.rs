@@ -9,7 +9,7 @@ mod properties;
 
 pub use files::{Rendered, check_hand_edits, node_files, write_rendered};
 
-pub use log_config::log_config;
+pub use log_config::{log_config, stderr_log_config};
 pub use properties::{escape_key, escape_value, unescape};
 
 use crate::config::{Role, default_replication_factor, voters_text};
@@ -170,7 +170,7 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
             }
             .to_string(),
         ));
-        if *version >= KafkaVersion::new(4, 1, 0) {
+        if version.has_share_coordinator_topic() {
             // Share groups (KIP-932) keep their state in an internal topic from 4.1 on.
             defaults.push((
                 "share.coordinator.state.topic.replication.factor",
