@@ -91,3 +91,82 @@ pub fn find_java(
             )))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A node under a temp prefix whose kraftd.toml names `java_home`.
+    fn node_config(prefix: &Path, java_home: &Path) -> PathBuf {
+        let etc = prefix.join("etc/kafka");
+        std::fs::create_dir_all(&etc).unwrap();
+        let config = etc.join("kraftd.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[node]\nadvertise = \"127.0.0.1\"\ncluster_id = \"MkU3OEVBNTcwNTJENDM2Qg\"\n\
+                 [java]\nhome = \"{}\"\n",
+                java_home.display()
+            ),
+        )
+        .unwrap();
+        config
+    }
+
+    /// A `java` that reports `version` (feature release).
+    fn fake_java(home: &Path, version: u32) {
+        let java = home.join("bin/java");
+        std::fs::create_dir_all(java.parent().unwrap()).unwrap();
+        std::fs::write(
+            &java,
+            format!("#!/bin/sh\necho 'openjdk version \"{version}.0.1\" 2024-01-01' >&2\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&java, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn each_step_names_what_is_missing_and_its_exit_code() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("etc/kafka/kraftd.toml");
+        let err = InstalledNode::load(&missing).unwrap_err();
+        assert!(matches!(err, NodeError::Config(_)), "{err:?}");
+        assert_eq!(err.exit_code(), crate::exit::CONFIG);
+        assert!(err.to_string().contains("not found"), "{err}");
+
+        let java_home = tmp.path().join("jdk");
+        fake_java(&java_home, 11);
+        let config = node_config(tmp.path(), &java_home);
+        let err = InstalledNode::load(&config).unwrap_err();
+        assert_eq!(err.exit_code(), crate::exit::UNAVAILABLE);
+        let current = tmp.path().join("opt/kafka/current");
+        assert!(
+            err.to_string().starts_with(&format!(
+                "no Kafka distribution at {} (expected {}/libs/*.jar): run kraft-install",
+                current.display(),
+                current.display()
+            )),
+            "{err}"
+        );
+
+        std::fs::create_dir_all(current.join("libs")).unwrap();
+        std::fs::write(current.join("libs/kafka_2.13-4.1.1.jar"), b"").unwrap();
+        let err = InstalledNode::load(&config).unwrap_err();
+        assert_eq!(err.exit_code(), crate::exit::UNAVAILABLE);
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "no usable Java for Kafka 4.1.1 (set java.home in {})",
+                config.display()
+            )) && text.contains("Java 11"),
+            "{text}"
+        );
+
+        fake_java(&java_home, 17);
+        let node = InstalledNode::load(&config).unwrap();
+        assert_eq!(node.dist.version, KafkaVersion::new(4, 1, 1));
+        assert_eq!(node.dist.home, current);
+        assert_eq!(node.java, java_home.join("bin/java"));
+    }
+}
