@@ -1,4 +1,6 @@
-//! kraft-install: parses the command line, sets up logging, runs the install plan, maps errors to exit codes.
+//! kraft-install: parses the command line (cli.rs), sets up logging, takes the target's lock, runs
+//! the mode (install.rs, reconfigure.rs, uninstall.rs) and maps its error to the exit code
+//! (`kraftd::exit::code_of`).
 
 mod cli;
 mod install;
@@ -24,7 +26,7 @@ fn main() {
         Ok(lock) => lock,
         Err(err) => {
             eprintln!("kraft-install: error: {err:#}");
-            std::process::exit(exit_code(&err));
+            std::process::exit(exit::code_of(&err));
         }
     };
     let result = if args.uninstall {
@@ -36,7 +38,7 @@ fn main() {
     };
     if let Err(err) = result {
         eprintln!("kraft-install: error: {err:#}");
-        std::process::exit(exit_code(&err));
+        std::process::exit(exit::code_of(&err));
     }
 }
 
@@ -60,59 +62,6 @@ fn lock_target(args: &cli::Args) -> anyhow::Result<Option<kraftd::install_lock::
         )
     })
     .map(Some)
-}
-
-/// Map typed errors anywhere in the chain to the documented exit codes.
-fn exit_code(err: &anyhow::Error) -> i32 {
-    use kraftd::config::ConfigError;
-    use kraftd::dist::DistError;
-    use kraftd::java::JavaError;
-    use kraftd::storage::StorageError;
-    for cause in err.chain() {
-        if cause.downcast_ref::<ConfigError>().is_some()
-            || cause
-                .downcast_ref::<kraftd::net::AdvertiseError>()
-                .is_some()
-        {
-            return exit::CONFIG;
-        }
-        if let Some(e) = cause.downcast_ref::<StorageError>() {
-            return match e {
-                StorageError::Conflict { .. } | StorageError::NotEmpty { .. } => {
-                    exit::DATA_CONFLICT
-                }
-                _ => exit::FAILURE,
-            };
-        }
-        if cause.downcast_ref::<install::OtherClusterError>().is_some() {
-            return exit::DATA_CONFLICT;
-        }
-        if cause.downcast_ref::<JavaError>().is_some() {
-            return exit::UNAVAILABLE;
-        }
-        if let Some(e) = cause.downcast_ref::<DistError>() {
-            return match e {
-                DistError::NotADistribution { .. } | DistError::Broken { .. } => exit::UNAVAILABLE,
-                DistError::NoDigest { .. }
-                | DistError::BadInput(_)
-                | DistError::VersionMismatch { .. } => exit::CONFIG,
-                _ => exit::FAILURE,
-            };
-        }
-        if cause
-            .downcast_ref::<kraftd::install_lock::LockBusy>()
-            .is_some()
-        {
-            return exit::TEMPFAIL;
-        }
-        if cause
-            .downcast_ref::<kraftd::cluster_id::ClusterIdError>()
-            .is_some()
-        {
-            return exit::CONFIG;
-        }
-    }
-    exit::FAILURE
 }
 
 /// Plain `kraft-install: level: message` lines on stderr; the installer is never under journald.
