@@ -450,19 +450,6 @@ pub fn tools_log_config(version: &KafkaVersion) -> String {
     }
 }
 
-/// The exit code for a launcher that could not start its tool: 78 when the config is missing or
-/// invalid, 69 when Kafka or Java is unusable (as `kraftd validate` reports them).
-pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err
-        .chain()
-        .any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some())
-    {
-        crate::exit::CONFIG
-    } else {
-        crate::exit::UNAVAILABLE
-    }
-}
-
 /// Replace this process with the tool's JVM. Returns only on failure.
 pub fn exec(tool: Tool, config: &Path, args: Vec<OsString>) -> anyhow::Error {
     use std::os::unix::process::CommandExt;
