@@ -5,7 +5,8 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use kraftd::daemon::logs::{LogSink, install_own_logger};
+use kraftd::daemon::logs::LogSink;
+use kraftd::daemon::own_log;
 use kraftd::daemon::{DaemonError, supervisor};
 use kraftd::exit;
 use std::sync::Arc;
@@ -41,27 +42,23 @@ fn print_error(err: &anyhow::Error, code: i32) -> i32 {
     code
 }
 
-/// Set up the log sink and kraftd's own logger (level from `KRAFTD_LOG`), run `command`, and report
+/// Set up the JVM log sink and kraftd's own logger (level from `KRAFTD_LOG`), run `command`, and report
 /// its failure as a log entry; returns the exit code.
 fn daemon_command(command: impl FnOnce(Arc<LogSink>) -> Result<(), DaemonError>) -> i32 {
     let sink = Arc::new(LogSink::detect());
-    let level = std::env::var("KRAFTD_LOG")
-        .ok()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(log::LevelFilter::Info);
-    install_own_logger(sink.clone(), level);
+    let own = own_log::install();
     let Err(err) = command(sink.clone()) else {
         return exit::OK;
     };
     // One error line (journalctl -p err shows it whole); a config error's source snippet follows
     // as context.
     let message = err.to_string();
-    sink.send_own_final(log::Level::Error, &supervisor::one_line(&message));
+    own.send_final(log::Level::Error, &supervisor::one_line(&message));
     if let Some((_, context)) = message
         .split_once('\n')
         .filter(|_| log::log_enabled!(log::Level::Info))
     {
-        sink.send_own_final(
+        own.send_final(
             log::Level::Info,
             &format!("context of the error above:\n{context}"),
         );

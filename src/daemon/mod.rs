@@ -5,6 +5,7 @@
 //! - `probe`: the Kafka-protocol readiness probe (ApiVersions + Metadata, own node id).
 //! - `logs`: JVM output → journald (native protocol) or stderr, priorities, phases for STATUS=.
 //! - `disk`: the data dir's filesystem, free space, the full-disk report.
+//! - `own_log`: kraftd's own messages (systemd-journal-logger, or stderr).
 //! - `notify`: the only module that talks to systemd's notify socket.
 //! - `supervisor`: the `kraftd run` loop; `stop`: the `kraftd stop` hook and its policy (which
 //!   pid, which timeout, whether the config must load).
@@ -13,6 +14,7 @@ pub mod disk;
 pub mod jvm;
 pub mod logs;
 pub mod notify;
+pub mod own_log;
 pub mod preflight;
 pub mod probe;
 pub mod stop;
