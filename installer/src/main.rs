@@ -21,24 +21,41 @@ fn main() {
     };
     log::set_boxed_logger(Box::new(StderrLogger)).expect("first logger");
     log::set_max_level(level);
-    // One run per target, whatever the mode; held until the process exits.
-    let _lock = match lock_target(&args) {
-        Ok(lock) => lock,
-        Err(err) => {
-            eprintln!("kraft-install: error: {err:#}");
-            std::process::exit(exit::code_of(&err));
-        }
-    };
-    let result = if args.uninstall {
-        uninstall::run(&args)
-    } else if args.reconfigure {
-        reconfigure::run(&args)
-    } else {
-        install::run(&args)
-    };
-    if let Err(err) = result {
+    if let Err(err) = run(&args) {
         eprintln!("kraft-install: error: {err:#}");
         std::process::exit(exit::code_of(&err));
+    }
+}
+
+/// What one run of kraft-install does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Install,
+    Reconfigure,
+    Uninstall,
+}
+
+impl Mode {
+    /// The mode the flags select (clap lets at most one of --uninstall, --reconfigure through).
+    fn of(args: &cli::Args) -> Mode {
+        if args.uninstall {
+            Mode::Uninstall
+        } else if args.reconfigure {
+            Mode::Reconfigure
+        } else {
+            Mode::Install
+        }
+    }
+}
+
+/// Take the target's lock, then run the mode.
+fn run(args: &cli::Args) -> anyhow::Result<()> {
+    // One run per target, whatever the mode; held until the mode is done.
+    let _lock = lock_target(args)?;
+    match Mode::of(args) {
+        Mode::Uninstall => uninstall::run(args),
+        Mode::Reconfigure => reconfigure::run(args),
+        Mode::Install => install::run(args),
     }
 }
 
@@ -81,4 +98,34 @@ impl log::Log for StderrLogger {
         }
     }
     fn flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(flags: &[&str]) -> Result<cli::Args, clap::Error> {
+        cli::Args::try_parse_from(std::iter::once("kraft-install").chain(flags.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        cli::Args::command().debug_assert();
+    }
+
+    #[test]
+    fn the_flags_select_one_mode() {
+        assert_eq!(Mode::of(&parse(&[]).unwrap()), Mode::Install);
+        assert_eq!(
+            Mode::of(&parse(&["--uninstall", "--purge", "--yes"]).unwrap()),
+            Mode::Uninstall
+        );
+        assert_eq!(
+            Mode::of(&parse(&["--reconfigure", "--heap", "1G"]).unwrap()),
+            Mode::Reconfigure
+        );
+        let both = parse(&["--uninstall", "--reconfigure"]).unwrap_err();
+        assert_eq!(both.exit_code(), exit::USAGE, "{both}");
+    }
 }
