@@ -32,6 +32,18 @@ pub struct ClusterIdError {
     pub reason: String,
 }
 
+/// A joining node's --cluster-id contradicts what the running quorum says.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--cluster-id={ours} is not the cluster the controllers run: controller {voter} answers cluster id {theirs}. \
+     Nothing was changed; re-run with --cluster-id={theirs} (as the first node's kraft-install printed)"
+)]
+pub struct OtherClusterError {
+    pub voter: String,
+    pub ours: String,
+    pub theirs: String,
+}
+
 /// Length of 16 bytes in unpadded base64: ceil(128 / 6).
 const ENCODED_LEN: usize = 22;
 

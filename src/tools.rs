@@ -363,19 +363,6 @@ fn metadata_copy(data_dir: &Path) -> Result<(OwnedFd, String)> {
     Ok((memfd("kraftd-metadata", &bytes)?, what))
 }
 
-/// The exit code for a launcher that could not start its tool: 78 when the config is missing or
-/// invalid, 69 when Kafka or Java is unusable (as `kraftd validate` reports them).
-pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err
-        .chain()
-        .any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some())
-    {
-        crate::exit::CONFIG
-    } else {
-        crate::exit::UNAVAILABLE
-    }
-}
-
 /// Replace this process with the tool's JVM. Returns only on failure.
 pub fn exec(tool: Tool, config: &Path, args: Vec<OsString>) -> anyhow::Error {
     use std::os::unix::process::CommandExt;

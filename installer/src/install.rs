@@ -6,6 +6,7 @@
 use crate::cli::Args;
 use crate::{provision, unit};
 use anyhow::{Context, Result, bail};
+use kraftd::cluster_id::OtherClusterError;
 use kraftd::config::{ConfigError, ConfigFile, Layout, Overrides, Role, Settings, Voter};
 use kraftd::dist::{self, DistSource, KafkaDist, KafkaVersion};
 use kraftd::fsutil::{WriteOutcome, write_atomic};
@@ -366,18 +367,6 @@ fn joins_existing_cluster(settings: &Settings) -> Option<Voter> {
     let voters = settings.voters.as_ref()?;
     let first = voters.first()?;
     (settings.role == Role::Broker || first.id != settings.node_id).then(|| first.clone())
-}
-
-/// A joining node's --cluster-id contradicts what the running quorum says.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "--cluster-id={ours} is not the cluster the controllers run: controller {voter} answers cluster id {theirs}. \
-     Nothing was changed; re-run with --cluster-id={theirs} (as the first node's kraft-install printed)"
-)]
-pub struct OtherClusterError {
-    pub voter: String,
-    pub ours: String,
-    pub theirs: String,
 }
 
 /// Before formatting a joining node, ask the voters which cluster they run (DescribeCluster on the

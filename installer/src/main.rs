@@ -1,4 +1,6 @@
-//! kraft-install: parses the command line, sets up logging, runs the install plan, maps errors to exit codes.
+//! kraft-install: parses the command line (cli.rs), sets up logging, takes the target's lock, runs
+//! the mode (install.rs, reconfigure.rs, uninstall.rs) and maps its error to the exit code
+//! (`kraftd::exit::code_of`).
 
 mod cli;
 mod install;
@@ -19,24 +21,41 @@ fn main() {
     };
     log::set_boxed_logger(Box::new(StderrLogger)).expect("first logger");
     log::set_max_level(level);
-    // One run per target, whatever the mode; held until the process exits.
-    let _lock = match lock_target(&args) {
-        Ok(lock) => lock,
-        Err(err) => {
-            eprintln!("kraft-install: error: {err:#}");
-            std::process::exit(exit_code(&err));
-        }
-    };
-    let result = if args.uninstall {
-        uninstall::run(&args)
-    } else if args.reconfigure {
-        reconfigure::run(&args)
-    } else {
-        install::run(&args)
-    };
-    if let Err(err) = result {
+    if let Err(err) = run(&args) {
         eprintln!("kraft-install: error: {err:#}");
-        std::process::exit(exit_code(&err));
+        std::process::exit(exit::code_of(&err));
+    }
+}
+
+/// What one run of kraft-install does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Install,
+    Reconfigure,
+    Uninstall,
+}
+
+impl Mode {
+    /// The mode the flags select (clap lets at most one of --uninstall, --reconfigure through).
+    fn of(args: &cli::Args) -> Mode {
+        if args.uninstall {
+            Mode::Uninstall
+        } else if args.reconfigure {
+            Mode::Reconfigure
+        } else {
+            Mode::Install
+        }
+    }
+}
+
+/// Take the target's lock, then run the mode.
+fn run(args: &cli::Args) -> anyhow::Result<()> {
+    // One run per target, whatever the mode; held until the mode is done.
+    let _lock = lock_target(args)?;
+    match Mode::of(args) {
+        Mode::Uninstall => uninstall::run(args),
+        Mode::Reconfigure => reconfigure::run(args),
+        Mode::Install => install::run(args),
     }
 }
 
@@ -62,59 +81,6 @@ fn lock_target(args: &cli::Args) -> anyhow::Result<Option<kraftd::install_lock::
     .map(Some)
 }
 
-/// Map typed errors anywhere in the chain to the documented exit codes.
-fn exit_code(err: &anyhow::Error) -> i32 {
-    use kraftd::config::ConfigError;
-    use kraftd::dist::DistError;
-    use kraftd::java::JavaError;
-    use kraftd::storage::StorageError;
-    for cause in err.chain() {
-        if cause.downcast_ref::<ConfigError>().is_some()
-            || cause
-                .downcast_ref::<kraftd::net::AdvertiseError>()
-                .is_some()
-        {
-            return exit::CONFIG;
-        }
-        if let Some(e) = cause.downcast_ref::<StorageError>() {
-            return match e {
-                StorageError::Conflict { .. } | StorageError::NotEmpty { .. } => {
-                    exit::DATA_CONFLICT
-                }
-                _ => exit::FAILURE,
-            };
-        }
-        if cause.downcast_ref::<install::OtherClusterError>().is_some() {
-            return exit::DATA_CONFLICT;
-        }
-        if cause.downcast_ref::<JavaError>().is_some() {
-            return exit::UNAVAILABLE;
-        }
-        if let Some(e) = cause.downcast_ref::<DistError>() {
-            return match e {
-                DistError::NotADistribution { .. } | DistError::Broken { .. } => exit::UNAVAILABLE,
-                DistError::NoDigest { .. }
-                | DistError::BadInput(_)
-                | DistError::VersionMismatch { .. } => exit::CONFIG,
-                _ => exit::FAILURE,
-            };
-        }
-        if cause
-            .downcast_ref::<kraftd::install_lock::LockBusy>()
-            .is_some()
-        {
-            return exit::TEMPFAIL;
-        }
-        if cause
-            .downcast_ref::<kraftd::cluster_id::ClusterIdError>()
-            .is_some()
-        {
-            return exit::CONFIG;
-        }
-    }
-    exit::FAILURE
-}
-
 /// Plain `kraft-install: level: message` lines on stderr; the installer is never under journald.
 struct StderrLogger;
 
@@ -132,4 +98,34 @@ impl log::Log for StderrLogger {
         }
     }
     fn flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(flags: &[&str]) -> Result<cli::Args, clap::Error> {
+        cli::Args::try_parse_from(std::iter::once("kraft-install").chain(flags.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        cli::Args::command().debug_assert();
+    }
+
+    #[test]
+    fn the_flags_select_one_mode() {
+        assert_eq!(Mode::of(&parse(&[]).unwrap()), Mode::Install);
+        assert_eq!(
+            Mode::of(&parse(&["--uninstall", "--purge", "--yes"]).unwrap()),
+            Mode::Uninstall
+        );
+        assert_eq!(
+            Mode::of(&parse(&["--reconfigure", "--heap", "1G"]).unwrap()),
+            Mode::Reconfigure
+        );
+        let both = parse(&["--uninstall", "--reconfigure"]).unwrap_err();
+        assert_eq!(both.exit_code(), exit::USAGE, "{both}");
+    }
 }

@@ -1,6 +1,6 @@
 //! Logging for `kraftd run`: JVM output lines → one entry per log event (stack traces kept with their
 //! head line) → journald's native protocol with the right PRIORITY and `KAFKA_LOGGER=`, or plain
-//! stderr lines; kraftd's own `log` records through the same sink; phase detection for STATUS=.
+//! stderr lines; phase detection for STATUS=. kraftd's own messages: `own_log`.
 //!
 //! Kafka's layout is `[%d] %p %m (%c)%n` (`render::log_config::LOG_PATTERN`, 3.x and 4.x alike); a
 //! line that starts `[<timestamp>] <LEVEL> ` starts a record, any other line (`\tat …`, `Caused by:`,
@@ -11,7 +11,6 @@
 //! record's priority and logger, so a tail is never demoted to the stream's default priority.
 
 use std::io::{self, Write};
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -231,10 +230,12 @@ impl LogSink {
     /// (`JOURNAL_STREAM` names stderr's device:inode); stderr otherwise, also when the journal socket
     /// cannot be used (then a note says why).
     pub fn detect() -> LogSink {
-        let path = match std::env::var_os(JOURNAL_SOCKET_ENV) {
-            Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
-            _ if stderr_is_journal() => Some(PathBuf::from(JOURNAL_SOCKET)),
-            _ => None,
+        let path = match journal_socket_override() {
+            Some(p) => Some(p),
+            None if systemd_journal_logger::connected_to_journal() => {
+                Some(PathBuf::from(JOURNAL_SOCKET))
+            }
+            None => None,
         };
         match path.map(|p| JournalSender::new(&p).map_err(|e| (p, e))) {
             None => LogSink::Stderr,
@@ -273,70 +274,13 @@ impl LogSink {
             }
         }
     }
-
-    /// Send one of kraftd's own messages.
-    pub fn send_own(&self, level: log::Level, message: &str) {
-        match self {
-            LogSink::Journal(journal) => {
-                let prio = own_priority(level).to_string();
-                journal.send_or_report(&[
-                    ("PRIORITY", prio.as_bytes()),
-                    ("SYSLOG_IDENTIFIER", b"kraftd"),
-                    ("MESSAGE", message.as_bytes()),
-                ]);
-            }
-            LogSink::Stderr => {
-                let mut err = io::stderr().lock();
-                let _ = writeln!(err, "kraftd: {level} {message}");
-            }
-        }
-    }
 }
 
-impl LogSink {
-    /// Send one of kraftd's own messages right before it exits. journald attributes a native-protocol
-    /// datagram to a unit by looking up the sender's cgroup, which fails once the sender has exited,
-    /// so `journalctl -u kafka` would miss it. When stderr is the unit's journal stream (attributed
-    /// when systemd connected it), write there instead with a `<priority>` prefix, one entry per line.
-    pub fn send_own_final(&self, level: log::Level, message: &str) {
-        if stderr_is_journal() {
-            let prio = own_priority(level);
-            let mut err = io::stderr().lock();
-            for line in message.lines() {
-                let _ = writeln!(err, "<{prio}>{line}");
-            }
-            let _ = err.flush();
-        } else {
-            self.send_own(level, message);
-        }
-    }
-}
-
-/// kraftd's own levels map like Kafka's (Info → 6), unlike systemd-journal-logger's Info → 5.
-fn own_priority(level: log::Level) -> u8 {
-    match level {
-        log::Level::Error => priority::ERR,
-        log::Level::Warn => priority::WARNING,
-        log::Level::Info => priority::INFO,
-        log::Level::Debug | log::Level::Trace => priority::DEBUG,
-    }
-}
-
-/// True when `JOURNAL_STREAM=<dev>:<ino>` names our stderr (systemd connected it to journald).
-pub fn stderr_is_journal() -> bool {
-    let Some(value) = std::env::var_os("JOURNAL_STREAM") else {
-        return false;
-    };
-    let Some((dev, ino)) = value.to_str().and_then(|v| v.split_once(':')) else {
-        return false;
-    };
-    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
-        return false;
-    };
-    match std::fs::metadata("/proc/self/fd/2") {
-        Ok(meta) => meta.dev() == dev && meta.ino() == ino,
-        Err(_) => false,
-    }
+/// The journal socket named by `KRAFTD_JOURNAL_SOCKET` (tests capture entries there), if set.
+pub fn journal_socket_override() -> Option<PathBuf> {
+    std::env::var_os(JOURNAL_SOCKET_ENV)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
 }
 
 /// A client of journald's native protocol (`KEY=value\n`, or `KEY\n<u64 le length><bytes>\n` for
@@ -422,32 +366,6 @@ pub fn encode_entry(fields: &[(&str, &[u8])], max_message: usize) -> Vec<u8> {
         out.push(b'\n');
     }
     out
-}
-
-/// The `log` crate backend for kraftd's own messages, writing through the shared sink.
-struct OwnLogger {
-    sink: Arc<LogSink>,
-    max_level: log::LevelFilter,
-}
-
-impl log::Log for OwnLogger {
-    fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.level() <= self.max_level
-    }
-    fn log(&self, record: &log::Record) {
-        if self.enabled(record.metadata()) {
-            self.sink
-                .send_own(record.level(), &record.args().to_string());
-        }
-    }
-    fn flush(&self) {}
-}
-
-/// Install kraftd's logger (once per process) writing to `sink`.
-pub fn install_own_logger(sink: Arc<LogSink>, max_level: log::LevelFilter) {
-    if log::set_boxed_logger(Box::new(OwnLogger { sink, max_level })).is_ok() {
-        log::set_max_level(max_level);
-    }
 }
 
 /// What a JVM log entry says about the startup phase.

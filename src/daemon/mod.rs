@@ -5,22 +5,23 @@
 //! - `probe`: the Kafka-protocol readiness probe (ApiVersions + Metadata, own node id).
 //! - `logs`: JVM output → journald (native protocol) or stderr, priorities, phases for STATUS=.
 //! - `disk`: the data dir's filesystem, free space, the full-disk report.
+//! - `own_log`: kraftd's own messages (systemd-journal-logger, or stderr).
 //! - `notify`: the only module that talks to systemd's notify socket.
-//! - `supervisor`: the `kraftd run` loop; `stop`: the `kraftd stop` hook.
+//! - `supervisor`: the `kraftd run` loop; `stop`: the `kraftd stop` hook and its policy (which
+//!   pid, which timeout, whether the config must load).
 
 pub mod disk;
 pub mod jvm;
 pub mod logs;
 pub mod notify;
+pub mod own_log;
 pub mod preflight;
 pub mod probe;
 pub mod stop;
 pub mod supervisor;
 
-use crate::exit;
-
 /// A failure of a daemon command, classified by what the operator must do about it; each maps to one
-/// process exit code (see `exit_code`), documented in `kraftd --help`.
+/// process exit code (`crate::exit::code_of`), documented in `kraftd --help`.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     /// Config, rendered files or storage are wrong: restarting cannot help (exit 78).
@@ -42,19 +43,4 @@ pub enum DaemonError {
     /// The JVM exited without being asked to, or anything else failed at run time (exit 1).
     #[error("{0:#}")]
     Failure(anyhow::Error),
-}
-
-/// Exit code for a listener port already in use (kept here for callers; defined with the others).
-pub const EXIT_PORT_IN_USE: i32 = exit::TEMPFAIL;
-
-impl DaemonError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            DaemonError::Config(_) => exit::CONFIG,
-            DaemonError::Unavailable(_) => exit::UNAVAILABLE,
-            DaemonError::PortInUse(_) | DaemonError::AlreadyRunning(_) => EXIT_PORT_IN_USE,
-            DaemonError::DiskFull(_) => exit::DISK_FULL,
-            DaemonError::Failure(_) => exit::FAILURE,
-        }
-    }
 }

@@ -149,6 +149,101 @@ fn process_name(pid: i32) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// The value of `kraftd stop --pid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainPid {
+    Pid(i32),
+    /// Empty: systemd had no main process any more.
+    Gone,
+}
+
+/// Parse `--pid`: a positive number, or empty (systemd leaves `$MAINPID` unset once the main
+/// process has exited).
+pub fn parse_main_pid(value: &str) -> Result<MainPid, String> {
+    if value.trim().is_empty() {
+        return Ok(MainPid::Gone);
+    }
+    match value.trim().parse::<i32>() {
+        Ok(pid) if pid > 0 => Ok(MainPid::Pid(pid)),
+        _ => Err(format!("{value:?} is not a process id (a positive number)")),
+    }
+}
+
+/// What `kraftd stop` was asked to do (its command line, without clap).
+#[derive(Debug, Clone)]
+pub struct StopRequest {
+    /// kraftd.toml: the pid file location and the default timeout.
+    pub config: PathBuf,
+    /// `--pid`; None: the pid file under the run dir.
+    pub pid: Option<MainPid>,
+    /// `--timeout`; None: `daemon.stop_timeout_sec` from the config.
+    pub timeout: Option<Duration>,
+}
+
+/// The timeout when neither `--timeout` nor a loadable config gives one.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How much `kraftd stop` needs kraftd.toml, given the flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigNeed {
+    /// `--pid` and `--timeout` give everything.
+    No,
+    /// `--pid` without `--timeout`: the config's timeout if it loads, else the default — a config
+    /// broken since start must not prevent systemd's ExecStop.
+    ForTimeout,
+    /// No `--pid`: the pid file's location comes from the config; failing to load it is an error.
+    ForPidFile,
+}
+
+/// Decide how much of the config `kraftd stop` needs.
+pub fn config_need(pid: Option<i32>, timeout: Option<Duration>) -> ConfigNeed {
+    match (pid, timeout) {
+        (Some(_), Some(_)) => ConfigNeed::No,
+        (Some(_), None) => ConfigNeed::ForTimeout,
+        (None, _) => ConfigNeed::ForPidFile,
+    }
+}
+
+/// `kraftd stop`: find the daemon the request names and stop it (see `stop`).
+pub fn run_stop(request: &StopRequest) -> Result<StopOutcome, DaemonError> {
+    let pid = match request.pid {
+        Some(MainPid::Gone) => {
+            return Ok(StopOutcome::NotRunning {
+                reason: "no main process (empty --pid): kraftd already exited, nothing to stop"
+                    .to_string(),
+            });
+        }
+        Some(MainPid::Pid(pid)) => Some(pid),
+        None => None,
+    };
+    let config = request.config.as_path();
+    let settings = match config_need(pid, request.timeout) {
+        ConfigNeed::No => None,
+        ConfigNeed::ForTimeout => match super::preflight::load_settings(config) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                log::warn!(
+                    "{e}; stopping anyway with the default timeout of {} s",
+                    DEFAULT_STOP_TIMEOUT.as_secs()
+                );
+                None
+            }
+        },
+        ConfigNeed::ForPidFile => Some(super::preflight::load_settings(config)?),
+    };
+    let timeout = request
+        .timeout
+        .or(settings.as_ref().map(|s| s.stop_timeout))
+        .unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let pid_file = settings.as_ref().map(|s| s.layout.pid_file());
+    let target = match (pid, &pid_file) {
+        (Some(pid), _) => StopTarget::Pid(pid),
+        (None, Some(path)) => StopTarget::PidFile { path, config },
+        (None, None) => unreachable!("settings are loaded when --pid is missing"),
+    };
+    stop(target, timeout)
+}
+
 /// Send SIGTERM to the target daemon and wait up to `timeout` for it to exit, printing progress to
 /// stderr every few seconds.
 pub fn stop(target: StopTarget<'_>, timeout: Duration) -> Result<StopOutcome, DaemonError> {
@@ -305,6 +400,40 @@ fn broker_jvms_of(pid: i32) -> Vec<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn main_pid_is_a_positive_number_or_empty() {
+        assert_eq!(parse_main_pid("1234"), Ok(MainPid::Pid(1234)));
+        assert_eq!(parse_main_pid(" 42 "), Ok(MainPid::Pid(42)));
+        assert_eq!(parse_main_pid(""), Ok(MainPid::Gone));
+        assert_eq!(parse_main_pid("  "), Ok(MainPid::Gone));
+        for bad in ["0", "-1", "abc", "12x"] {
+            let err = parse_main_pid(bad).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_config_is_needed_only_for_what_the_flags_do_not_give() {
+        let t = Some(Duration::from_secs(5));
+        assert_eq!(config_need(Some(7), t), ConfigNeed::No);
+        assert_eq!(config_need(Some(7), None), ConfigNeed::ForTimeout);
+        assert_eq!(config_need(None, t), ConfigNeed::ForPidFile);
+        assert_eq!(config_need(None, None), ConfigNeed::ForPidFile);
+    }
+
+    #[test]
+    fn an_empty_pid_stops_nothing_without_reading_the_config() {
+        let request = StopRequest {
+            config: PathBuf::from("/nonexistent/kraftd.toml"),
+            pid: Some(MainPid::Gone),
+            timeout: None,
+        };
+        match run_stop(&request) {
+            Ok(StopOutcome::NotRunning { reason }) => assert!(reason.contains("empty --pid")),
+            other => panic!("{other:?}"),
+        }
+    }
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()

@@ -1,101 +1,49 @@
 //! Operator commands: `kraftd status` (node and cluster health over the Kafka protocol) and
-//! `kraftd smoke-test` (create/produce/consume/verify/delete), their command-line arguments, and
-//! the Kafka-protocol client they share.
+//! `kraftd smoke-test` (create/produce/consume/verify/delete), their options (the command line is
+//! the `kraftd` binary's), and the Kafka-protocol client they share.
 
 pub mod client;
 pub mod smoke;
 pub mod status;
 
-use crate::config::DEFAULT_CONFIG_PATH;
 use crate::{Settings, exit};
 use client::Timeouts;
 use status::{Health, StatusTarget};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// Exit codes and output of `kraftd status`, for --help.
-pub const STATUS_HELP: &str = "\
-Each role is checked by its own truth (roles from kraftd.toml):
-  broker      its client listener answers and lists this node among the live (unfenced)
-              brokers, no partition is offline or under-replicated, the quorum (as the broker
-              sees it) has a leader
-  controller  its own controller listener answers, it is a voter, and the quorum leader
-              received a fetch from it within the last 5 s (or it is the leader); a
-              controller-only node dials no broker port
-  combined    both
-
-Exit codes:
-  0   healthy: every check of this node's roles holds
-  1   degraded: reachable, but a check does not hold (see the `problem:` lines)
-  2   unreachable: no Kafka-protocol answer from the node's listener (the broker listener, or
-      a controller-only node's controller listener: stopped, starting, hung, wrong address);
-      also for command-line usage errors and --wait-healthy giving up on such a node
-  78  kraftd.toml is missing or invalid (give --bootstrap to ask any broker instead)
-
---wait-healthy --timeout N bounds the whole wait, every connect and request included.
-
---json prints one JSON document per check (schema: docs/status.schema.json, `schema_version` 1).";
-
-/// Exit codes of `kraftd smoke-test`, for --help.
-pub const SMOKE_HELP: &str = "\
-Steps: connect, create topic, produce, consume, verify, delete topic. A failure names its step
-and why, and the topic is still deleted unless --keep.
-
-Exit codes:
-  0   every step passed
-  1   a step failed (the message names it)
-  2   command-line usage error; also a controller-only node without --bootstrap (it has no
-      client listener: name a broker with --bootstrap HOST:PORT)
-  78  kraftd.toml is missing or invalid (give --bootstrap to test any cluster instead)";
-
 /// Where to point the operator commands: the local node from kraftd.toml, or any broker.
-#[derive(clap::Args, Debug, Clone)]
-pub struct TargetArgs {
+#[derive(Debug, Clone)]
+pub struct TargetOptions {
     /// kraftd.toml of the local node (its advertised address, broker port, node id, cluster id).
-    #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
     pub config: PathBuf,
-    /// Ask this broker listener instead of the local node (any Kafka 3.7+ cluster); ignores --config.
-    #[arg(long, value_name = "HOST:PORT")]
+    /// Ask this broker listener instead of the local node; `config` is then ignored.
     pub bootstrap: Option<String>,
 }
 
-/// `kraftd status` arguments.
-#[derive(clap::Args, Debug, Clone)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
+/// What `kraftd status` was asked.
+#[derive(Debug, Clone)]
+pub struct StatusOptions {
+    pub target: TargetOptions,
     /// Print JSON (docs/status.schema.json) instead of text.
-    #[arg(long)]
     pub json: bool,
-    /// Check every second until healthy (exit 0) or --timeout passes (exit 1 or 2, last status).
-    #[arg(long)]
+    /// Check every second until healthy or `timeout` seconds have passed.
     pub wait_healthy: bool,
-    /// Seconds --wait-healthy waits.
-    #[arg(
-        long,
-        value_name = "SECS",
-        default_value_t = 120,
-        requires = "wait_healthy"
-    )]
+    /// Seconds `wait_healthy` waits.
     pub timeout: u64,
 }
 
-/// `kraftd smoke-test` arguments.
-#[derive(clap::Args, Debug, Clone)]
-pub struct SmokeTestArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
+/// What `kraftd smoke-test` was asked.
+#[derive(Debug, Clone)]
+pub struct SmokeTestOptions {
+    pub target: TargetOptions,
     /// Records to produce and read back.
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub records: u32,
-    /// Partitions of the test topic (order is checked per partition).
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Partitions of the test topic.
     pub partitions: u32,
-    /// Leave the test topic in place (its name is printed).
-    #[arg(long)]
+    /// Leave the test topic in place.
     pub keep: bool,
-    /// Seconds each step may wait (leaders, acks=all, records to arrive).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    /// Seconds each step may wait.
     pub timeout: u64,
 }
 
@@ -105,7 +53,7 @@ pub struct SmokeTestArgs {
 pub struct TargetError(String);
 
 /// Resolve the status target: `--bootstrap` as given, else the local node from kraftd.toml.
-pub fn status_target(args: &TargetArgs) -> Result<StatusTarget, TargetError> {
+pub fn status_target(args: &TargetOptions) -> Result<StatusTarget, TargetError> {
     if let Some(bootstrap) = &args.bootstrap {
         return Ok(StatusTarget {
             bootstrap: bootstrap.clone(),
@@ -180,7 +128,7 @@ fn local_endpoint(settings: &Settings, port: u16) -> String {
 }
 
 /// `kraftd status`: print the status and return the exit code.
-pub fn run_status(args: &StatusArgs) -> i32 {
+pub fn run_status(args: &StatusOptions) -> i32 {
     let target = match status_target(&args.target) {
         Ok(t) => t,
         Err(e) => {
@@ -240,7 +188,7 @@ pub fn run_status(args: &StatusArgs) -> i32 {
 }
 
 /// `kraftd smoke-test`: run it, print each step, return the exit code.
-pub fn run_smoke_test(args: &SmokeTestArgs) -> i32 {
+pub fn run_smoke_test(args: &SmokeTestOptions) -> i32 {
     let bootstrap = match (&args.target.bootstrap, status_target(&args.target)) {
         (Some(b), _) => b.clone(),
         (None, Ok(t)) if t.is_controller_only() => {

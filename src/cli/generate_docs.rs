@@ -1,14 +1,37 @@
-//! Man pages (clap_mangen) and bash/zsh/fish completions (clap_complete) for kraftd and
-//! kraft-install, rendered from their clap definitions by the hidden `kraftd generate-docs`.
+//! The hidden `kraftd generate-docs` (used by packaging/build-packages.sh): man pages (clap_mangen)
+//! and bash/zsh/fish completions (clap_complete) for kraftd and kraft-install, rendered from their
+//! clap definitions.
 
 use anyhow::{Context, Result};
+use clap::CommandFactory;
 use clap_complete::Shell;
 use std::path::{Path, PathBuf};
+
+/// kraft-install's command line, the very file the installer binary parses with.
+#[path = "../../installer/src/cli.rs"]
+mod kraft_install;
+
+#[derive(clap::Args, Debug)]
+pub struct GenerateDocsArgs {
+    /// Output directory: man/*.1 and completions/* are written below it.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Write the pages and completions of both commands and list the files on stdout.
+pub fn run(args: &GenerateDocsArgs) -> Result<()> {
+    let commands = [super::Cli::command(), kraft_install::Args::command()];
+    let files = generate(&args.out, &commands).context("kraftd generate-docs")?;
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(())
+}
 
 /// Write, under `out`: `man/<name>.1` for each command and `man/<name>-<sub>.1` for each visible
 /// subcommand; `completions/<name>.bash`, `completions/_<name>` (zsh), `completions/<name>.fish`.
 /// Returns the files written.
-pub fn generate(out: &Path, commands: &[clap::Command]) -> Result<Vec<PathBuf>> {
+fn generate(out: &Path, commands: &[clap::Command]) -> Result<Vec<PathBuf>> {
     let man_dir = out.join("man");
     let completion_dir = out.join("completions");
     for dir in [&man_dir, &completion_dir] {
@@ -56,6 +79,6 @@ fn man_page(cmd: &clap::Command) -> Result<Vec<u8>> {
 }
 
 fn write(path: &Path, contents: &[u8]) -> Result<PathBuf> {
-    crate::fsutil::write_atomic(path, contents, 0o644)?;
+    kraftd::fsutil::write_atomic(path, contents, 0o644)?;
     Ok(path.to_path_buf())
 }
