@@ -12,12 +12,12 @@ pub mod fsutil;
 pub mod install_cli;
 pub mod install_lock;
 pub mod java;
+pub mod kafka;
 pub mod net;
 pub mod ops;
 pub mod render;
 pub mod storage;
 pub mod tools;
-pub mod wire;
 
 pub use cluster_id::ClusterId;
 pub use config::{Layout, Settings};

@@ -1,14 +1,15 @@
 //! Operator commands: `kraftd status` (node and cluster health over the Kafka protocol) and
-//! `kraftd smoke-test` (create/produce/consume/verify/delete), their command-line arguments, and
-//! the Kafka-protocol client they share.
+//! `kraftd smoke-test` (create/produce/consume/verify/delete) and their command-line arguments;
+//! both talk to Kafka through `crate::kafka`.
 
-pub mod client;
+/// The Kafka client lives in `crate::kafka`; this path stays for existing callers.
+pub use crate::kafka as client;
 pub mod smoke;
 pub mod status;
 
 use crate::config::DEFAULT_CONFIG_PATH;
+use crate::kafka::Timeouts;
 use crate::{Settings, exit};
-use client::Timeouts;
 use status::{Health, StatusTarget};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
