@@ -6,7 +6,6 @@
 //!
 //! The JSON form is a stable interface: docs/status.schema.json documents it; bump
 //! `STATUS_SCHEMA_VERSION` on any incompatible change.
-
 //!
 //! Split by what each part does: `collect` asks Kafka (the only I/O), `judge` decides health and
 //! problems from what was collected, `render` writes the 80-column text form.
