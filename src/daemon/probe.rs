@@ -630,6 +630,36 @@ mod quorum_tests {
         assert_eq!(reference_time_ms([None, None]), None);
     }
 
+    #[test]
+    fn the_view_of_a_leaders_answer_has_lags_and_fetch_ages_by_its_clock() {
+        use crate::kafka::responses::Replica;
+        let replica = |id, end, fetch| Replica {
+            id,
+            log_end_offset: end,
+            last_fetch_timestamp_ms: fetch,
+            last_caught_up_timestamp_ms: fetch,
+            endpoints: vec![],
+        };
+        let q = Quorum {
+            leader_id: 1,
+            leader_epoch: 2,
+            high_watermark: 100,
+            voters: vec![
+                replica(1, 100, Some(10_000)),
+                replica(2, 90, Some(9_000)),
+                replica(3, -1, None),
+            ],
+            observers: vec![replica(4, 100, Some(10_500))],
+        };
+        let view = QuorumView::of(&q);
+        assert_eq!(view.lags, vec![(1, Some(0)), (2, Some(10)), (3, None)]);
+        assert_eq!(
+            view.fetch_ages,
+            vec![(1, Some(500)), (2, Some(1_500)), (3, None)],
+            "ages by the newest timestamp, an observer's included"
+        );
+    }
+
     #[tokio::test]
     async fn no_voter_reachable_is_waiting_not_an_error() {
         // Ports nobody listens on, on this host: refused at once.
