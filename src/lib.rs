@@ -12,12 +12,12 @@ pub mod install_lock;
 pub mod installed;
 pub mod java;
 pub mod jvm;
+pub mod kafka;
 pub mod net;
 pub mod ops;
 pub mod render;
 pub mod storage;
 pub mod tools;
-pub mod wire;
 
 pub use cluster_id::ClusterId;
 pub use config::{Layout, Settings};

@@ -373,8 +373,7 @@ fn joins_existing_cluster(settings: &Settings) -> Option<Voter> {
 /// controller listener, Kafka 3.7+). A quorum that is not up yet is normal while a cluster is being
 /// installed: then this is only a warning, and the meta.properties checks remain.
 fn confirm_with_voters(settings: &Settings, cluster_id: &ClusterId) -> Result<()> {
-    use kafka_protocol::messages::DescribeClusterRequest;
-    use kraftd::ops::client::{KafkaClient, Timeouts};
+    use kraftd::kafka::{KafkaClient, Timeouts, requests};
     if joins_existing_cluster(settings).is_none() {
         return Ok(());
     }
@@ -393,10 +392,8 @@ fn confirm_with_voters(settings: &Settings, cluster_id: &ClusterId) -> Result<()
         let answer = KafkaClient::connect(&target, timeouts)
             .map_err(anyhow::Error::from)
             .and_then(|mut client| {
-                // endpoint_type 2 = controllers (KIP-919); ignored by v0.
-                let request = DescribeClusterRequest::default().with_endpoint_type(2);
                 client
-                    .call(&request)
+                    .call(&requests::describe_cluster_controllers())
                     .map(|(response, _)| response.cluster_id.to_string())
             });
         match answer {

@@ -12,24 +12,13 @@
 //! received a fetch from it within `FETCH_RECENT_MS` (ages by the leader's own clock). Both hold for READY
 //! and for every watchdog ping, so a hung or partitioned controller stops pinging.
 
-use anyhow::{Context, Result, anyhow, bail};
-use bytes::Bytes;
-use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
-use kafka_protocol::messages::{
-    ApiVersionsRequest, ApiVersionsResponse, DescribeQuorumRequest, DescribeQuorumResponse,
-    MetadataRequest, MetadataResponse, TopicName,
-};
-use kafka_protocol::protocol::{Decodable, Message, Request, StrBytes};
+use crate::kafka::responses::{self, Quorum, QuorumError};
+use crate::kafka::{ClientError, Connector, KafkaClient, Timeouts, requests};
+use anyhow::{Context, Result, anyhow};
+use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 use std::fmt;
-use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::timeout;
-
-/// Kafka's UNSUPPORTED_VERSION error code (the broker then answers ApiVersions in v0 layout).
-const UNSUPPORTED_VERSION: i16 = 35;
 
 /// How recent the leader's last fetch from a follower must be for the follower to count as a
 /// working voter. A KRaft follower fetches continuously: the leader parks a fetch for at most
@@ -40,12 +29,7 @@ const UNSUPPORTED_VERSION: i16 = 35;
 /// normal jitter and GC pauses, yet well inside a watchdog period of 15 s or more.
 pub const FETCH_RECENT_MS: i64 = 5_000;
 
-/// The leader's "now" in a DescribeQuorum answer: the newest timestamp it reports (a working
-/// follower's is at most a fetch wait old; the leader's own entry, where Kafka fills it, carries
-/// its current time). None when it reports none.
-pub fn reference_time_ms(timestamps: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
-    timestamps.into_iter().flatten().max()
-}
+pub use crate::kafka::responses::reference_time_ms;
 
 /// What one probe saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +128,21 @@ impl fmt::Display for ProbeOutcome {
     }
 }
 
+/// The probe's connections: its client id, its bounds.
+fn connector(connect: Duration, io: Duration) -> Connector {
+    Connector::new(Timeouts { connect, io }).client_id("kraftd-probe")
+}
+
+/// Run a blocking probe on the runtime's blocking pool: a probe dropped mid-flight (shutdown)
+/// ends there within its own timeouts.
+async fn off_the_runtime(probe: impl FnOnce() -> ProbeOutcome + Send + 'static) -> ProbeOutcome {
+    tokio::task::spawn_blocking(probe)
+        .await
+        .unwrap_or_else(|e| ProbeOutcome::NoAnswer {
+            reason: format!("the probe task failed: {e}"),
+        })
+}
+
 /// Probes one broker listener for one node id.
 #[derive(Debug, Clone)]
 pub struct ReadinessProbe {
@@ -166,147 +165,61 @@ impl ReadinessProbe {
 
     /// Run one probe: connect, ApiVersions, Metadata. Never errors; the outcome says what happened.
     pub async fn probe(&self) -> ProbeOutcome {
-        let stream = match timeout(self.connect_timeout, TcpStream::connect(self.addr)).await {
-            Err(_) => {
+        let probe = self.clone();
+        off_the_runtime(move || probe.probe_blocking()).await
+    }
+
+    /// `probe` on the calling thread.
+    pub fn probe_blocking(&self) -> ProbeOutcome {
+        let connected = connector(self.connect_timeout, self.io_timeout).connect_addr(self.addr);
+        let answer = match connected {
+            Err(ClientError::Connect { reason, .. }) => {
                 return ProbeOutcome::Unreachable {
-                    reason: format!(
-                        "connect to {} timed out after {:?}",
-                        self.addr, self.connect_timeout
-                    ),
+                    reason: format!("connect to {}: {reason}", self.addr),
                 };
             }
-            Ok(Err(e)) => {
-                return ProbeOutcome::Unreachable {
-                    reason: format!("connect to {}: {e}", self.addr),
-                };
-            }
-            Ok(Ok(s)) => s,
+            Err(e @ ClientError::Protocol { .. }) => Err(anyhow::Error::from(e)),
+            Ok(mut client) => brokers_metadata(&mut client),
         };
-        let _ = stream.set_nodelay(true);
-        match self.ask(stream).await {
-            Ok(meta) => {
-                let brokers: Vec<i32> = meta.brokers.iter().map(|b| b.node_id.0).collect();
-                if brokers.contains(&self.node_id) {
-                    ProbeOutcome::Ready {
-                        brokers,
-                        cluster_id: meta.cluster_id.map(|c| c.to_string()),
-                        controller_id: meta.controller_id.0,
-                    }
-                } else {
-                    ProbeOutcome::NotRegistered { brokers }
-                }
-            }
+        match answer {
+            Ok(meta) => self.judge(&meta),
             Err(e) => ProbeOutcome::NoAnswer {
                 reason: format!("{e:#}"),
             },
         }
     }
 
-    async fn ask(&self, mut stream: TcpStream) -> Result<MetadataResponse> {
-        let mut conn = Connection {
-            stream: &mut stream,
-            io_timeout: self.io_timeout,
-            next_correlation: 1,
-        };
-        let metadata_max = conn.metadata_max_version().await?;
-        let version = metadata_max.min(MetadataRequest::VERSIONS.max);
-        if version < 1 {
-            bail!("broker offers Metadata only up to v{metadata_max}; need v1 or later");
-        }
-        // No topics (an empty list, not null which means "all"), and never create any.
-        let request = MetadataRequest::default()
-            .with_topics(Some(Vec::new()))
-            .with_allow_auto_topic_creation(false);
-        let response = conn.call(&request, version).await.context("Metadata")?;
-        if version >= 13 && response.error_code != 0 {
-            bail!(
-                "Metadata v{version} returned error code {}",
-                response.error_code
-            );
-        }
-        Ok(response)
-    }
-}
-
-struct Connection<'a> {
-    stream: &'a mut TcpStream,
-    io_timeout: Duration,
-    next_correlation: i32,
-}
-
-impl Connection<'_> {
-    /// ApiVersions v3 (what current clients send), falling back to v0 when the broker says the
-    /// version is unsupported; returns the broker's highest Metadata version.
-    async fn metadata_max_version(&mut self) -> Result<i16> {
-        self.api_max_version(MetadataRequest::KEY, "Metadata").await
-    }
-
-    /// The highest version of API `key` the server offers (ApiVersions).
-    async fn api_max_version(&mut self, key: i16, name: &str) -> Result<i16> {
-        let request = ApiVersionsRequest::default()
-            .with_client_software_name(StrBytes::from_static_str("kraftd"))
-            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
-        let body = self
-            .round_trip(&request, 3)
-            .await
-            .context("ApiVersions v3")?;
-        let response = if body.len() >= 2
-            && i16::from_be_bytes([body[0], body[1]]) == UNSUPPORTED_VERSION
-        {
-            let body = self
-                .round_trip(&request, 0)
-                .await
-                .context("ApiVersions v0")?;
-            ApiVersionsResponse::decode(&mut body.clone(), 0).context("decoding ApiVersions v0")?
+    /// Ready when the live brokers list this node.
+    fn judge(&self, meta: &MetadataResponse) -> ProbeOutcome {
+        let brokers: Vec<i32> = meta.brokers.iter().map(|b| b.node_id.0).collect();
+        if brokers.contains(&self.node_id) {
+            ProbeOutcome::Ready {
+                brokers,
+                cluster_id: meta.cluster_id.as_ref().map(|c| c.to_string()),
+                controller_id: meta.controller_id.0,
+            }
         } else {
-            ApiVersionsResponse::decode(&mut body.clone(), 3).context("decoding ApiVersions v3")?
-        };
-        if response.error_code != 0 {
-            bail!("ApiVersions returned error code {}", response.error_code);
+            ProbeOutcome::NotRegistered { brokers }
         }
-        response
-            .api_keys
-            .iter()
-            .find(|k| k.api_key == key)
-            .map(|k| k.max_version)
-            .ok_or_else(|| anyhow!("the server does not offer the {name} API"))
     }
+}
 
-    async fn call<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response> {
-        let mut body = self.round_trip(request, version).await?;
-        let response = R::Response::decode(&mut body, version)
-            .with_context(|| format!("decoding response to API key {} v{version}", R::KEY))?;
-        Ok(response)
-    }
-
-    /// Send one framed request and return the response body after its (checked) header.
-    async fn round_trip<R: Request>(&mut self, request: &R, version: i16) -> Result<Bytes> {
-        let correlation_id = self.next_correlation;
-        self.next_correlation += 1;
-        let frame = crate::wire::request_frame(request, version, correlation_id, "kraftd-probe")?;
-
-        let io = async {
-            self.stream
-                .write_all(&frame)
-                .await
-                .context("sending request")?;
-            let len = self.stream.read_i32().await.map_err(|e| match e.kind() {
-                ErrorKind::UnexpectedEof => anyhow!("connection closed by the broker"),
-                _ => anyhow!(e).context("reading response size"),
-            })?;
-            let len = crate::wire::response_len(len)?;
-            let mut body = vec![0u8; len];
-            self.stream
-                .read_exact(&mut body)
-                .await
-                .context("reading response")?;
-            anyhow::Ok(body)
-        };
-        let body = timeout(self.io_timeout, io)
-            .await
-            .map_err(|_| anyhow!("no response within {:?}", self.io_timeout))??;
-        crate::wire::response_body::<R>(body, version, correlation_id)
-    }
+/// Metadata about no topic (never creating any), at the highest common version from v1 on.
+fn brokers_metadata(client: &mut KafkaClient) -> Result<MetadataResponse> {
+    let version = client
+        .version_of::<MetadataRequest>()
+        .filter(|v| *v >= 1)
+        .ok_or_else(|| {
+            anyhow!(
+                "{} offers no Metadata version kraftd speaks from v1 on",
+                client.target
+            )
+        })?;
+    let response = client
+        .call_version(&requests::metadata_brokers_only(), version)
+        .context("Metadata")?;
+    responses::metadata_error(&response, version).map_err(|e| anyhow!("Metadata returned {e}"))?;
+    Ok(response)
 }
 
 /// Asks the controller quorum whether this controller is a voter the leader hears from.
@@ -336,6 +249,12 @@ impl QuorumProbe {
 
     /// Ask the voters (this node first) until the leader answers. Never errors.
     pub async fn probe(&self) -> ProbeOutcome {
+        let probe = self.clone();
+        off_the_runtime(move || probe.probe_blocking()).await
+    }
+
+    /// `probe` on the calling thread.
+    pub fn probe_blocking(&self) -> ProbeOutcome {
         let mut order: Vec<&(i32, SocketAddr)> = self
             .voters
             .iter()
@@ -349,31 +268,23 @@ impl QuorumProbe {
         if self.is_voter && !self.voters.iter().any(|(id, _)| *id == self.node_id) {
             notes.push(format!("node {} is not in the voter set", self.node_id));
         }
+        let connector = connector(self.connect_timeout, self.io_timeout);
         let mut leader_view = None;
         for (id, addr) in order {
-            let own = *id == self.node_id;
-            let stream = match timeout(self.connect_timeout, TcpStream::connect(addr)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    notes.push(format!("{id}@{addr}: {e}"));
-                    if own && self.is_voter {
-                        own_silent = Some(format!("its controller listener {addr}: {e}"));
+            let own = *id == self.node_id && self.is_voter;
+            let answer = match connector.connect_addr(*addr) {
+                Err(ClientError::Connect { reason, .. }) => {
+                    notes.push(format!("{id}@{addr}: {reason}"));
+                    if own {
+                        own_silent = Some(format!("its controller listener {addr}: {reason}"));
                     }
                     continue;
                 }
-                Err(_) => {
-                    notes.push(format!("{id}@{addr}: connect timed out"));
-                    if own && self.is_voter {
-                        own_silent =
-                            Some(format!("its controller listener {addr}: connect timed out"));
-                    }
-                    continue;
-                }
+                Err(ClientError::Protocol { reason, .. }) => Err(reason),
+                Ok(mut client) => describe(&mut client),
             };
             reachable += 1;
-            let _ = stream.set_nodelay(true);
-            let answer = self.describe(stream).await;
-            if own && self.is_voter {
+            if own {
                 own_silent = match &answer {
                     Ok(_) => None,
                     Err(e) => Some(format!("its controller listener {addr}: {e:#}")),
@@ -444,74 +355,54 @@ impl QuorumProbe {
             )),
         }
     }
+}
 
-    /// DescribeQuorum on one controller: Some(view) from the leader, None from a non-leader.
-    async fn describe(&self, mut stream: TcpStream) -> Result<Option<QuorumView>> {
-        let mut conn = Connection {
-            stream: &mut stream,
-            io_timeout: self.io_timeout,
-            next_correlation: 1,
-        };
-        let max = conn
-            .api_max_version(DescribeQuorumRequest::KEY, "DescribeQuorum")
-            .await?;
-        let version = max.min(DescribeQuorumRequest::VERSIONS.max);
-        let request = DescribeQuorumRequest::default().with_topics(vec![
-            TopicData::default()
-                .with_topic_name(TopicName(StrBytes::from_static_str("__cluster_metadata")))
-                .with_partitions(vec![PartitionData::default().with_partition_index(0)]),
-        ]);
-        let response: DescribeQuorumResponse = conn
-            .call(&request, version)
-            .await
-            .context("DescribeQuorum")?;
-        if response.error_code != 0 {
-            // NOT_LEADER_OR_FOLLOWER (6) and friends: ask the next voter.
-            return Ok(None);
-        }
-        let Some(partition) = response.topics.first().and_then(|t| t.partitions.first()) else {
-            bail!("DescribeQuorum answer without the metadata partition");
-        };
-        if partition.error_code != 0 || partition.leader_id.0 < 0 {
-            return Ok(None);
-        }
-        let hw = partition.high_watermark;
-        let lags = partition
-            .current_voters
-            .iter()
-            .map(|v| {
-                (
-                    v.replica_id.0,
-                    (v.log_end_offset >= 0).then(|| (hw - v.log_end_offset).max(0)),
-                )
-            })
-            .collect();
-        let stamp = |t: i64| (t >= 0).then_some(t);
-        let now = reference_time_ms(
-            partition
-                .current_voters
-                .iter()
-                .chain(partition.observers.iter())
-                .map(|v| stamp(v.last_fetch_timestamp)),
-        );
-        let fetch_ages = partition
-            .current_voters
-            .iter()
-            .map(|v| {
-                let age = match (stamp(v.last_fetch_timestamp), now) {
-                    (Some(t), Some(now)) => Some((now - t).max(0)),
-                    _ => None,
-                };
-                (v.replica_id.0, age)
-            })
-            .collect();
-        Ok(Some(QuorumView {
-            leader: partition.leader_id.0,
-            epoch: partition.leader_epoch,
+/// DescribeQuorum on one controller: Some(view) from the leader, None from a non-leader (an error
+/// code such as NOT_LEADER_OR_FOLLOWER, or no leader known).
+fn describe(client: &mut KafkaClient) -> Result<Option<QuorumView>> {
+    let (response, _) = client
+        .call(&requests::describe_quorum())
+        .context("DescribeQuorum")?;
+    match responses::quorum(&response) {
+        Err(QuorumError::Api(_)) => Ok(None),
+        Err(e @ QuorumError::NoPartition) => Err(e.into()),
+        Ok(q) if q.leader_id < 0 => Ok(None),
+        Ok(q) => Ok(Some(QuorumView::of(&q))),
+    }
+}
+
+impl QuorumView {
+    /// The probe's view of a leader's answer: each voter's lag behind the high watermark and the
+    /// age of its last fetch by the leader's clock.
+    pub fn of(q: &Quorum) -> QuorumView {
+        let hw = q.high_watermark;
+        let now = q.leader_now_ms();
+        QuorumView {
+            leader: q.leader_id,
+            epoch: q.leader_epoch,
             high_watermark: hw,
-            lags,
-            fetch_ages,
-        }))
+            lags: q
+                .voters
+                .iter()
+                .map(|v| {
+                    (
+                        v.id,
+                        (v.log_end_offset >= 0).then(|| (hw - v.log_end_offset).max(0)),
+                    )
+                })
+                .collect(),
+            fetch_ages: q
+                .voters
+                .iter()
+                .map(|v| {
+                    let age = match (v.last_fetch_timestamp_ms, now) {
+                        (Some(t), Some(now)) => Some((now - t).max(0)),
+                        _ => None,
+                    };
+                    (v.id, age)
+                })
+                .collect(),
+        }
     }
 }
 
@@ -520,13 +411,14 @@ mod tests {
     //! The probe's decisions against a tiny fake broker (the real broker is the integration test;
     //! this covers answers a healthy single node never gives: other brokers only, garbage).
     use super::*;
-    use bytes::BytesMut;
-    use kafka_protocol::messages::ResponseHeader;
+    use bytes::{Bytes, BytesMut};
     use kafka_protocol::messages::api_versions_response::ApiVersion;
     use kafka_protocol::messages::metadata_response::MetadataResponseBroker;
     use kafka_protocol::messages::{ApiKey, BrokerId};
+    use kafka_protocol::messages::{ApiVersionsResponse, ResponseHeader};
     use kafka_protocol::protocol::decode_request_header_from_buffer;
-    use kafka_protocol::protocol::{Encodable, HeaderVersion};
+    use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     /// Serve one connection: answer ApiVersions and Metadata (listing `brokers`) like Kafka does.
@@ -736,6 +628,36 @@ mod quorum_tests {
             Some(9)
         );
         assert_eq!(reference_time_ms([None, None]), None);
+    }
+
+    #[test]
+    fn the_view_of_a_leaders_answer_has_lags_and_fetch_ages_by_its_clock() {
+        use crate::kafka::responses::Replica;
+        let replica = |id, end, fetch| Replica {
+            id,
+            log_end_offset: end,
+            last_fetch_timestamp_ms: fetch,
+            last_caught_up_timestamp_ms: fetch,
+            endpoints: vec![],
+        };
+        let q = Quorum {
+            leader_id: 1,
+            leader_epoch: 2,
+            high_watermark: 100,
+            voters: vec![
+                replica(1, 100, Some(10_000)),
+                replica(2, 90, Some(9_000)),
+                replica(3, -1, None),
+            ],
+            observers: vec![replica(4, 100, Some(10_500))],
+        };
+        let view = QuorumView::of(&q);
+        assert_eq!(view.lags, vec![(1, Some(0)), (2, Some(10)), (3, None)]);
+        assert_eq!(
+            view.fetch_ages,
+            vec![(1, Some(500)), (2, Some(1_500)), (3, None)],
+            "ages by the newest timestamp, an observer's included"
+        );
     }
 
     #[tokio::test]

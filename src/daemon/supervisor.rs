@@ -41,7 +41,10 @@ pub fn run(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> {
         .enable_all()
         .build()
         .map_err(|e| DaemonError::Failure(anyhow!("cannot start the tokio runtime: {e}")))?;
-    runtime.block_on(run_node(config, sink))
+    let result = runtime.block_on(run_node(config, sink));
+    // A probe abandoned on the blocking pool ends within its own timeouts: do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 async fn run_node(config: &Path, sink: Arc<LogSink>) -> Result<(), DaemonError> {

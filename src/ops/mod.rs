@@ -1,13 +1,14 @@
 //! Operator commands: `kraftd status` (node and cluster health over the Kafka protocol) and
-//! `kraftd smoke-test` (create/produce/consume/verify/delete), their options (the command line is
-//! the `kraftd` binary's), and the Kafka-protocol client they share.
+//! `kraftd smoke-test` (create/produce/consume/verify/delete) and their options (the command line is
+//! the `kraftd` binary's); both talk to Kafka through `crate::kafka`.
 
-pub mod client;
+/// The Kafka client lives in `crate::kafka`; this path stays for existing callers.
+pub use crate::kafka as client;
 pub mod smoke;
 pub mod status;
 
+use crate::kafka::Timeouts;
 use crate::{Settings, exit};
-use client::Timeouts;
 use status::{Health, StatusTarget};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
