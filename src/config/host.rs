@@ -97,7 +97,11 @@ impl FakeHost {
             addr: addr.parse().unwrap(),
         };
         FakeHost {
-            ips: vec![ip("lo", "127.0.0.1"), ip("lo", "::1"), ip("eth0", "10.0.0.5")],
+            ips: vec![
+                ip("lo", "127.0.0.1"),
+                ip("lo", "::1"),
+                ip("eth0", "10.0.0.5"),
+            ],
             names: vec![
                 ("localhost", vec!["127.0.0.1".parse().unwrap()]),
                 ("kafka1.example", vec!["10.0.0.5".parse().unwrap()]),

@@ -200,7 +200,13 @@ mod tests {
         );
         assert_eq!(l.primary().dial(), "127.0.0.1:9092".parse().unwrap());
         // A name on this host: bound to its local address, the name advertised.
-        let l = Listeners::new(Role::Broker, ip("10.0.0.5"), Some("kafka1.example"), 9092, 9093);
+        let l = Listeners::new(
+            Role::Broker,
+            ip("10.0.0.5"),
+            Some("kafka1.example"),
+            9092,
+            9093,
+        );
         assert_eq!(l.primary().bind, "10.0.0.5:9092".parse().unwrap());
         assert_eq!(l.primary().advertised(), "kafka1.example:9092");
     }

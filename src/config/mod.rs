@@ -57,3 +57,7 @@ pub const DEFAULT_MIRRORS: &[&str] = &[
 pub fn config_path(prefix: Option<&std::path::Path>) -> std::path::PathBuf {
     Layout::new(prefix.unwrap_or(std::path::Path::new("/")), None).config_file()
 }
+
+/// A made-up host for unit tests of other modules (see `host`).
+#[cfg(test)]
+pub(crate) use host::FakeHost;

@@ -259,7 +259,8 @@ impl Settings {
         self.listeners().advertised_host
     }
 
-    /// The host text for `listeners` (the bind address; IPv6 in brackets).
+    /// The host text for `listeners` (the bind address; IPv6 in brackets). Kept for callers that
+    /// want the text alone; endpoints come from `listeners`.
     pub fn listener_host(&self) -> String {
         host_text(self.advertise)
     }
@@ -813,7 +814,11 @@ mod tests {
         assert!(e.starts_with("--brokers: broker count 0"), "{e}");
     }
 
-    fn on_fake(file: &ConfigFile, ov: &Overrides, host: &FakeHost) -> Result<Settings, ConfigError> {
+    fn on_fake(
+        file: &ConfigFile,
+        ov: &Overrides,
+        host: &FakeHost,
+    ) -> Result<Settings, ConfigError> {
         Settings::resolve_on(file, Path::new(PATH), ov, host)
     }
 
@@ -845,29 +850,50 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.starts_with("--heap: heap 4G is more than this machine's 2.0 GiB"), "{e}");
+        assert!(
+            e.starts_with("--heap: heap 4G is more than this machine's 2.0 GiB"),
+            "{e}"
+        );
 
         // A name resolving to this host binds its address and advertises the name.
-        let s = on_fake(&ConfigFile::default(), &flag("kafka1.example", false), &host).unwrap();
+        let s = on_fake(
+            &ConfigFile::default(),
+            &flag("kafka1.example", false),
+            &host,
+        )
+        .unwrap();
         let l = s.listeners();
         assert_eq!(l.primary().bind, "10.0.0.5:9092".parse().unwrap());
         assert_eq!(l.primary().advertised(), "kafka1.example:9092");
         // A name elsewhere: refused, or with --force bound everywhere and dialled on loopback.
-        let e = on_fake(&ConfigFile::default(), &flag("elsewhere.example", false), &host)
-            .unwrap_err()
-            .to_string();
+        let e = on_fake(
+            &ConfigFile::default(),
+            &flag("elsewhere.example", false),
+            &host,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
-            e.starts_with("--advertise: advertised host name \"elsewhere.example\" resolves to 203.0.113.9")
-                && e.contains("10.0.0.5 on eth0"),
+            e.starts_with(
+                "--advertise: advertised host name \"elsewhere.example\" resolves to 203.0.113.9"
+            ) && e.contains("10.0.0.5 on eth0"),
             "{e}"
         );
-        let s = on_fake(&ConfigFile::default(), &flag("elsewhere.example", true), &host).unwrap();
+        let s = on_fake(
+            &ConfigFile::default(),
+            &flag("elsewhere.example", true),
+            &host,
+        )
+        .unwrap();
         assert!(s.advertise.is_unspecified());
         assert_eq!(
             s.listeners().listeners_value(),
             "PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093"
         );
-        assert_eq!(s.listeners().primary().dial(), "127.0.0.1:9092".parse().unwrap());
+        assert_eq!(
+            s.listeners().primary().dial(),
+            "127.0.0.1:9092".parse().unwrap()
+        );
         assert_eq!(s.advertised_host(), "elsewhere.example");
         // The detector's error is passed on with no origin.
         let broken = FakeHost {
@@ -875,7 +901,10 @@ mod tests {
             ..FakeHost::new()
         };
         let e = on_fake(&ConfigFile::default(), &Overrides::default(), &broken).unwrap_err();
-        assert!(matches!(e, ConfigError::Advertise { origin: None, .. }), "{e:?}");
+        assert!(
+            matches!(e, ConfigError::Advertise { origin: None, .. }),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -893,7 +922,10 @@ mod tests {
             &host,
         )
         .unwrap();
-        assert_eq!(s.listeners().listeners_value(), "CONTROLLER://10.0.0.5:9093");
+        assert_eq!(
+            s.listeners().listeners_value(),
+            "CONTROLLER://10.0.0.5:9093"
+        );
         let e = on_fake(
             &ConfigFile::default(),
             &ov("1@elsewhere.example:9093,2@10.0.0.6:9093,3@10.0.0.7:9093"),
@@ -914,13 +946,20 @@ mod tests {
         let admin = ConfigFile::default();
         let state = state_path(&admin, &config);
         std::fs::create_dir_all(state.parent().unwrap()).unwrap();
-        std::fs::write(&state, "[node]\nadvertise = \"10.0.0.5\"\nbroker_port = 0\n").unwrap();
+        std::fs::write(
+            &state,
+            "[node]\nadvertise = \"10.0.0.5\"\nbroker_port = 0\n",
+        )
+        .unwrap();
         let (merged, _) = merge_with_state(&admin, &config).unwrap();
         let e = Settings::resolve_on(&merged, &config, &Overrides::default(), &FakeHost::new())
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with(&format!("node.broker_port at {}:3:1: port 0 is out of range", state.display())),
+            e.starts_with(&format!(
+                "node.broker_port at {}:3:1: port 0 is out of range",
+                state.display()
+            )),
             "{e}"
         );
     }

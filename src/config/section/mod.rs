@@ -81,7 +81,11 @@ pub(super) fn invalid(origin: Origin<'_>, message: impl fmt::Display) -> ConfigE
 }
 
 /// Refuse a relative path (it would depend on the working directory).
-pub(super) fn absolute(origin: Origin<'_>, path: PathBuf, what: &str) -> Result<PathBuf, ConfigError> {
+pub(super) fn absolute(
+    origin: Origin<'_>,
+    path: PathBuf,
+    what: &str,
+) -> Result<PathBuf, ConfigError> {
     if path.is_absolute() {
         return Ok(path);
     }
