@@ -111,7 +111,7 @@ pub struct Settings {
     pub cluster_id: Option<ClusterId>,
     /// The address Kafka's listeners bind to. Equal to the advertised IP, except for a host name
     /// accepted with `--force` that is not on this host: then `0.0.0.0` (listen everywhere, and
-    /// advertise the name — see `advertised_host`).
+    /// advertise the name). Endpoints built from it: `Settings::listeners`.
     pub advertise: IpAddr,
     /// The host name given as advertise value (None when an IP was given or detected).
     pub advertise_name: Option<String>,
