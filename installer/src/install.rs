@@ -464,10 +464,12 @@ fn plan_text(
             .map(|c| c.to_string())
             .unwrap_or_default()
     );
+    // The bound address (Settings::listeners), as this summary has always shown it.
+    let bind = s.listeners().primary().bind.ip();
     let _ = writeln!(
         t,
-        "  advertised {}:{} (controller {})",
-        s.advertise, s.broker_port, s.controller_port
+        "  advertised {bind}:{} (controller {})",
+        s.broker_port, s.controller_port
     );
     if let Some(voters) = &s.voters {
         let _ = writeln!(
@@ -533,11 +535,14 @@ fn summary(s: &Settings, report: &Report, no_systemd: bool) -> String {
     let _ = writeln!(t, "Kafka      {} ({})", kafka.version, kafka.home.display());
     let _ = writeln!(t, "node.id    {}", s.node_id.0);
     let _ = writeln!(t, "cluster.id {cluster}");
-    if s.role.is_broker() {
-        let _ = writeln!(t, "advertised {}:{}", s.advertise, s.broker_port);
-    } else {
-        let _ = writeln!(t, "controller {}:{}", s.advertise, s.controller_port);
-    }
+    // The bound address (Settings::listeners) of the client listener, else the controller's.
+    let listeners = s.listeners();
+    let ep = listeners.primary();
+    let label = match ep.name {
+        kraftd::config::BROKER_LISTENER => "advertised",
+        _ => "controller",
+    };
+    let _ = writeln!(t, "{label} {}:{}", ep.bind.ip(), ep.port());
     let _ = writeln!(t, "config     {}", l.config_file().display());
     let _ = writeln!(
         t,

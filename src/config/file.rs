@@ -1,7 +1,7 @@
 //! The on-disk TOML model of kraftd.toml (serde, unknown keys refused, errors with line/column).
 
 use super::ConfigError;
-use super::kafka::{check_kafka_entry, flatten_kafka_table};
+use super::section::kafka::{check_kafka_entry, flatten_kafka_table};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,29 +1,27 @@
 //! Validated, typed settings: what installer and daemon actually act on.
 //!
-//! `Settings::resolve` merges CLI `Overrides` (win) over the `ConfigFile` (then defaults), checks
-//! every value and names where a bad one came from (`--flag`, or `key` at `file:line:col`).
+//! `Settings::resolve` is the orchestrator: CLI `Overrides` (win) over the `ConfigFile` (kraftd.toml
+//! merged over node.toml, then defaults); each section (`section::*`) resolves and checks its own
+//! values and names where a bad one came from (`--flag`, or `key` at `file:line:col`). Host facts
+//! come through `HostFacts`.
 
-use super::cluster::{Role, Voter, parse_voters, voter_set_warnings};
-use super::file::{DaemonSection, DistSection, JavaSection, NodeSection, Position};
-use super::kafka::{check_kafka_entry, kafka_property_value};
-use super::{ConfigFile, DEFAULT_KAFKA_VERSION, DEFAULT_MIRRORS, Layout};
-use crate::net::{self, AdvertiseError};
+use super::cluster::{Role, Voter, voter_set_warnings};
+use super::file::{DaemonSection, DistSection, JavaSection, NodeSection};
+use super::host::{Detecting, HostFacts};
+use super::listeners::{Listeners, host_text};
+use super::section::Picker;
+use super::section::daemon::Daemon;
+use super::section::dist::Dist;
+use super::section::java::Java;
+use super::section::kafka::Kafka;
+use super::section::node::{Node, NodeId};
+use super::{ConfigFile, Layout};
+use crate::net::AdvertiseError;
 use crate::{ClusterId, KafkaVersion};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// A Kafka node.id (0..=i32::MAX, as Kafka accepts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NodeId(pub u32);
-
-impl fmt::Display for NodeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// Errors a caller branches on: each names the value, where it came from, and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -113,7 +111,7 @@ pub struct Settings {
     pub cluster_id: Option<ClusterId>,
     /// The address Kafka's listeners bind to. Equal to the advertised IP, except for a host name
     /// accepted with `--force` that is not on this host: then `0.0.0.0` (listen everywhere, and
-    /// advertise the name — see `advertised_host`).
+    /// advertise the name). Endpoints built from it: `Settings::listeners`.
     pub advertise: IpAddr,
     /// The host name given as advertise value (None when an IP was given or detected).
     pub advertise_name: Option<String>,
@@ -139,342 +137,54 @@ pub struct Settings {
     pub brokers: Option<u32>,
 }
 
-/// Default `kraftd stop` wait (Kafka's controlled shutdown can take minutes).
-pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(180);
-pub const DEFAULT_NODE_ID: u32 = 1;
-pub const DEFAULT_BROKER_PORT: u16 = 9092;
-pub const DEFAULT_CONTROLLER_PORT: u16 = 9093;
-/// Kafka accepts node ids 0..=Integer.MAX_VALUE.
-pub const MAX_NODE_ID: i64 = i32::MAX as i64;
-/// Below this Kafka does not get through startup; refuse early with a clear message.
-const MIN_HEAP_MIB: u64 = 128;
-
-/// Where a value came from, for messages.
-#[derive(Debug, Clone, Copy)]
-enum Origin<'a> {
-    Flag(&'static str),
-    File {
-        key: &'static str,
-        path: &'a Path,
-        pos: Option<Position>,
-    },
-}
-
-impl fmt::Display for Origin<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Flag(flag) => write!(f, "{flag}"),
-            Origin::File {
-                key,
-                path,
-                pos: Some(p),
-            } => write!(f, "{key} at {}:{}:{}", path.display(), p.line, p.column),
-            Origin::File {
-                key,
-                path,
-                pos: None,
-            } => write!(f, "{key} in {}", path.display()),
-        }
-    }
-}
-
-/// Chooses between a flag and a file value, remembering which one won.
-struct Picker<'a> {
-    file: &'a ConfigFile,
-    path: &'a Path,
-}
-
-impl<'a> Picker<'a> {
-    fn pick<T: Clone>(
-        &self,
-        flag_value: Option<&T>,
-        flag: &'static str,
-        file_value: Option<&T>,
-        key: &'static str,
-    ) -> Option<(T, Origin<'a>)> {
-        if let Some(v) = flag_value {
-            return Some((v.clone(), Origin::Flag(flag)));
-        }
-        file_value.map(|v| (v.clone(), self.file_origin(key)))
-    }
-
-    fn file_origin(&self, key: &'static str) -> Origin<'a> {
-        if let Some((path, pos)) = self.file.state_origin(key) {
-            return Origin::File { key, path, pos };
-        }
-        Origin::File {
-            key,
-            path: self.path,
-            pos: self.file.position(key),
-        }
-    }
-}
-
-fn invalid(origin: Origin<'_>, message: impl fmt::Display) -> ConfigError {
-    ConfigError::Invalid(format!("{origin}: {message}"))
-}
-
-fn absolute(origin: Origin<'_>, path: PathBuf, what: &str) -> Result<PathBuf, ConfigError> {
-    if path.is_absolute() {
-        return Ok(path);
-    }
-    Err(invalid(
-        origin,
-        format!(
-            "{what} {:?} is a relative path; give an absolute path (it must not depend on the working directory)",
-            path.display().to_string()
-        ),
-    ))
-}
-
 impl Settings {
-    /// Merge `ov` over `file` over defaults and check everything. `path` is where `file` was (or
-    /// would be) read from, for messages. `detect` is called only when no advertise value is
-    /// given (the installer passes `net::detect_advertise`).
+    /// Merge `ov` over `file` over defaults and check everything, on this host. `path` is where
+    /// `file` was (or would be) read from, for messages. `detect` is called only when no
+    /// advertise value is given (the installer passes `net::detect_advertise`).
     pub fn resolve(
         file: &ConfigFile,
         path: &Path,
         ov: &Overrides,
         detect: &dyn Fn() -> Result<IpAddr, AdvertiseError>,
     ) -> Result<Settings, ConfigError> {
+        Settings::resolve_on(file, path, ov, &Detecting(detect))
+    }
+
+    /// `resolve` with the host's facts (interfaces, resolver, detection, memory) from `host`.
+    /// Each section resolves and validates itself, in the order an operator reads the file; the
+    /// cluster membership comes last because it checks the voter set against the listeners.
+    pub fn resolve_on(
+        file: &ConfigFile,
+        path: &Path,
+        ov: &Overrides,
+        host: &dyn HostFacts,
+    ) -> Result<Settings, ConfigError> {
         let p = Picker { file, path };
-        let node = &file.node;
-
-        let prefix = p.pick(
-            ov.prefix.as_ref(),
-            "--prefix",
-            node.prefix.as_ref(),
-            "node.prefix",
-        );
-        let prefix = match prefix {
-            Some((v, origin)) => absolute(origin, v, "install prefix")?,
-            None => PathBuf::from("/"),
-        };
-        let data_dir = match p.pick(
-            ov.data_dir.as_ref(),
-            "--data-dir",
-            node.data_dir.as_ref(),
-            "node.data_dir",
-        ) {
-            Some((v, origin)) => Some(absolute(origin, v, "data directory")?),
-            None => None,
-        };
-        let layout = Layout::new(&prefix, data_dir.as_deref());
-
-        let node_id = match p.pick(
-            ov.node_id.as_ref(),
-            "--node-id",
-            node.id.as_ref(),
-            "node.id",
-        ) {
-            Some((v, origin)) => check_node_id(v).map_err(|m| invalid(origin, m))?,
-            None => NodeId(DEFAULT_NODE_ID),
-        };
-
-        let cluster_id = match p.pick(
-            ov.cluster_id.as_ref(),
-            "--cluster-id",
-            node.cluster_id.as_ref(),
-            "node.cluster_id",
-        ) {
-            Some((v, origin)) => Some(v.parse::<ClusterId>().map_err(|e| invalid(origin, e))?),
-            None => None,
-        };
-
-        let (advertise, advertise_name) = match p.pick(
-            ov.advertise.as_ref(),
-            "--advertise",
-            node.advertise.as_ref(),
-            "node.advertise",
-        ) {
-            Some((v, origin)) => {
-                let ip =
-                    net::check_advertise(&v, ov.force).map_err(|error| ConfigError::Advertise {
-                        origin: Some(origin.to_string()),
-                        error,
-                    })?;
-                let v = v.trim();
-                let is_ip = v
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<IpAddr>()
-                    .is_ok();
-                (ip, (!is_ip).then(|| v.to_string()))
-            }
-            None => (
-                detect().map_err(|error| ConfigError::Advertise {
-                    origin: None,
-                    error,
-                })?,
-                None,
-            ),
-        };
-
-        let broker_port = port(
-            &p,
-            node.broker_port,
-            "node.broker_port",
-            DEFAULT_BROKER_PORT,
-        )?;
-        let controller_port = port(
-            &p,
-            node.controller_port,
-            "node.controller_port",
-            DEFAULT_CONTROLLER_PORT,
-        )?;
-        if broker_port == controller_port {
-            return Err(invalid(
-                p.file_origin("node.controller_port"),
-                format!(
-                    "broker_port and controller_port are both {broker_port}; give the two listeners different ports"
-                ),
-            ));
-        }
-
-        let kafka_version = match p.pick(
-            ov.kafka_version.as_ref(),
-            "--kafka-version",
-            file.dist.kafka_version.as_ref(),
-            "dist.kafka_version",
-        ) {
-            Some((v, origin)) => v
-                .parse::<KafkaVersion>()
-                .map_err(|e| invalid(origin, format!("{e} (supported: 3.7.1, 4.1.1)")))?,
-            None => DEFAULT_KAFKA_VERSION,
-        };
-
-        let mirrors = if !ov.mirrors.is_empty() {
-            check_mirrors(&ov.mirrors, Origin::Flag("--mirror"))?
-        } else if let Some(list) = &file.dist.mirrors {
-            check_mirrors(list, p.file_origin("dist.mirrors"))?
-        } else {
-            DEFAULT_MIRRORS.iter().map(|m| m.to_string()).collect()
-        };
-
-        let java_home = match p.pick(
-            ov.java_home.as_ref(),
-            "--java-home",
-            file.java.home.as_ref(),
-            "java.home",
-        ) {
-            Some((v, origin)) => Some(absolute(origin, v, "Java home")?),
-            None => None,
-        };
-
-        let heap = match p.pick(
-            ov.heap.as_ref(),
-            "--heap",
-            file.java.heap.as_ref(),
-            "java.heap",
-        ) {
-            Some((v, origin)) => {
-                let heap = parse_heap(&v).map_err(|m| invalid(origin, m))?;
-                check_heap_fits(&heap, total_memory_bytes()).map_err(|m| invalid(origin, m))?;
-                heap
-            }
-            None => default_heap(total_memory_bytes()),
-        };
-
-        let jvm_opts = file.java.opts.clone().unwrap_or_default();
-        for opt in &jvm_opts {
-            let origin = p.file_origin("java.opts");
-            if opt.trim().is_empty() {
-                return Err(invalid(origin, "an empty JVM option; remove it"));
-            }
-            if opt.starts_with("-Xmx") || opt.starts_with("-Xms") {
-                return Err(invalid(
-                    origin,
-                    format!("{opt:?} sets the heap; use java.heap (flag --heap) instead"),
-                ));
-            }
-        }
-
-        let mut extra_properties = BTreeMap::new();
-        for (key, value) in &file.kafka {
-            // `parse` already checked these with positions; a ConfigFile built in code gets the
-            // same refusals here.
-            check_kafka_entry(key, value).map_err(|m| invalid(p.file_origin("kafka"), m))?;
-            let text = kafka_property_value(value)
-                .map_err(|m| invalid(p.file_origin("kafka"), format!("[kafka] {key:?}: {m}")))?;
-            extra_properties.insert(key.clone(), text);
-        }
-
-        let stop_timeout = match file.daemon.stop_timeout_sec {
-            Some(0) => {
-                return Err(invalid(
-                    p.file_origin("daemon.stop_timeout_sec"),
-                    "0 seconds gives Kafka no time for a controlled shutdown; use e.g. 180",
-                ));
-            }
-            Some(s) => Duration::from_secs(s),
-            None => DEFAULT_STOP_TIMEOUT,
-        };
-
-        let role = match p.pick(ov.role.as_ref(), "--role", node.role.as_ref(), "node.role") {
-            Some((v, origin)) => v.parse::<Role>().map_err(|m| invalid(origin, m))?,
-            None => Role::Combined,
-        };
-        let voters = match p.pick(
-            ov.controllers.as_ref(),
-            "--controllers",
-            node.controllers.as_ref(),
-            "node.controllers",
-        ) {
-            Some((v, origin)) => Some((parse_voters(&v).map_err(|m| invalid(origin, m))?, origin)),
-            None => None,
-        };
-        let brokers = match p.pick(
-            ov.brokers.as_ref(),
-            "--brokers",
-            node.brokers.as_ref(),
-            "node.brokers",
-        ) {
-            Some((v, origin)) => {
-                Some(u32::try_from(v).ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    invalid(origin, format!("broker count {v} must be at least 1"))
-                })?)
-            }
-            None => None,
-        };
-        if let Some((list, origin)) = &voters {
-            check_membership(
-                role,
-                node_id,
-                list,
-                *origin,
-                advertise,
-                advertise_name.as_deref(),
-                controller_port,
-            )?;
-        } else if role == Role::Broker {
-            return Err(invalid(
-                p.pick(ov.role.as_ref(), "--role", node.role.as_ref(), "node.role")
-                    .map_or(Origin::Flag("--role"), |(_, o)| o),
-                "a broker needs the controllers it joins: give --controllers id@host:port,… (controllers in kraftd.toml), \
-                 the same list every node of the cluster has",
-            ));
-        }
-        let voters = voters.map(|(list, _)| list);
-
+        let node = Node::resolve(&p, ov, host)?;
+        let dist = Dist::resolve(&p, ov)?;
+        let java = Java::resolve(&p, ov, host)?;
+        let kafka = Kafka::resolve(&p)?;
+        let daemon = Daemon::resolve(&p)?;
+        let membership = node.resolve_membership(&p, ov, host)?;
         Ok(Settings {
-            role,
-            voters,
-            brokers,
-            layout,
-            node_id,
-            cluster_id,
-            advertise,
-            advertise_name,
-            broker_port,
-            controller_port,
-            kafka_version,
-            mirrors,
-            java_home,
-            heap,
-            jvm_opts,
-            extra_properties,
-            kafka_values: file.kafka.clone(),
-            stop_timeout,
+            role: membership.role,
+            voters: membership.voters,
+            brokers: membership.brokers,
+            layout: node.layout,
+            node_id: node.node_id,
+            cluster_id: node.cluster_id,
+            advertise: node.advertise,
+            advertise_name: node.advertise_name,
+            broker_port: node.broker_port,
+            controller_port: node.controller_port,
+            kafka_version: dist.kafka_version,
+            mirrors: dist.mirrors,
+            java_home: java.java_home,
+            heap: java.heap,
+            jvm_opts: java.jvm_opts,
+            extra_properties: kafka.extra_properties,
+            kafka_values: kafka.kafka_values,
+            stop_timeout: daemon.stop_timeout,
         })
     }
 
@@ -531,18 +241,28 @@ impl Settings {
         Ok((settings, state))
     }
 
+    /// This node's listener endpoints: what Kafka binds, advertises, and kraftd dials. The one
+    /// place they are derived.
+    pub fn listeners(&self) -> Listeners {
+        Listeners::new(
+            self.role,
+            self.advertise,
+            self.advertise_name.as_deref(),
+            self.broker_port,
+            self.controller_port,
+        )
+    }
+
     /// The host text for `advertised.listeners` and `controller.quorum.voters`: the host name if
     /// one was given, else the IP (IPv6 in brackets).
     pub fn advertised_host(&self) -> String {
-        match &self.advertise_name {
-            Some(name) => name.clone(),
-            None => listener_host(self.advertise),
-        }
+        self.listeners().advertised_host
     }
 
-    /// The host text for `listeners` (the bind address; IPv6 in brackets).
+    /// The host text for `listeners` (the bind address; IPv6 in brackets). Kept for callers that
+    /// want the text alone; endpoints come from `listeners`.
     pub fn listener_host(&self) -> String {
-        listener_host(self.advertise)
+        host_text(self.advertise)
     }
 
     /// Advice about the cluster layout worth printing (one voter, an even voter count).
@@ -646,229 +366,11 @@ pub fn merge_with_state(
     Ok((merged, state))
 }
 
-fn listener_host(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    }
-}
-
-/// A controller (or combined node) must be a voter, at its own advertised address and controller
-/// port; a broker must not be one (Kafka refuses both at startup, after storage was formatted).
-fn check_membership(
-    role: Role,
-    node_id: NodeId,
-    voters: &[Voter],
-    origin: Origin<'_>,
-    advertise: IpAddr,
-    advertise_name: Option<&str>,
-    controller_port: u16,
-) -> Result<(), ConfigError> {
-    let list = super::cluster::voters_text(voters);
-    let own = voters.iter().find(|v| v.id == node_id);
-    match (role, own) {
-        (Role::Broker, Some(v)) => Err(invalid(
-            origin,
-            format!(
-                "node id {node_id} is a voter ({v}) in {list}, but this node's role is broker: \
-                 a broker needs a node id outside the voter set (give --node-id another id), or use --role controller"
-            ),
-        )),
-        (Role::Broker, None) => Ok(()),
-        (_, None) => Err(invalid(
-            origin,
-            format!(
-                "node id {node_id} is not in the voter set {list}, but this node's role is {role}: \
-                 a controller must be one of the voters; give --node-id the id its entry has, or add it to the list"
-            ),
-        )),
-        (_, Some(v)) => {
-            let same_host = match (v.ip(), advertise_name) {
-                (Some(ip), _) => ip == advertise,
-                (None, Some(name)) => v.host.eq_ignore_ascii_case(name),
-                (None, None) => crate::net::resolve_system(&v.host)
-                    .map(|ips| ips.contains(&advertise))
-                    .unwrap_or(false),
-            };
-            if !same_host || v.port != controller_port {
-                return Err(invalid(
-                    origin,
-                    format!(
-                        "this node's voter entry {v} is not its own controller address {}:{controller_port}: \
-                         fix the entry, or set --advertise / controller_port to the address the entry names",
-                        advertise_name
-                            .map(str::to_string)
-                            .unwrap_or_else(|| listener_host(advertise))
-                    ),
-                ));
-            }
-            Ok(())
-        }
-    }
-}
-
-fn check_node_id(v: i64) -> Result<NodeId, String> {
-    if (0..=MAX_NODE_ID).contains(&v) {
-        Ok(NodeId(v as u32))
-    } else {
-        Err(format!(
-            "node id {v} is out of range: Kafka accepts 0 to {MAX_NODE_ID}"
-        ))
-    }
-}
-
-fn port(
-    p: &Picker<'_>,
-    value: Option<i64>,
-    key: &'static str,
-    default: u16,
-) -> Result<u16, ConfigError> {
-    match value {
-        None => Ok(default),
-        Some(v) => u16::try_from(v).ok().filter(|v| *v != 0).ok_or_else(|| {
-            invalid(
-                p.file_origin(key),
-                format!("port {v} is out of range: use 1 to 65535 (default {default})"),
-            )
-        }),
-    }
-}
-
-fn check_mirrors(list: &[String], origin: Origin<'_>) -> Result<Vec<String>, ConfigError> {
-    if list.is_empty() {
-        return Err(invalid(
-            origin,
-            "the mirror list is empty; remove the key to use the Apache CDN and archive",
-        ));
-    }
-    list.iter()
-        .map(|m| {
-            let m = m.trim();
-            let bad = |why: &str| {
-                invalid(
-                    origin,
-                    format!("mirror {m:?} {why}; give an http(s) base URL like https://archive.apache.org/dist/kafka/"),
-                )
-            };
-            let url = reqwest::Url::parse(m).map_err(|e| bad(&format!("is not a URL ({e})")))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(bad("is not an http(s) URL"));
-            }
-            if url.host_str().is_none_or(str::is_empty) {
-                return Err(bad("has no host"));
-            }
-            if url.query().is_some() || url.fragment().is_some() {
-                return Err(bad("has a query or fragment (the file name is appended to it)"));
-            }
-            // Normalized to end in '/' so "<v>/kafka_2.13-<v>.tgz" can be appended.
-            Ok(if m.ends_with('/') {
-                m.to_string()
-            } else {
-                format!("{m}/")
-            })
-        })
-        .collect()
-}
-
-/// Check and normalize a JVM heap size: digits and a K/M/G/T suffix, at least 128M.
-pub fn parse_heap(value: &str) -> Result<String, String> {
-    let v = value.trim();
-    let shape =
-        || format!("heap {value:?} is not a JVM size like 512M or 2G (digits and K, M, G or T)");
-    let (digits, unit) = v.split_at(v.len().saturating_sub(1));
-    let unit = unit.to_ascii_uppercase();
-    let mib_per_unit: f64 = match unit.as_str() {
-        "K" => 1.0 / 1024.0,
-        "M" => 1.0,
-        "G" => 1024.0,
-        "T" => 1024.0 * 1024.0,
-        _ => return Err(shape()),
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(shape());
-    }
-    let n: u64 = digits.parse().map_err(|_| shape())?;
-    if (n as f64) * mib_per_unit < MIN_HEAP_MIB as f64 {
-        return Err(format!(
-            "heap {value:?} is too small for Kafka: use at least {MIN_HEAP_MIB}M"
-        ));
-    }
-    Ok(format!("{n}{unit}"))
-}
-
-/// Bytes of a heap size as [`parse_heap`] normalizes it (`512M`, `2G`).
-pub fn heap_bytes(heap: &str) -> Option<u64> {
-    let (digits, unit) = heap.split_at(heap.len().checked_sub(1)?);
-    let shift = match unit {
-        "K" => 10,
-        "M" => 20,
-        "G" => 30,
-        "T" => 40,
-        _ => return None,
-    };
-    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
-}
-
-/// Refuse a heap the JVM cannot get: more than this machine's (or cgroup's) memory, which makes
-/// every start fail. Unknown memory: not checked. The advice is at most 3/4 of the memory, which
-/// leaves room for the page cache Kafka relies on.
-pub fn check_heap_fits(heap: &str, total_bytes: Option<u64>) -> Result<(), String> {
-    const MIB: u64 = 1 << 20;
-    let (Some(want), Some(total)) = (heap_bytes(heap), total_bytes) else {
-        return Ok(());
-    };
-    if want <= total {
-        return Ok(());
-    }
-    let most_mib = total / MIB * 3 / 4;
-    let most = if most_mib >= 1024 {
-        format!("{}G", most_mib / 1024)
-    } else {
-        format!("{}M", (most_mib / 64 * 64).max(MIN_HEAP_MIB))
-    };
-    Err(format!(
-        "heap {heap} is more than this machine's {:.1} GiB of memory, so the JVM could not start; \
-         use at most {most} (e.g. --heap {most}, or java.heap = \"{most}\" in kraftd.toml)",
-        total as f64 / (1u64 << 30) as f64
-    ))
-}
-
-/// The default heap for a box with `total_bytes` of memory: 1G, or a quarter of the memory when
-/// that is less (rounded down to 64M, at least 256M). Unknown memory → 1G (Kafka's own default).
-pub fn default_heap(total_bytes: Option<u64>) -> String {
-    const MIB: u64 = 1024 * 1024;
-    let Some(total) = total_bytes else {
-        return "1G".to_string();
-    };
-    let quarter_mib = total / MIB / 4;
-    if quarter_mib >= 1024 {
-        "1G".to_string()
-    } else {
-        format!("{}M", (quarter_mib / 64 * 64).max(256))
-    }
-}
-
-/// Memory this box (or its cgroup, when limited) has: the smaller of RAM and cgroup v2
-/// `memory.max`, so a container with 512M does not get a 1G heap.
-pub fn total_memory_bytes() -> Option<u64> {
-    let ram = {
-        let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
-        // SAFETY: sysinfo fills the struct we pass and touches nothing else.
-        (unsafe { libc::sysinfo(&mut info) } == 0)
-            .then(|| info.totalram as u64 * info.mem_unit as u64)
-    };
-    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok());
-    match (ram, cgroup) {
-        (Some(r), Some(c)) => Some(r.min(c)),
-        (r, c) => r.or(c),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::host::FakeHost;
+    use crate::config::{MAX_NODE_ID, parse_heap};
     use std::net::Ipv4Addr;
 
     const PATH: &str = "/etc/kafka/kraftd.toml";
@@ -1003,23 +505,6 @@ mod tests {
     }
 
     #[test]
-    fn heap_above_the_memory_is_refused() {
-        const GIB: u64 = 1 << 30;
-        assert_eq!(heap_bytes("512M"), Some(512 << 20));
-        assert_eq!(heap_bytes("2G"), Some(2 * GIB));
-        assert!(check_heap_fits("16G", Some(16 * GIB)).is_ok());
-        assert!(check_heap_fits("64G", None).is_ok());
-        let err = check_heap_fits("64G", Some(23 * GIB + GIB / 2)).unwrap_err();
-        assert!(
-            err.starts_with("heap 64G is more than this machine's 23.5 GiB of memory"),
-            "{err}"
-        );
-        assert!(err.contains("use at most 17G (e.g. --heap 17G"), "{err}");
-        let small = check_heap_fits("2G", Some(GIB)).unwrap_err();
-        assert!(small.contains("use at most 768M"), "{small}");
-    }
-
-    #[test]
     fn heap_values() {
         assert_eq!(parse_heap("1G").unwrap(), "1G");
         assert_eq!(parse_heap("2g").unwrap(), "2G");
@@ -1037,19 +522,6 @@ mod tests {
             },
         );
         assert!(e.starts_with("--heap: heap \"lots\""), "{e}");
-    }
-
-    #[test]
-    fn default_heap_sizes_for_the_box() {
-        const G: u64 = 1 << 30;
-        assert_eq!(default_heap(Some(16 * G)), "1G");
-        assert_eq!(default_heap(Some(4 * G)), "1G");
-        assert_eq!(default_heap(Some(2 * G)), "512M");
-        assert_eq!(default_heap(Some(3 * G)), "768M");
-        assert_eq!(default_heap(Some(G)), "256M");
-        assert_eq!(default_heap(Some(G / 2)), "256M");
-        assert_eq!(default_heap(None), "1G");
-        assert!(total_memory_bytes().unwrap() > 0);
     }
 
     #[test]
@@ -1340,5 +812,155 @@ mod tests {
             },
         );
         assert!(e.starts_with("--brokers: broker count 0"), "{e}");
+    }
+
+    fn on_fake(
+        file: &ConfigFile,
+        ov: &Overrides,
+        host: &FakeHost,
+    ) -> Result<Settings, ConfigError> {
+        Settings::resolve_on(file, Path::new(PATH), ov, host)
+    }
+
+    #[test]
+    fn host_facts_come_from_the_trait() {
+        let host = FakeHost::new();
+        let flag = |v: &str, force: bool| Overrides {
+            advertise: Some(v.into()),
+            force,
+            ..Overrides::default()
+        };
+        // No value: the host detects; memory sizes the default heap.
+        let s = on_fake(&ConfigFile::default(), &Overrides::default(), &host).unwrap();
+        assert_eq!(s.advertise, "10.0.0.5".parse::<IpAddr>().unwrap());
+        assert_eq!(s.heap, "1G");
+        let small = FakeHost {
+            memory: Some(2 << 30),
+            ..FakeHost::new()
+        };
+        let s = on_fake(&ConfigFile::default(), &Overrides::default(), &small).unwrap();
+        assert_eq!(s.heap, "512M");
+        let e = on_fake(
+            &ConfigFile::default(),
+            &Overrides {
+                heap: Some("4G".into()),
+                ..Overrides::default()
+            },
+            &small,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("--heap: heap 4G is more than this machine's 2.0 GiB"),
+            "{e}"
+        );
+
+        // A name resolving to this host binds its address and advertises the name.
+        let s = on_fake(
+            &ConfigFile::default(),
+            &flag("kafka1.example", false),
+            &host,
+        )
+        .unwrap();
+        let l = s.listeners();
+        assert_eq!(l.primary().bind, "10.0.0.5:9092".parse().unwrap());
+        assert_eq!(l.primary().advertised(), "kafka1.example:9092");
+        // A name elsewhere: refused, or with --force bound everywhere and dialled on loopback.
+        let e = on_fake(
+            &ConfigFile::default(),
+            &flag("elsewhere.example", false),
+            &host,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with(
+                "--advertise: advertised host name \"elsewhere.example\" resolves to 203.0.113.9"
+            ) && e.contains("10.0.0.5 on eth0"),
+            "{e}"
+        );
+        let s = on_fake(
+            &ConfigFile::default(),
+            &flag("elsewhere.example", true),
+            &host,
+        )
+        .unwrap();
+        assert!(s.advertise.is_unspecified());
+        assert_eq!(
+            s.listeners().listeners_value(),
+            "PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093"
+        );
+        assert_eq!(
+            s.listeners().primary().dial(),
+            "127.0.0.1:9092".parse().unwrap()
+        );
+        assert_eq!(s.advertised_host(), "elsewhere.example");
+        // The detector's error is passed on with no origin.
+        let broken = FakeHost {
+            detected: Err(AdvertiseError::NoCandidate { seen: vec![] }),
+            ..FakeHost::new()
+        };
+        let e = on_fake(&ConfigFile::default(), &Overrides::default(), &broken).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Advertise { origin: None, .. }),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn voter_host_names_resolve_through_the_host() {
+        let host = FakeHost::new();
+        let ov = |controllers: &str| Overrides {
+            role: Some("controller".into()),
+            advertise: Some("10.0.0.5".into()),
+            controllers: Some(controllers.into()),
+            ..Overrides::default()
+        };
+        let s = on_fake(
+            &ConfigFile::default(),
+            &ov("1@kafka1.example:9093,2@10.0.0.6:9093,3@10.0.0.7:9093"),
+            &host,
+        )
+        .unwrap();
+        assert_eq!(
+            s.listeners().listeners_value(),
+            "CONTROLLER://10.0.0.5:9093"
+        );
+        let e = on_fake(
+            &ConfigFile::default(),
+            &ov("1@elsewhere.example:9093,2@10.0.0.6:9093,3@10.0.0.7:9093"),
+            &host,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("--controllers: this node's voter entry 1@elsewhere.example:9093 is not its own controller address 10.0.0.5:9093"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_value_from_node_toml_is_named_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("etc/kafka/kraftd.toml");
+        let admin = ConfigFile::default();
+        let state = state_path(&admin, &config);
+        std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+        std::fs::write(
+            &state,
+            "[node]\nadvertise = \"10.0.0.5\"\nbroker_port = 0\n",
+        )
+        .unwrap();
+        let (merged, _) = merge_with_state(&admin, &config).unwrap();
+        let e = Settings::resolve_on(&merged, &config, &Overrides::default(), &FakeHost::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!(
+                "node.broker_port at {}:3:1: port 0 is out of range",
+                state.display()
+            )),
+            "{e}"
+        );
     }
 }

@@ -390,7 +390,7 @@ mod tests {
                 );
             }
         }
-        for key in crate::config::INSTALLER_OWNED_KEYS {
+        for crate::config::OwnedKey { key, .. } in crate::config::OWNED_KEYS {
             assert!(DEFAULT_CONFIG_TEMPLATE.contains(key), "{key}");
         }
     }

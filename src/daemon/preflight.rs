@@ -140,22 +140,13 @@ pub fn check_free_space(settings: &Settings) -> Result<(), DaemonError> {
     }
 }
 
-/// The listener addresses this node binds: broker and/or controller, as its role has them.
+/// The listener addresses this node binds (`Settings::listeners`): broker and/or controller, as
+/// its role has them.
 pub fn listener_addrs(settings: &Settings) -> Vec<(&'static str, SocketAddr)> {
-    let mut out = Vec::new();
-    if settings.role.is_broker() {
-        out.push((
-            "broker",
-            SocketAddr::new(settings.advertise, settings.broker_port),
-        ));
-    }
-    if settings.role.is_controller() {
-        out.push((
-            "controller",
-            SocketAddr::new(settings.advertise, settings.controller_port),
-        ));
-    }
-    out
+    let listeners = settings.listeners();
+    let broker = listeners.broker.iter().map(|e| ("broker", e.bind));
+    let controller = listeners.controller.iter().map(|e| ("controller", e.bind));
+    broker.chain(controller).collect()
 }
 
 /// Fail early when a listener port is already taken, instead of letting the JVM die with a stack
@@ -187,4 +178,48 @@ pub fn check_ports_free(settings: &Settings) -> Result<(), DaemonError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigFile, FakeHost, Overrides};
+
+    fn node(role: &str, controllers: Option<&str>, advertise: &str) -> Settings {
+        let ov = Overrides {
+            role: Some(role.into()),
+            node_id: Some(1),
+            controllers: controllers.map(str::to_string),
+            advertise: Some(advertise.into()),
+            force: true,
+            ..Overrides::default()
+        };
+        let path = Path::new("/etc/kafka/kraftd.toml");
+        Settings::resolve_on(&ConfigFile::default(), path, &ov, &FakeHost::new()).unwrap()
+    }
+
+    #[test]
+    fn the_port_check_binds_what_the_role_listens_on() {
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(
+            listener_addrs(&node("combined", None, "10.0.0.5")),
+            [
+                ("broker", addr("10.0.0.5:9092")),
+                ("controller", addr("10.0.0.5:9093"))
+            ]
+        );
+        let voters = "1@10.0.0.5:9093,2@10.0.0.6:9093,3@10.0.0.7:9093";
+        assert_eq!(
+            listener_addrs(&node("controller", Some(voters), "10.0.0.5")),
+            [("controller", addr("10.0.0.5:9093"))]
+        );
+        // A name accepted with --force that is not on this host: bound everywhere.
+        assert_eq!(
+            listener_addrs(&node("combined", None, "elsewhere.example")),
+            [
+                ("broker", addr("0.0.0.0:9092")),
+                ("controller", addr("0.0.0.0:9093"))
+            ]
+        );
+    }
 }

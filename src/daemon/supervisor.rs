@@ -448,14 +448,14 @@ impl NodeProbe {
                 })
                 .collect()
         };
+        // The broker listener, or a controller-only node's controller listener, as bound.
+        let addr = settings.listeners().primary().bind;
         if settings.role == Role::Controller {
-            let addr = SocketAddr::new(settings.advertise, settings.controller_port);
             return (
                 addr,
                 NodeProbe::Quorum(QuorumProbe::new(id, voters(), true)),
             );
         }
-        let addr = SocketAddr::new(settings.advertise, settings.broker_port);
         let quorum = settings
             .is_cluster()
             .then(|| QuorumProbe::new(id, voters(), false));

@@ -72,29 +72,20 @@ pub fn status_target(args: &TargetOptions) -> Result<StatusTarget, TargetError> 
         ))
     })?;
     let role = settings.role;
+    let listeners = settings.listeners();
     let mut roles = Vec::new();
     let mut advertised = Vec::new();
     if role.is_broker() {
         roles.push("broker".to_string());
-        advertised.push(format!(
-            "PLAINTEXT://{}:{}",
-            settings.advertised_host(),
-            settings.broker_port
-        ));
+        advertised.extend(listeners.broker.as_ref().map(|e| e.advertised_url()));
     }
     if role.is_controller() {
         roles.push("controller".to_string());
     }
-    let controller = role
-        .is_controller()
-        .then(|| local_endpoint(&settings, settings.controller_port));
+    let controller = listeners.controller.as_ref().map(|e| e.dial().to_string());
     if role == crate::config::Role::Controller {
         // Nothing is advertised to clients; the voter set names this node's controller listener.
-        advertised.push(format!(
-            "CONTROLLER://{}:{}",
-            settings.advertised_host(),
-            settings.controller_port
-        ));
+        advertised.extend(listeners.controller.as_ref().map(|e| e.advertised_url()));
     }
     let voters = settings
         .effective_voters()
@@ -103,11 +94,7 @@ pub fn status_target(args: &TargetOptions) -> Result<StatusTarget, TargetError> 
         .collect();
     Ok(StatusTarget {
         // A controller-only node has no client listener: its controller listener is the target.
-        bootstrap: if role.is_broker() {
-            local_endpoint(&settings, settings.broker_port)
-        } else {
-            local_endpoint(&settings, settings.controller_port)
-        },
+        bootstrap: listeners.primary().dial().to_string(),
         node_id: Some(settings.node_id.0 as i32),
         roles: Some(roles),
         advertised_listeners: Some(advertised),
@@ -115,17 +102,6 @@ pub fn status_target(args: &TargetOptions) -> Result<StatusTarget, TargetError> 
         controller,
         voters,
     })
-}
-
-/// A listener of the local node as dialled from this host: the bind address (IPv6 in brackets),
-/// or loopback when Kafka listens on every address.
-fn local_endpoint(settings: &Settings, port: u16) -> String {
-    let host = if settings.advertise.is_unspecified() {
-        "127.0.0.1".to_string()
-    } else {
-        settings.listener_host()
-    };
-    format!("{host}:{port}")
 }
 
 /// `kraftd status`: print the status and return the exit code.

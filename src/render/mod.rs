@@ -12,39 +12,12 @@ pub use files::{Rendered, check_hand_edits, node_files, write_rendered};
 pub use log_config::{log_config, stderr_log_config};
 pub use properties::{escape_key, escape_value, unescape};
 
-use crate::config::{Role, default_replication_factor, voters_text};
+use crate::config::{
+    BROKER_LISTENER, CONTROLLER_LISTENER, Role, default_replication_factor, owned_key, voters_text,
+};
 use crate::{KafkaVersion, Settings};
 use anyhow::{Result, bail};
 use std::fmt::Write as _;
-
-/// Keys kraftd derives from typed settings. Setting them in `[kafka]` would silently fight the
-/// typed values (a second `node.id=` line wins in Java properties), so they are refused.
-const MANAGED_KEYS: &[(&str, &str)] = &[
-    ("process.roles", "set role in kraftd.toml (or --role)"),
-    ("node.id", "set node_id in kraftd.toml (or --node-id)"),
-    ("broker.id", "set node_id in kraftd.toml (or --node-id)"),
-    (
-        "controller.quorum.voters",
-        "set controllers in kraftd.toml (or --controllers); a single node derives it from node_id, advertise and controller_port",
-    ),
-    (
-        "controller.quorum.bootstrap.servers",
-        "kraftd uses a static quorum (controller.quorum.voters)",
-    ),
-    (
-        "listeners",
-        "set advertise / broker_port / controller_port in kraftd.toml",
-    ),
-    (
-        "advertised.listeners",
-        "set advertise / broker_port in kraftd.toml",
-    ),
-    ("controller.listener.names", "fixed to CONTROLLER by kraftd"),
-    ("inter.broker.listener.name", "fixed to PLAINTEXT by kraftd"),
-    ("log.dirs", "set data_dir in kraftd.toml (or --data-dir)"),
-    ("log.dir", "set data_dir in kraftd.toml (or --data-dir)"),
-    ("metadata.log.dir", "the metadata log lives in data_dir"),
-];
 
 /// server.properties for this node's role: a single combined node with a static one-voter quorum
 /// (no `controllers`), or a combined, controller-only or broker-only node of a cluster whose
@@ -54,11 +27,14 @@ const MANAGED_KEYS: &[(&str, &str)] = &[
 /// formatted without any quorum flags. `settings.extra_properties` follow verbatim, sorted by key;
 /// an extra key also rendered as a default here (e.g. a replication factor) replaces that default.
 pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<String> {
+    // Settings from kraftd.toml never get here with an owned key (`[kafka]` refuses them with the
+    // file position); settings built in code get the same table's refusal.
     for key in settings.extra_properties.keys() {
-        if let Some((_, fix)) = MANAGED_KEYS.iter().find(|(managed, _)| managed == key) {
+        if let Some(owned) = owned_key(key) {
             bail!(
-                "{}: [kafka] sets {key:?}, which kraftd manages itself: {fix}; remove {key:?} from the [kafka] table",
-                settings.layout.config_file().display()
+                "{}: [kafka] sets {key:?}, which kraftd manages itself: {}; remove {key:?} from the [kafka] table",
+                settings.layout.config_file().display(),
+                owned.fix
             );
         }
     }
@@ -87,71 +63,38 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
         );
     }
 
-    let host = settings.advertised_host();
-    let bind = settings.listener_host();
-    let node = settings.node_id.0;
-    let (broker_port, controller_port) = (settings.broker_port, settings.controller_port);
-    let voters = voters_text(&settings.effective_voters());
-
-    let mut defaults: Vec<(&str, String)> = match settings.role {
-        Role::Combined => vec![
-            ("process.roles", "broker,controller".into()),
-            ("node.id", node.to_string()),
-            ("controller.quorum.voters", voters),
-            // Bound to the advertised address, not 0.0.0.0: the node serves exactly where it says it is.
-            (
-                "listeners",
-                format!("PLAINTEXT://{bind}:{broker_port},CONTROLLER://{bind}:{controller_port}"),
-            ),
-            // 3.7 refuses a broker that advertises its controller listener: only PLAINTEXT here.
-            (
-                "advertised.listeners",
-                format!("PLAINTEXT://{host}:{broker_port}"),
-            ),
-            ("inter.broker.listener.name", "PLAINTEXT".into()),
-            ("controller.listener.names", "CONTROLLER".into()),
-            (
-                "listener.security.protocol.map",
-                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into(),
-            ),
-            ("log.dirs", data_dir.into()),
-        ],
-        // No advertised.listeners: 3.7 requires it empty on a controller-only node, and without it
-        // 4.x advertises the controller listener, which is what the voters connect to anyway.
-        Role::Controller => vec![
-            ("process.roles", "controller".into()),
-            ("node.id", node.to_string()),
-            ("controller.quorum.voters", voters),
-            (
-                "listeners",
-                format!("CONTROLLER://{bind}:{controller_port}"),
-            ),
-            ("controller.listener.names", "CONTROLLER".into()),
-            (
-                "listener.security.protocol.map",
-                "CONTROLLER:PLAINTEXT".into(),
-            ),
-            ("log.dirs", data_dir.into()),
-        ],
-        Role::Broker => vec![
-            ("process.roles", "broker".into()),
-            ("node.id", node.to_string()),
-            ("controller.quorum.voters", voters),
-            ("listeners", format!("PLAINTEXT://{bind}:{broker_port}")),
-            (
-                "advertised.listeners",
-                format!("PLAINTEXT://{host}:{broker_port}"),
-            ),
-            ("inter.broker.listener.name", "PLAINTEXT".into()),
-            // The name of the voters' listener, which a broker connects to (never binds).
-            ("controller.listener.names", "CONTROLLER".into()),
-            (
-                "listener.security.protocol.map",
-                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into(),
-            ),
-            ("log.dirs", data_dir.into()),
-        ],
+    let listeners = settings.listeners();
+    let roles = match settings.role {
+        Role::Combined => "broker,controller",
+        Role::Controller => "controller",
+        Role::Broker => "broker",
     };
+    let mut defaults: Vec<(&str, String)> = vec![
+        ("process.roles", roles.into()),
+        ("node.id", settings.node_id.0.to_string()),
+        (
+            "controller.quorum.voters",
+            voters_text(&settings.effective_voters()),
+        ),
+        // Bound to the advertised address, not 0.0.0.0: the node serves exactly where it says it is
+        // (except for a name accepted with --force that is not on this host).
+        ("listeners", listeners.listeners_value()),
+    ];
+    // No advertised.listeners on a controller-only node: 3.7 requires it empty there, and without
+    // it 4.x advertises the controller listener, which is what the voters connect to anyway.
+    if let Some(advertised) = listeners.advertised_listeners_value() {
+        defaults.push(("advertised.listeners", advertised));
+        defaults.push(("inter.broker.listener.name", BROKER_LISTENER.into()));
+    }
+    // The voters' listener: bound by a controller, connected to by a broker.
+    defaults.push(("controller.listener.names", CONTROLLER_LISTENER.into()));
+    let protocols = match listeners.broker {
+        Some(_) => format!("{CONTROLLER_LISTENER}:PLAINTEXT,{BROKER_LISTENER}:PLAINTEXT"),
+        None => format!("{CONTROLLER_LISTENER}:PLAINTEXT"),
+    };
+    defaults.push(("listener.security.protocol.map", protocols));
+    defaults.push(("log.dirs", data_dir.into()));
+
     if settings.role.is_broker() {
         // One node: internal topics cannot have more replicas than brokers. A cluster: min(3, brokers).
         let rf = match &settings.voters {
@@ -225,7 +168,6 @@ pub fn server_properties(settings: &Settings, version: &KafkaVersion) -> Result<
     Ok(out)
 }
 
-/// The host part of a listener URL / voter entry: IPv6 literals need brackets.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,11 +378,57 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("\"node.id\"") && err.contains("node_id"),
+            err.contains("\"node.id\"") && err.contains("--node-id"),
             "{err}"
         );
 
         let err = server_properties(&settings("0.0.0.0"), &KafkaVersion::new(4, 1, 1)).unwrap_err();
         assert!(err.to_string().contains("0.0.0.0"), "{err}");
+    }
+
+    /// The keys of a rendering, in order.
+    fn keys(text: &str) -> Vec<String> {
+        lines(text)
+            .iter()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, _)| k.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn owned_keys_table_matches_what_render_writes() {
+        use crate::config::OWNED_KEYS;
+        let v = KafkaVersion::new(4, 1, 1);
+        let mut nodes = vec![settings("10.0.0.5")];
+        for role in [Role::Combined, Role::Controller, Role::Broker] {
+            nodes.push(cluster_node(role, if role == Role::Broker { 4 } else { 1 }));
+        }
+        let mut written = std::collections::BTreeSet::new();
+        for s in &nodes {
+            let text = server_properties(s, &v).unwrap();
+            for key in keys(&text) {
+                match OWNED_KEYS.iter().find(|k| k.key == key) {
+                    // Owned and rendered: [kafka] may not set it.
+                    Some(owned) => assert!(owned.rendered, "{key} is rendered"),
+                    // Not owned: a default that a [kafka] entry replaces.
+                    None => {
+                        let mut s = s.clone();
+                        s.extra_properties.insert(key.clone(), "42".into());
+                        let text = server_properties(&s, &v).unwrap();
+                        assert!(
+                            text.ends_with(&format!("\n{key}=42\n"))
+                                && text.matches(&format!("\n{key}=")).count() == 1,
+                            "{key} is neither owned nor replaced by [kafka]:\n{text}"
+                        );
+                    }
+                }
+                written.insert(key);
+            }
+        }
+        // And the other way: a key marked rendered is written for some role; one that is not
+        // marked never is (it is owned because it would fight a rendered one).
+        for owned in OWNED_KEYS {
+            assert_eq!(written.contains(owned.key), owned.rendered, "{}", owned.key);
+        }
     }
 }

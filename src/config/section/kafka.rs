@@ -1,46 +1,94 @@
-//! The `[kafka]` passthrough table: extra server.properties entries, checked and rendered to text.
+//! The `[kafka]` passthrough table: extra server.properties entries, checked and rendered to text,
+//! and the one table of the server.properties keys kraftd owns (which `[kafka]` may not set).
 
+use super::{Picker, invalid};
+use crate::config::ConfigError;
 use std::collections::BTreeMap;
 
-/// server.properties keys kraft-install derives from `[node]` (or fixes); `[kafka]` may not set
-/// them, or the rendered file would contradict the formatted storage and the quorum.
-pub const INSTALLER_OWNED_KEYS: &[&str] = &[
-    "node.id",
-    "broker.id",
-    "process.roles",
-    "controller.quorum.voters",
-    "controller.quorum.bootstrap.servers",
-    "listeners",
-    "advertised.listeners",
-    "listener.security.protocol.map",
-    "controller.listener.names",
-    "inter.broker.listener.name",
-    "log.dirs",
-    "log.dir",
-    "metadata.log.dir",
-    "cluster.id",
+/// The checked `[kafka]` entries.
+#[derive(Debug, Clone, PartialEq)]
+pub(in crate::config) struct Kafka {
+    /// Rendered to property text.
+    pub extra_properties: BTreeMap<String, String>,
+    /// As typed in kraftd.toml, so writing back keeps `168` an integer.
+    pub kafka_values: BTreeMap<String, toml::Value>,
+}
+
+impl Kafka {
+    /// Check every entry (no flags set these). `parse` already checked them with positions; a
+    /// `ConfigFile` built in code gets the same refusals here.
+    pub fn resolve(p: &Picker<'_>) -> Result<Kafka, ConfigError> {
+        let mut extra_properties = BTreeMap::new();
+        for (key, value) in &p.file.kafka {
+            check_kafka_entry(key, value).map_err(|m| invalid(p.file_origin("kafka"), m))?;
+            let text = kafka_property_value(value)
+                .map_err(|m| invalid(p.file_origin("kafka"), format!("[kafka] {key:?}: {m}")))?;
+            extra_properties.insert(key.clone(), text);
+        }
+        Ok(Kafka {
+            extra_properties,
+            kafka_values: p.file.kafka.clone(),
+        })
+    }
+}
+
+/// A server.properties key kraftd owns: `[kafka]` may not set it, or the rendered file would
+/// contradict the typed settings, the formatted storage or the quorum (a second `node.id=` line
+/// wins in Java properties). The one table behind the `[kafka]` refusal (here, with positions) and
+/// render's (for settings built in code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnedKey {
+    pub key: &'static str,
+    /// What to set instead.
+    pub fix: &'static str,
+    /// True when render writes the key itself. False for a key render never writes but that would
+    /// fight one it does: an alias (`broker.id`, `log.dir`), the dynamic quorum
+    /// (`controller.quorum.bootstrap.servers`), a metadata log outside `data_dir`, or the cluster id
+    /// (which lives in the formatted storage's meta.properties).
+    pub rendered: bool,
+}
+
+const fn owned(key: &'static str, fix: &'static str, rendered: bool) -> OwnedKey {
+    OwnedKey { key, fix, rendered }
+}
+
+const ID_FIX: &str = "set `id` in [node] (flag --node-id)";
+const QUORUM_FIX: &str = "set `controllers` in [node] (flag --controllers id@host:port,…); a single node derives its quorum from `id`, `advertise` and `controller_port`";
+const LISTENERS_FIX: &str =
+    "set `advertise`, `broker_port` and `controller_port` in [node] (flag --advertise)";
+const LISTENER_NAMES_FIX: &str =
+    "kraftd fixes the listener names (PLAINTEXT for clients, CONTROLLER for the quorum)";
+const DATA_DIR_FIX: &str = "set `data_dir` in [node] (flag --data-dir)";
+
+/// Every server.properties key kraftd owns.
+pub const OWNED_KEYS: &[OwnedKey] = &[
+    owned("node.id", ID_FIX, true),
+    owned("broker.id", ID_FIX, false),
+    owned(
+        "process.roles",
+        "set `role` in [node] (flag --role: combined, controller or broker)",
+        true,
+    ),
+    owned("controller.quorum.voters", QUORUM_FIX, true),
+    owned("controller.quorum.bootstrap.servers", QUORUM_FIX, false),
+    owned("listeners", LISTENERS_FIX, true),
+    owned("advertised.listeners", LISTENERS_FIX, true),
+    owned("listener.security.protocol.map", LISTENER_NAMES_FIX, true),
+    owned("controller.listener.names", LISTENER_NAMES_FIX, true),
+    owned("inter.broker.listener.name", LISTENER_NAMES_FIX, true),
+    owned("log.dirs", DATA_DIR_FIX, true),
+    owned("log.dir", DATA_DIR_FIX, false),
+    owned("metadata.log.dir", DATA_DIR_FIX, false),
+    owned(
+        "cluster.id",
+        "set `cluster_id` in [node] (flag --cluster-id)",
+        false,
+    ),
 ];
 
-/// For an installer-owned key: what to set instead.
-fn owned_key_fix(key: &str) -> &'static str {
-    match key {
-        "node.id" | "broker.id" => "set `id` in [node] (flag --node-id)",
-        "process.roles" => "set `role` in [node] (flag --role: combined, controller or broker)",
-        "controller.quorum.voters" | "controller.quorum.bootstrap.servers" => {
-            "set `controllers` in [node] (flag --controllers id@host:port,…); a single node derives its quorum from `id`, `advertise` and `controller_port`"
-        }
-        "listeners" | "advertised.listeners" => {
-            "set `advertise`, `broker_port` and `controller_port` in [node] (flag --advertise)"
-        }
-        "listener.security.protocol.map"
-        | "controller.listener.names"
-        | "inter.broker.listener.name" => {
-            "kraftd fixes the listener names (PLAINTEXT for clients, CONTROLLER for the quorum)"
-        }
-        "log.dirs" | "log.dir" | "metadata.log.dir" => "set `data_dir` in [node] (flag --data-dir)",
-        "cluster.id" => "set `cluster_id` in [node] (flag --cluster-id)",
-        _ => "remove it from [kafka]",
-    }
+/// The table entry of `key`, if kraftd owns it.
+pub fn owned_key(key: &str) -> Option<&'static OwnedKey> {
+    OWNED_KEYS.iter().find(|k| k.key == key)
 }
 
 /// Flatten nested tables (`log.retention.hours = 1` parses as `log = {retention = {hours = 1}}`)
@@ -90,10 +138,10 @@ pub(crate) fn check_kafka_entry(key: &str, value: &toml::Value) -> Result<(), St
              check the spelling against Kafka's broker configuration reference"
         ));
     }
-    if INSTALLER_OWNED_KEYS.contains(&key) {
+    if let Some(owned) = owned_key(key) {
         return Err(format!(
             "[kafka] key {key:?} is set by kraft-install and may not be overridden here; {}",
-            owned_key_fix(key)
+            owned.fix
         ));
     }
     kafka_property_value(value)
@@ -180,7 +228,7 @@ mod tests {
     #[test]
     fn owned_keys_refused_with_the_replacement() {
         let one = toml::Value::Integer(1);
-        for key in INSTALLER_OWNED_KEYS {
+        for OwnedKey { key, .. } in OWNED_KEYS {
             let err = check_kafka_entry(key, &one).unwrap_err();
             assert!(
                 err.contains(&format!("{key:?}")) && err.contains("set by kraft-install"),
