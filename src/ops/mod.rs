@@ -8,7 +8,7 @@ pub mod smoke;
 pub mod status;
 
 use crate::kafka::Timeouts;
-use crate::{Settings, exit};
+use crate::exit;
 use status::{Health, StatusTarget};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
