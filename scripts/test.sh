@@ -11,8 +11,12 @@ scripts/kafka-dist.sh 4.1.1
 scripts/kafka-dist.sh 3.7.1
 
 echo "== cargo test"
+# --workspace builds both binaries: a test finds its own package's binary through
+# CARGO_BIN_EXE_<name> and the other package's next to the test executable in target/<profile>/
+# (crates/kraftd-test-support `bin`); no test runs cargo build.
 cargo build --workspace --all-targets --quiet
-# Broker-heavy tests: two at a time on a 2-core machine.
+# Broker-heavy tests: two at a time on a 2-core machine (the JVM tests of one test binary still
+# take turns: kraftd_test_support::serial).
 cargo test --workspace -- --test-threads=2
 
 echo "== unit hardening, then deb/rpm built and tested end to end under real systemd (nspawn)"

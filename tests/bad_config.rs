@@ -1,28 +1,14 @@
 //! `kraftd validate/run/status --config` on configs an operator gets wrong (issue 9 point 10): a
 //! directory, a file that is not UTF-8, a heap above the machine's memory. One message, exit 78.
 
-mod common;
-
-use common::*;
-use std::process::{Command, Output};
-
-fn kraftd(args: &[&str]) -> Output {
-    let out = kraftd_output(args);
-    eprintln!(
-        "$ kraftd {}\nexit {:?}\n{}{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use kraftd_test_support::*;
+use std::process::Command;
 
 /// validate and run print `message` once as their only output; status prints it once too.
 fn assert_config_refused(config: &std::path::Path, message: &str) {
     let c = config.display().to_string();
     for cmd in ["validate", "run"] {
-        let out = kraftd(&[cmd, "--config", &c]);
+        let out = kraftd_shown(&[cmd, "--config", &c]);
         assert_eq!(out.status.code(), Some(78), "kraftd {cmd}");
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
@@ -31,7 +17,7 @@ fn assert_config_refused(config: &std::path::Path, message: &str) {
         );
         assert!(out.stdout.is_empty(), "kraftd {cmd}");
     }
-    let out = kraftd(&["status", "--config", &c]);
+    let out = kraftd_shown(&["status", "--config", &c]);
     assert_eq!(out.status.code(), Some(78), "kraftd status");
     let all = format!(
         "{}{}",
@@ -80,7 +66,7 @@ fn a_heap_edited_above_the_machines_memory_is_refused_at_start_with_78() {
     std::fs::write(&node.config, edited).unwrap();
     let c = node.config.display().to_string();
     for cmd in ["validate", "run"] {
-        let out = kraftd(&[cmd, "--config", &c]);
+        let out = kraftd_shown(&[cmd, "--config", &c]);
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(78), "kraftd {cmd}: {err}");
         assert!(

@@ -3,36 +3,15 @@
 
 use kraftd::ClusterId;
 use kraftd::config::{ConfigFile, Overrides, Settings, save_config};
+use kraftd_test_support::{dist_home, java};
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const VERSIONS: [&str; 2] = ["4.1.1", "3.7.1"];
 
-fn dist(version: &str) -> PathBuf {
-    let cache = std::env::var_os("KRAFTD_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/kraftd")
-        });
-    let home = cache.join(format!("dist/kafka_2.13-{version}"));
-    assert!(
-        home.join("libs").is_dir(),
-        "Kafka {version} test distribution missing at {}: run scripts/kafka-dist.sh {version}",
-        home.display()
-    );
-    home
-}
-
-fn java() -> PathBuf {
-    match std::env::var_os("JAVA_HOME") {
-        Some(h) => Path::new(&h).join("bin/java"),
-        None => PathBuf::from("java"),
-    }
-}
-
 fn storage_tool(version: &str, args: &[&str]) -> String {
-    let cp = format!("{}/libs/*", dist(version).display());
+    let cp = format!("{}/libs/*", dist_home(version).display());
     let out = Command::new(java())
         .args(["-cp", &cp, "kafka.tools.StorageTool"])
         .args(args)

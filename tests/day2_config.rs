@@ -2,59 +2,12 @@
 //! (an edit reaches the JVM on restart, unchanged files keep their mtime), hand-edited rendered
 //! files and identity changes are refused with exit 78 and the data byte-identical.
 
-mod common;
-
-use common::*;
 use kafka_protocol::messages::DescribeConfigsRequest;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::protocol::StrBytes;
 use kraftd::ops::client::{KafkaClient, Timeouts};
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
-
-const START_LIMIT: Duration = Duration::from_secs(180);
-const STOP_LIMIT: Duration = Duration::from_secs(150);
-
-fn kraftd(args: &[&str]) -> std::process::Output {
-    Command::new(kraftd_bin())
-        .args(args)
-        .env_remove("NOTIFY_SOCKET")
-        .output()
-        .expect("run kraftd")
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Every file under `dir` with the sha256 of its bytes: equal maps mean byte-identical trees.
-fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
-    fn walk(p: &Path, out: &mut BTreeMap<PathBuf, String>) {
-        let Ok(meta) = std::fs::symlink_metadata(p) else {
-            return;
-        };
-        if meta.is_dir() {
-            for e in std::fs::read_dir(p).unwrap().flatten() {
-                walk(&e.path(), out);
-            }
-        } else {
-            out.insert(
-                p.to_path_buf(),
-                hex::encode(Sha256::digest(std::fs::read(p).unwrap())),
-            );
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, &mut out);
-    out
-}
+use kraftd_test_support::*;
+use std::path::Path;
 
 /// Start `kraftd run`, wait for READY=1, run `check` while the broker serves, then SIGTERM and
 /// require a clean exit.
@@ -116,7 +69,7 @@ fn broker_config(node: &TestNode, key: &str) -> Option<String> {
 fn assert_refused(node: &TestNode, needles: &[&str]) {
     let before = tree_hashes(&node.data_dir);
     for cmd in ["validate", "run"] {
-        let out = kraftd(&[cmd, "--config", &node.config.display().to_string()]);
+        let out = kraftd_output(&[cmd, "--config", &node.config.display().to_string()]);
         assert_eq!(out.status.code(), Some(78), "kraftd {cmd}: {}", text(&out));
         for n in needles {
             assert!(
@@ -212,7 +165,7 @@ fn kraftd_toml_edits_reach_kafka_and_identity_changes_and_hand_edits_are_refused
     )
     .unwrap();
     std::fs::remove_file(&props).unwrap();
-    let out = kraftd(&["validate", "--config", &node.config.display().to_string()]);
+    let out = kraftd_output(&["validate", "--config", &node.config.display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     run_until_ready(&node, || {
         assert_eq!(

@@ -6,63 +6,18 @@
 
 use kraftd::config::NodeId;
 use kraftd::storage::{FormatOutcome, ensure_formatted};
-use kraftd::{ClusterId, KafkaDist, KafkaVersion, Layout, Settings, fsutil, render};
+use kraftd::{ClusterId, KafkaVersion, Layout, Settings, fsutil, render};
+use kraftd_test_support::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// Brokers are heavy on a shared 2-core machine: one at a time.
-static ONE_BROKER_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const CLUSTER_ID: &str = "MkU3OEVBNTcwNTJENDM2Qg";
 /// Upper bound for each wait (startup, a tool run, shutdown): only so a hung JVM fails the test.
 const PATIENCE: Duration = Duration::from_secs(180);
-
-fn fixture_dist(version: &str) -> KafkaDist {
-    let cache = std::env::var_os("KRAFTD_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kraftd")
-        });
-    let home = cache.join(format!("dist/kafka_2.13-{version}"));
-    assert!(
-        home.join(format!("libs/kafka_2.13-{version}.jar"))
-            .is_file(),
-        "Kafka {version} test distribution missing at {}: run scripts/kafka-dist.sh {version}",
-        home.display()
-    );
-    KafkaDist {
-        home,
-        version: version.parse().unwrap(),
-    }
-}
-
-/// Two distinct free ports on 127.0.0.1 (both held until chosen, then released for Kafka).
-fn free_ports() -> (u16, u16) {
-    let a = TcpListener::bind("127.0.0.1:0").unwrap();
-    let b = TcpListener::bind("127.0.0.1:0").unwrap();
-    (
-        a.local_addr().unwrap().port(),
-        b.local_addr().unwrap().port(),
-    )
-}
-
-/// Kills the JVM if the test fails before shutting it down itself.
-struct KillOnDrop(Option<Child>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// A WARN-to-stderr log config for the console tools, so their stdout carries only records.
 fn tool_log_flag(dir: &Path, version: &KafkaVersion) -> String {
@@ -77,9 +32,9 @@ fn tool_log_flag(dir: &Path, version: &KafkaVersion) -> String {
 }
 
 /// Run a Kafka tool to completion with `stdin`, failing the test (with its output) on a non-zero exit.
-fn run_tool(dist: &KafkaDist, log_flag: &str, main: &str, args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new("java")
-        .args(["-Xmx256m", log_flag, "-cp", &dist.classpath(), main])
+fn run_tool(tools: &KafkaTools, main: &str, args: &[&str], stdin: &str) -> String {
+    let mut child = tools
+        .command(main)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -148,9 +103,7 @@ fn split_records(lines: &[String]) -> Result<Vec<(String, String)>, String> {
 }
 
 fn broker_round_trip(version: &str) {
-    let _serial = ONE_BROKER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let _serial = serial();
     let dist = fixture_dist(version);
     let tmp = tempfile::tempdir().unwrap();
     let layout = Layout::new(&tmp.path().join("root"), None);
@@ -217,30 +170,21 @@ fn broker_round_trip(version: &str) {
     let logs_dir = tmp.path().join("logs");
     std::fs::create_dir_all(&workdir).unwrap();
     std::fs::create_dir_all(&logs_dir).unwrap();
-    let log_flag = if dist.version.major >= 4 {
-        format!("-Dlog4j2.configurationFile={}", log_path.display())
-    } else {
-        format!("-Dlog4j.configuration=file:{}", log_path.display())
-    };
-    let mut broker = KillOnDrop(Some(
-        Command::new(java)
+    let flags = [
+        "-Xmx512m".to_string(),
+        format!("-Dkafka.logs.dir={}", logs_dir.display()),
+        log_config_flag(version, &log_path),
+    ];
+    let mut broker = ChildGuard::new(
+        bare_broker_command(&dist.home, &flags, &layout.server_properties())
             .current_dir(&workdir)
-            .args([
-                "-Xmx512m",
-                &format!("-Dkafka.logs.dir={}", logs_dir.display()),
-                &log_flag,
-                "-cp",
-            ])
-            .arg(dist.classpath())
-            .arg("kafka.Kafka")
-            .arg(layout.server_properties())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start java kafka.Kafka"),
-    ));
-    let child = broker.0.as_mut().unwrap();
+    );
+    let child = broker.child();
     let (tx, rx) = mpsc::channel::<String>();
     let stdout = child.stdout.take().unwrap();
     let stdout_reader = std::thread::spawn(move || {
@@ -281,18 +225,13 @@ fn broker_round_trip(version: &str) {
     }
 
     let bootstrap = format!("127.0.0.1:{broker_port}");
-    let tool_log = tool_log_flag(tmp.path(), &dist.version);
-    let (producer, consumer) = if dist.version.major >= 4 {
-        (
-            "org.apache.kafka.tools.ConsoleProducer",
-            "org.apache.kafka.tools.consumer.ConsoleConsumer",
-        )
-    } else {
-        ("kafka.tools.ConsoleProducer", "kafka.tools.ConsoleConsumer")
-    };
+    let mut tools = KafkaTools::new(&dist.home, version);
+    tools
+        .jvm_flags
+        .push(tool_log_flag(tmp.path(), &dist.version));
+    let (producer, consumer) = (tools.producer_class(), tools.consumer_class());
     run_tool(
-        &dist,
-        &tool_log,
+        &tools,
         "org.apache.kafka.tools.TopicCommand",
         &[
             "--bootstrap-server",
@@ -309,15 +248,13 @@ fn broker_round_trip(version: &str) {
     );
     let records = ["first record", "second record", "third record"];
     run_tool(
-        &dist,
-        &tool_log,
+        &tools,
         producer,
         &["--bootstrap-server", &bootstrap, "--topic", "kraftd-test"],
         &(records.join("\n") + "\n"),
     );
     let consumed = run_tool(
-        &dist,
-        &tool_log,
+        &tools,
         consumer,
         &[
             "--bootstrap-server",
@@ -339,20 +276,7 @@ fn broker_round_trip(version: &str) {
     );
 
     // Stop as systemd would: SIGTERM, then wait for the JVM's shutdown hooks.
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-    let stopping = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            stopping.elapsed() < PATIENCE,
-            "Kafka {version} did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    broker.0 = None;
+    let status = broker.terminate(PATIENCE, &format!("Kafka {version} (SIGTERMed)"));
     stdout_reader.join().unwrap();
     stdout_lines.extend(rx.try_iter());
     let stderr_lines = stderr_reader.join().unwrap();

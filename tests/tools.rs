@@ -2,13 +2,10 @@
 //! against a real node provisioned by the real kraft-install and run by `kraftd run`, for 4.1.1 and
 //! 3.7.1; and the man pages and completions of `kraftd generate-docs`.
 
-mod common;
-
-use common::*;
+use kraftd_test_support::*;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const TOOLS: [&str; 8] = [
     "kafka-topics",
@@ -21,71 +18,24 @@ const TOOLS: [&str; 8] = [
     "kafka-consumer-groups",
 ];
 
-/// kraft-install, built next to kraftd (the test builds it so it is never stale).
-fn kraft_install_bin() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "kraft-install"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("run cargo build -p kraft-install");
-    assert!(status.success(), "cargo build -p kraft-install failed");
-    let bin = Path::new(kraftd_bin()).with_file_name("kraft-install");
-    assert!(
-        bin.is_file(),
-        "{} missing after cargo build -p kraft-install",
-        bin.display()
-    );
-    bin
-}
-
-/// A node installed by the real kraft-install under a temp prefix, with free ports.
+/// A node installed by the real kraft-install, with a directory of `kafka-*` links to kraftd.
 struct Installed {
-    prefix: tempfile::TempDir,
-    config: PathBuf,
-    port: u16,
-    controller_port: u16,
+    node: InstalledNode,
     cluster_id: String,
-    data_dir: PathBuf,
     /// Directory of `kafka-*` links to the built kraftd.
     bin: tempfile::TempDir,
 }
 
-fn install(version: &str) -> Installed {
-    let dist = dist_home(version);
-    let prefix = tempfile::Builder::new()
-        .prefix("kraftd-tools-")
-        .tempdir()
-        .unwrap();
-    let etc = prefix.path().join("etc/kafka");
-    std::fs::create_dir_all(&etc).unwrap();
-    let (port, controller_port) = (free_port(), free_port());
-    std::fs::write(
-        etc.join("kraftd.toml"),
-        format!("[node]\nbroker_port = {port}\ncontroller_port = {controller_port}\n\n[java]\nheap = \"512M\"\n"),
-    )
-    .unwrap();
-    let out = Command::new(kraft_install_bin())
-        .arg("--prefix")
-        .arg(prefix.path())
-        .arg("--dist")
-        .arg(&dist)
-        .args(["--advertise", "127.0.0.1", "--no-systemd"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kraft-install failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let data_dir = prefix.path().join("var/lib/kafka/data");
-    let meta = std::fs::read_to_string(data_dir.join("meta.properties")).unwrap();
-    let cluster_id = meta
-        .lines()
-        .find_map(|l| l.strip_prefix("cluster.id="))
-        .unwrap()
-        .to_string();
+impl std::ops::Deref for Installed {
+    type Target = InstalledNode;
+    fn deref(&self) -> &InstalledNode {
+        &self.node
+    }
+}
 
+fn install(version: &str) -> Installed {
+    let node = InstalledNode::install(version);
+    let cluster_id = node.formatted_cluster_id();
     let bin = tempfile::Builder::new()
         .prefix("kraftd-bin-")
         .tempdir()
@@ -94,12 +44,8 @@ fn install(version: &str) -> Installed {
         std::os::unix::fs::symlink(kraftd_bin(), bin.path().join(tool)).unwrap();
     }
     Installed {
-        config: etc.join("kraftd.toml"),
-        prefix,
-        port,
-        controller_port,
+        node,
         cluster_id,
-        data_dir,
         bin,
     }
 }
@@ -140,31 +86,8 @@ impl Installed {
                 .write_all(text.as_bytes())
                 .unwrap();
         }
-        let pid = child.id() as i32;
-        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let watchdog = {
-            let done = done.clone();
-            std::thread::spawn(move || {
-                let deadline = Instant::now() + limit;
-                while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                    if Instant::now() >= deadline {
-                        unsafe { libc::kill(pid, libc::SIGKILL) };
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            })
-        };
-        let out = child.wait_with_output().unwrap();
-        done.store(true, std::sync::atomic::Ordering::SeqCst);
-        watchdog.join().unwrap();
-        eprintln!(
-            "$ {name} {}\nexit {:?}\n--- stdout\n{}--- stderr\n{}",
-            args.join(" "),
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = output_within(child, limit);
+        show(&format!("{name} {}", args.join(" ")), &out);
         out
     }
 
@@ -179,26 +102,14 @@ impl Installed {
     }
 
     fn start(&self) -> Kraftd {
-        let config = self.config.display().to_string();
-        let k = spawn_kraftd(&["run", "--config", &config], &RunEnv::default());
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
-        let deadline = Instant::now() + Duration::from_secs(180);
-        while !broker_answers_api_versions(addr) {
-            assert!(
-                Instant::now() < deadline,
-                "the broker never served on {addr}; output:\n{}",
-                k.output()
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        k
+        start_serving(&self.config, self.broker_addr())
     }
 }
 
 fn every_launcher_against_a_real_node(version: &str) {
     let _serial = serial();
     let node = install(version);
-    let local = format!("localhost:{}", node.port);
+    let local = format!("localhost:{}", node.broker_port);
 
     // --version works for all eight, even before the broker runs (Kafka's argparse4j tools have
     // none: the launcher answers with the distribution's version).
@@ -386,7 +297,6 @@ fn every_launcher_against_a_real_node(version: &str) {
     );
     let props = node
         .prefix
-        .path()
         .join("var/lib/kraftd/server.properties")
         .display()
         .to_string();

@@ -1,39 +1,13 @@
 //! kraft-install under bad input and interruptions (issue 9 point 10): concurrent runs on one target,
 //! broken distributions, leftovers of a killed run. Real binary, real Kafka fixtures.
 
-mod support;
-
+use kraftd_test_support::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::*;
-
-fn fresh() -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let prefix = tmp.path().join("node");
-    (tmp, prefix)
-}
 
 fn s(p: &Path) -> String {
     p.display().to_string()
-}
-
-/// The `cluster.id` line of meta.properties.
-fn meta_cluster_id(prefix: &Path) -> String {
-    let meta = std::fs::read_to_string(prefix.join("var/lib/kafka/data/meta.properties")).unwrap();
-    meta.lines()
-        .find_map(|l| l.strip_prefix("cluster.id="))
-        .expect("cluster.id in meta.properties")
-        .to_string()
-}
-
-/// The `cluster.id` the summary printed.
-fn summary_cluster_id(stdout: &str) -> String {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("cluster.id "))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| panic!("no cluster.id line in:\n{stdout}"))
 }
 
 #[test]
@@ -42,7 +16,7 @@ fn a_second_run_on_a_locked_target_is_refused_at_once_with_75_and_nothing_change
     let held = kraftd::install_lock::acquire(&prefix, Duration::ZERO, |_, _| panic!("lock taken"))
         .unwrap();
     let before = snapshot(tmp.path());
-    let d = s(&fixture_dir(V4));
+    let d = s(&dist_home(V4));
     let p = s(&prefix);
     for mode in [&[][..], &["--reconfigure"][..], &["--uninstall"][..]] {
         let mut args = vec!["--prefix", &p, "--lock-timeout", "0"];
@@ -70,24 +44,18 @@ fn a_second_run_on_a_locked_target_is_refused_at_once_with_75_and_nothing_change
 #[test]
 fn two_concurrent_installs_serialize_into_one_consistent_node() {
     let (tmp, prefix) = fresh();
-    let (broker, controller) = (free_port(), free_port());
-    std::fs::create_dir_all(prefix.join("etc/kafka")).unwrap();
-    std::fs::write(
-        prefix.join("etc/kafka/kraftd.toml"),
-        format!("[node]\nbroker_port = {broker}\ncontroller_port = {controller}\n[java]\nheap = \"512M\"\n"),
-    )
-    .unwrap();
+    preplace_config(&prefix, "", "");
     // Hold the lock so both runs start while another "install" is in progress; then let them go.
     let held = kraftd::install_lock::acquire(&prefix, Duration::ZERO, |_, _| panic!("lock taken"))
         .unwrap();
     let spawn = |name: &str| {
         let log = tmp.path().join(format!("{name}.stderr"));
-        let child = Command::new(env!("CARGO_BIN_EXE_kraft-install"))
+        let child = Command::new(kraft_install_bin())
             .args([
                 "--prefix",
                 &s(&prefix),
                 "--dist",
-                &s(&fixture_dir(V4)),
+                &s(&dist_home(V4)),
                 "--advertise",
                 "127.0.0.1",
                 "--no-systemd",
@@ -147,7 +115,7 @@ fn two_concurrent_installs_serialize_into_one_consistent_node() {
         );
     }
     // One node: both runs report the cluster id that the storage was formatted with.
-    let id = meta_cluster_id(&prefix);
+    let id = meta_cluster_id(&prefix.join("var/lib/kafka/data"));
     assert_eq!(summary_cluster_id(&stdout(&a)), id);
     assert_eq!(summary_cluster_id(&stdout(&b)), id);
     // Exactly one of them did the work; the other found it done.
@@ -166,7 +134,7 @@ fn two_concurrent_installs_serialize_into_one_consistent_node() {
 fn broken_copy_of_fixture(dest: &Path) -> String {
     let st = Command::new("cp")
         .arg("-al")
-        .arg(fixture_dir(V4))
+        .arg(dist_home(V4))
         .arg(dest)
         .status()
         .unwrap();
@@ -210,13 +178,7 @@ fn a_dist_dir_with_a_broken_jar_is_refused_before_anything_is_written() {
 #[test]
 fn a_broken_installed_copy_is_replaced_by_a_verified_tarball_and_stale_unpack_dirs_are_removed() {
     let (_tmp, prefix) = fresh();
-    let (broker, controller) = (free_port(), free_port());
-    std::fs::create_dir_all(prefix.join("etc/kafka")).unwrap();
-    std::fs::write(
-        prefix.join("etc/kafka/kraftd.toml"),
-        format!("[node]\nbroker_port = {broker}\ncontroller_port = {controller}\n[java]\nheap = \"512M\"\n"),
-    )
-    .unwrap();
+    preplace_config(&prefix, "", "");
     let opt = prefix.join("opt/kafka");
     std::fs::create_dir_all(&opt).unwrap();
     // What an older kraft-install left: an unverified copy of a broken --dist …
@@ -238,7 +200,7 @@ fn a_broken_installed_copy_is_replaced_by_a_verified_tarball_and_stale_unpack_di
     std::fs::create_dir_all(&live).unwrap();
 
     let tgz = fixture_tgz(V4);
-    let sha = sha512_hex(&tgz);
+    let sha = sha512_hex_of_file(&tgz);
     let out = kraft_install(&[
         "--prefix",
         &s(&prefix),
@@ -264,7 +226,7 @@ fn a_broken_installed_copy_is_replaced_by_a_verified_tarball_and_stale_unpack_di
     let clients = format!("libs/kafka-clients-{V4}.jar");
     assert_eq!(
         std::fs::read(installed.join(&clients)).unwrap(),
-        std::fs::read(fixture_dir(V4).join(&clients)).unwrap(),
+        std::fs::read(dist_home(V4).join(&clients)).unwrap(),
         "the broken copy was kept"
     );
     let provenance =
@@ -325,7 +287,7 @@ fn assert_exact_refusal(root: &Path, args: &[&str], code: i32, message: &str) {
 #[test]
 fn a_heap_above_the_machines_memory_is_refused_with_78() {
     let (tmp, prefix) = fresh();
-    let d = s(&fixture_dir(V4));
+    let d = s(&dist_home(V4));
     let before = snapshot(tmp.path());
     let out = kraft_install(&[
         "--prefix",
@@ -355,7 +317,7 @@ fn a_data_dir_that_is_a_file_is_refused_with_78_once() {
     let (tmp, prefix) = fresh();
     let file = tmp.path().join("not-a-dir");
     std::fs::write(&file, "x").unwrap();
-    let d = s(&fixture_dir(V4));
+    let d = s(&dist_home(V4));
     let p = s(&prefix);
     let f = s(&file);
     let fix = "Pass a directory (it is created when missing), e.g. --data-dir /var/lib/kafka/data";
@@ -399,7 +361,7 @@ fn a_kraftd_toml_that_is_not_utf8_or_a_directory_is_refused_with_78_once() {
     std::fs::create_dir_all(&etc).unwrap();
     let config = etc.join("kraftd.toml");
     std::fs::write(&config, b"# caf\xe9 (latin-1)\n[node]\nid = 1\n").unwrap();
-    let d = s(&fixture_dir(V4));
+    let d = s(&dist_home(V4));
     let args = [
         "--prefix",
         &s(&prefix),
@@ -436,12 +398,12 @@ fn a_kraftd_toml_that_is_not_utf8_or_a_directory_is_refused_with_78_once() {
 fn a_non_ascii_data_dir_installs_under_the_posix_locale() {
     let (tmp, prefix) = fresh();
     let data = tmp.path().join("données/kafka");
-    let out = Command::new(env!("CARGO_BIN_EXE_kraft-install"))
+    let out = Command::new(kraft_install_bin())
         .args([
             "--prefix",
             &s(&prefix),
             "--dist",
-            &s(&fixture_dir(V4)),
+            &s(&dist_home(V4)),
             "--advertise",
             "127.0.0.1",
         ])

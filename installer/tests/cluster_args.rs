@@ -2,51 +2,35 @@
 //! anything is written (exit 78, or 65 for another cluster's data), and the accepted layouts render
 //! the role's server.properties.
 
-mod support;
-
-use std::path::{Path, PathBuf};
-use support::*;
+use kraftd_test_support::*;
+use std::path::Path;
 
 const CID: &str = "MkU3OEVBNTcwNTJENDM2Qg";
 
-fn fresh() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let prefix = tmp.path().join("node");
-    (tmp, prefix)
+/// `--dist <fixture> --advertise 127.0.0.1 --no-systemd <args>`.
+fn with_fixture(args: &[&str]) -> Vec<String> {
+    let dist = dist_home(V4).display().to_string();
+    let mut all: Vec<String> = ["--dist", &dist, "--advertise", "127.0.0.1", "--no-systemd"]
+        .map(String::from)
+        .to_vec();
+    all.extend(args.iter().map(|a| a.to_string()));
+    all
 }
 
 /// kraft-install `--prefix <prefix> --dist <fixture> --advertise 127.0.0.1 --no-systemd <args>`.
 fn install(prefix: &Path, args: &[&str]) -> std::process::Output {
     let p = prefix.display().to_string();
-    let dist = fixture_dir(V4).display().to_string();
-    let mut all = vec![
-        "--prefix",
-        &p,
-        "--dist",
-        &dist,
-        "--advertise",
-        "127.0.0.1",
-        "--no-systemd",
-    ];
-    all.extend_from_slice(args);
-    kraft_install(&all)
+    let all = with_fixture(args);
+    let mut argv = vec!["--prefix", p.as_str()];
+    argv.extend(all.iter().map(String::as_str));
+    kraft_install(&argv)
 }
 
 /// Require exit `code`, every needle in stderr, and no file created or changed under `root`.
 fn assert_refused(root: &Path, prefix: &Path, args: &[&str], code: i32, needles: &[&str]) {
-    let before = snapshot(root);
-    let out = install(prefix, args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit code for {args:?}: {}",
-        stderr(&out)
-    );
-    let err = stderr(&out);
-    for n in needles {
-        assert!(err.contains(n), "message for {args:?} lacks {n:?}:\n{err}");
-    }
-    assert_eq!(before, snapshot(root), "{args:?} changed files");
+    let all = with_fixture(args);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    assert_prefix_refused(root, prefix, &all, code, needles);
 }
 
 const VOTERS: &str = "1@127.0.0.1:9093,2@127.0.0.2:9093,3@127.0.0.3:9093";

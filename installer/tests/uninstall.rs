@@ -1,21 +1,12 @@
 //! `kraft-install --uninstall [--purge]` and `--reconfigure` on real `--prefix` installs of the Kafka
 //! fixture: what is removed, what is kept, and that nothing outside the prefix is touched.
 
-mod support;
-
+use kraftd_test_support::*;
 use std::path::Path;
-use support::*;
 
 fn install(prefix: &Path, version: &str, systemd_unit: bool) -> (u16, u16) {
-    let (broker, controller) = (free_port(), free_port());
-    let etc = prefix.join("etc/kafka");
-    std::fs::create_dir_all(&etc).unwrap();
-    std::fs::write(
-        etc.join("kraftd.toml"),
-        format!("# admin note\n[node]\nbroker_port = {broker}\ncontroller_port = {controller}\n\n[java]\nheap = \"512M\"\n"),
-    )
-    .unwrap();
-    let dist = fixture_dir(version).display().to_string();
+    let (broker, controller) = preplace_config(prefix, "# admin note\n", "");
+    let dist = dist_home(version).display().to_string();
     let p = prefix.display().to_string();
     let mut args = vec!["--prefix", &p, "--dist", &dist, "--advertise", "127.0.0.1"];
     if !systemd_unit {
@@ -240,7 +231,8 @@ fn kraft_install_on_tty(args: &[&str], answer: &str) -> std::process::Output {
         script.is_ok_and(|o| o.status.success()),
         "this test needs util-linux `script` for a terminal: apt-get install bsdutils"
     );
-    let line = std::iter::once(env!("CARGO_BIN_EXE_kraft-install"))
+    let bin = kraft_install_bin().display().to_string();
+    let line = std::iter::once(bin.as_str())
         .chain(args.iter().copied())
         .collect::<Vec<_>>()
         .join(" ");
