@@ -5,7 +5,7 @@
 use kafka_protocol::messages::DescribeConfigsRequest;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::protocol::StrBytes;
-use kraftd::ops::client::{KafkaClient, Timeouts};
+use kraftd::kafka::{KafkaClient, Timeouts};
 use kraftd_test_support::*;
 use std::path::Path;
 

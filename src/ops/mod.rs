@@ -2,13 +2,11 @@
 //! `kraftd smoke-test` (create/produce/consume/verify/delete) and their options (the command line is
 //! the `kraftd` binary's); both talk to Kafka through `crate::kafka`.
 
-/// The Kafka client lives in `crate::kafka`; this path stays for existing callers.
-pub use crate::kafka as client;
 pub mod smoke;
 pub mod status;
 
-use crate::kafka::Timeouts;
 use crate::exit;
+use crate::kafka::Timeouts;
 use status::{Health, StatusTarget};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
