@@ -259,12 +259,6 @@ impl Settings {
         self.listeners().advertised_host
     }
 
-    /// The host text for `listeners` (the bind address; IPv6 in brackets). Kept for callers that
-    /// want the text alone; endpoints come from `listeners`.
-    pub fn listener_host(&self) -> String {
-        host_text(self.advertise)
-    }
-
     /// Advice about the cluster layout worth printing (one voter, an even voter count).
     pub fn warnings(&self) -> Vec<String> {
         self.voters
@@ -552,8 +546,11 @@ mod tests {
         );
         let s = resolve(&ConfigFile::default(), &flag("::1")).unwrap();
         assert_eq!(
-            (s.listener_host(), s.advertised_host()),
-            ("[::1]".to_string(), "[::1]".to_string())
+            (
+                s.listeners().broker.unwrap().bind.to_string(),
+                s.advertised_host()
+            ),
+            ("[::1]:9092".to_string(), "[::1]".to_string())
         );
         // No value: the detector decides, and its error is passed on as is.
         let ambiguous = || Err(AdvertiseError::Ambiguous { candidates: vec![] });
