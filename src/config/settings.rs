@@ -8,7 +8,7 @@
 use super::cluster::{Role, Voter, voter_set_warnings};
 use super::file::{DaemonSection, DistSection, JavaSection, NodeSection};
 use super::host::{Detecting, HostFacts};
-use super::listeners::{Listeners, host_text};
+use super::listeners::Listeners;
 use super::section::Picker;
 use super::section::daemon::Daemon;
 use super::section::dist::Dist;
