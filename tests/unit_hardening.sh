@@ -159,6 +159,15 @@ e2e_in runuser -u kafka -- "$java_bin" -cp "$kdir/libs/*" kafka.tools.StorageToo
     { cat "$work/format.log" >&2; e2e_fail "StorageTool format failed"; }
 e2e_check "storage formatted as user kafka (cluster id $cid)"
 
+# expect_hardened_jvm PID — the hardening is really applied to the JVM (not just written in the file).
+expect_hardened_jvm() {
+    local status
+    status=$(e2e_in cat "/proc/$1/status")
+    grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $1: NoNewPrivs is not set"
+    grep -qE '^Seccomp:[[:space:]]+2' <<<"$status" || e2e_fail "JVM pid $1: no seccomp filter"
+    grep -qE '^CapBnd:[[:space:]]+0+$' <<<"$status" || e2e_fail "JVM pid $1: capability bounding set not empty"
+}
+
 if [[ -z "$kraftd_bin" ]]; then
 unit=kafka-standin.service
 # The stand-in: the shipped unit's [Unit]/[Install] and hardening block, with the JVM as ExecStart
@@ -185,12 +194,8 @@ if ! e2e_wait_tcp "$E2E_IP" 9092 120; then
 fi
 e2e_check "broker JVM under the hardened unit accepts TCP on $E2E_IP:9092 (from the host, outside the container)"
 
-# The hardening is really applied to the JVM (not just written in the file).
 jpid=$(e2e_in systemctl show -p MainPID --value $unit)
-status=$(e2e_in cat "/proc/$jpid/status")
-grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $jpid: NoNewPrivs is not set"
-grep -qE '^Seccomp:[[:space:]]+2' <<<"$status" || e2e_fail "JVM pid $jpid: no seccomp filter"
-grep -qE '^CapBnd:[[:space:]]+0+$' <<<"$status" || e2e_fail "JVM pid $jpid: capability bounding set not empty"
+expect_hardened_jvm "$jpid"
 e2e_check "JVM pid $jpid runs with NoNewPrivs=1, seccomp filter, empty capability bounding set"
 
 else
@@ -213,10 +218,7 @@ bash -c "exec 3<>/dev/tcp/$E2E_IP/9092" 2>/dev/null ||
 e2e_check "shipped kafka.service with kraftd: 'systemctl start' returned and $E2E_IP:9092 accepts at once"
 jpid=$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1 || true)
 [[ -n "$jpid" ]] || e2e_fail "no kafka.Kafka JVM under kraftd"
-status=$(e2e_in cat "/proc/$jpid/status")
-grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $jpid: NoNewPrivs is not set"
-grep -qE '^Seccomp:[[:space:]]+2' <<<"$status" || e2e_fail "JVM pid $jpid: no seccomp filter"
-grep -qE '^CapBnd:[[:space:]]+0+$' <<<"$status" || e2e_fail "JVM pid $jpid: capability bounding set not empty"
+expect_hardened_jvm "$jpid"
 e2e_check "JVM pid $jpid (child of kraftd) runs with NoNewPrivs=1, seccomp filter, empty capability bounding set"
 fi
 
