@@ -88,7 +88,7 @@ kv=$(basename "$kjar" .jar); kv=${kv#kafka_2.13-}
 kname="kafka_2.13-$kv"
 # Two trees mirroring /: data-root (files 0644) and exec-root (0755), see Cargo.toml's assets.
 data="$stage/data-root" exec="$stage/exec-root"
-mkdir -p "$data/opt/kafka/$kname" "$exec/opt/kafka/$kname/bin" "$data/usr/lib/kraftd" "$exec/usr/lib/kraftd"
+mkdir -p "$data/opt/kafka/$kname" "$exec/opt/kafka/$kname/bin" "$data/usr/lib/kraftd"
 # Shipped: libs, config, licenses, LICENSE/NOTICE (read-only) and bin/*.sh (executable); not the
 # Windows scripts or site docs.
 for part in libs config licenses LICENSE NOTICE; do
@@ -97,11 +97,11 @@ done
 if compgen -G "$src/bin/*.sh" >/dev/null; then cp "$src"/bin/*.sh "$exec/opt/kafka/$kname/bin/"; fi
 printf 'KRAFTD_BUNDLED_KAFKA_VERSION=%s\nKRAFTD_BUNDLED_KAFKA_DIR=/opt/kafka/%s\n' "$kv" "$kname" \
     >"$data/usr/lib/kraftd/bundled-kafka.env"
-cp "$here/scripts/package-provision" "$exec/usr/lib/kraftd/package-provision"
 rm -rf "$stage/unpack" "$stage/dist.tgz"
 echo "staged Kafka $kv from $dist" >&2
 
-# ---- build the binaries, render the unit, man pages, default config, description
+# ---- build the binaries, man pages, default config, description. The files under dist/ (the unit,
+# sysusers.d, tmpfiles.d, package-provision, the maintainer scripts) are packed as they are.
 if [[ -z "$bins" ]]; then
     (cd "$repo" && cargo build --profile "$profile" -p kraftd -p kraft-install --bins) >&2
     bins="$repo/target/$target_sub"
@@ -113,13 +113,8 @@ mkdir -p "$stage/bin"
 cp "$bins/kraftd" "$bins/kraft-install" "$stage/bin/"
 # Packages ship stripped binaries (lintian: unstripped-binary-or-object); debug info stays in target/.
 strip --strip-unneeded "$stage/bin/kraftd" "$stage/bin/kraft-install"
-"$here/render-unit.sh" /usr/bin/kraftd /etc/kafka/kraftd.toml "$stage/kafka.service"
-if [[ -f "$repo/etc/kraftd.toml" ]]; then
-    cp "$repo/etc/kraftd.toml" "$stage/kraftd.toml"
-else
-    cp "$here/kraftd.toml.placeholder" "$stage/kraftd.toml"
-    echo "note: etc/kraftd.toml absent: shipping packaging/kraftd.toml.placeholder as the default kraftd.toml" >&2
-fi
+# Staged (not packed from dist/ directly) so that --config-note can append its line.
+cp "$repo/dist/usr/share/kraftd/kraftd.toml" "$stage/kraftd.toml"
 if [[ -n "$config_note" ]]; then
     printf '# %s\n' "$config_note" >>"$stage/kraftd.toml"
 fi

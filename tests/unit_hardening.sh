@@ -24,7 +24,7 @@ done
 [[ -z "$kraftd_bin" || -x "$kraftd_bin" ]] || { echo "unit_hardening.sh: --kraftd $kraftd_bin is not an executable" >&2; exit 2; }
 max_exposure="${MAX_EXPOSURE:-2.0}"
 kafka_version="${KAFKA_VERSION:-4.1.1}"
-unit_src="$repo/systemd/kafka.service"
+unit_src="$repo/dist/usr/lib/systemd/system/kafka.service"
 work=$(mktemp -d /tmp/kraftd-unit-hardening.XXXXXX)
 cleanup_work() { rm -rf "$work"; }
 trap cleanup_work EXIT
@@ -32,18 +32,23 @@ trap cleanup_work EXIT
 e2e_need_host_tools
 
 # ---------------------------------------------------------------------------------------------------
-e2e_step "render $unit_src"
-# `verify` insists that ExecStart's binary exists: point the placeholders at a stub in the temp dir.
-mkdir -p "$work/verify"
-printf '#!/bin/sh\nexit 0\n' >"$work/kraftd" && chmod +x "$work/kraftd"
-"$repo/packaging/render-unit.sh" "$work/kraftd" /etc/kafka/kraftd.toml "$work/verify/kafka.service" "$unit_src"
-e2e_check "unit renders with no placeholder left"
+e2e_step "the shipped unit $unit_src"
+mkdir -p "$work/verify" "$work/stub-bin"
+cp "$unit_src" "$work/verify/kafka.service"
+# `verify` insists that ExecStart's binary exists. The unit is checked as shipped (ExecStart=/usr/bin/kraftd):
+# a stub kraftd is laid over the host's /usr/bin in a private mount namespace (nothing on the host changes).
+printf '#!/bin/sh\nexit 0\n' >"$work/stub-bin/kraftd" && chmod +x "$work/stub-bin/kraftd"
+grep -q '^ExecStart=/usr/bin/kraftd ' "$work/verify/kafka.service" ||
+    e2e_fail "$unit_src: ExecStart= does not start /usr/bin/kraftd (the path the packages install)"
+e2e_check "the unit runs /usr/bin/kraftd"
 
 # verify_clean FILE — systemd-analyze verify must exit 0 AND print nothing on stderr (it exits 0 on
 # unknown keys such as `ProtectSytem=`). --man=no: the man page is installed by the package, not here.
 verify_clean() {
     local err rc=0
-    err=$(systemd-analyze verify --man=no "$1" 2>&1 >/dev/null) || rc=$?
+    err=$(unshare --mount --propagation private sh -c \
+        'mount -t overlay kraftd-stub -o "lowerdir=$1:/usr/bin" /usr/bin && exec systemd-analyze verify --man=no "$2"' \
+        sh "$work/stub-bin" "$1" 2>&1 >/dev/null) || rc=$?
     if ((rc != 0)) || [[ -n "$err" ]]; then
         printf '%s\n' "$err"
         return 1
@@ -115,8 +120,8 @@ e2e_check "openjdk-17-jre-headless installed in the container"
 kdir="/opt/kafka/kafka_2.13-$kafka_version"
 mkdir -p "$E2E_ROOT/opt/kafka"
 cp -a "$dist" "$E2E_ROOT$kdir"
-install -D -m0644 "$repo/packaging/sysusers.conf" "$E2E_ROOT/usr/lib/sysusers.d/kraftd.conf"
-install -D -m0644 "$repo/packaging/tmpfiles.conf" "$E2E_ROOT/usr/lib/tmpfiles.d/kraftd.conf"
+install -D -m0644 "$repo/dist/usr/lib/sysusers.d/kraftd.conf" "$E2E_ROOT/usr/lib/sysusers.d/kraftd.conf"
+install -D -m0644 "$repo/dist/usr/lib/tmpfiles.d/kraftd.conf" "$E2E_ROOT/usr/lib/tmpfiles.d/kraftd.conf"
 e2e_in systemd-sysusers kraftd.conf
 e2e_in systemd-tmpfiles --create kraftd.conf
 cat >"$E2E_ROOT/etc/kafka/server.properties" <<EOF
@@ -154,6 +159,15 @@ e2e_in runuser -u kafka -- "$java_bin" -cp "$kdir/libs/*" kafka.tools.StorageToo
     { cat "$work/format.log" >&2; e2e_fail "StorageTool format failed"; }
 e2e_check "storage formatted as user kafka (cluster id $cid)"
 
+# expect_hardened_jvm PID — the hardening is really applied to the JVM (not just written in the file).
+expect_hardened_jvm() {
+    local status
+    status=$(e2e_in cat "/proc/$1/status")
+    grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $1: NoNewPrivs is not set"
+    grep -qE '^Seccomp:[[:space:]]+2' <<<"$status" || e2e_fail "JVM pid $1: no seccomp filter"
+    grep -qE '^CapBnd:[[:space:]]+0+$' <<<"$status" || e2e_fail "JVM pid $1: capability bounding set not empty"
+}
+
 if [[ -z "$kraftd_bin" ]]; then
 unit=kafka-standin.service
 # The stand-in: the shipped unit's [Unit]/[Install] and hardening block, with the JVM as ExecStart
@@ -180,20 +194,16 @@ if ! e2e_wait_tcp "$E2E_IP" 9092 120; then
 fi
 e2e_check "broker JVM under the hardened unit accepts TCP on $E2E_IP:9092 (from the host, outside the container)"
 
-# The hardening is really applied to the JVM (not just written in the file).
 jpid=$(e2e_in systemctl show -p MainPID --value $unit)
-status=$(e2e_in cat "/proc/$jpid/status")
-grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $jpid: NoNewPrivs is not set"
-grep -qE '^Seccomp:[[:space:]]+2' <<<"$status" || e2e_fail "JVM pid $jpid: no seccomp filter"
-grep -qE '^CapBnd:[[:space:]]+0+$' <<<"$status" || e2e_fail "JVM pid $jpid: capability bounding set not empty"
+expect_hardened_jvm "$jpid"
 e2e_check "JVM pid $jpid runs with NoNewPrivs=1, seccomp filter, empty capability bounding set"
 
 else
-# The shipped unit itself, rendered for /usr/bin/kraftd, with a node laid out like kraft-install does
-# (kraftd.toml, server.properties, log4j2.properties in /etc/kafka, /opt/kafka/current).
+# The shipped unit itself (for /usr/bin/kraftd, as the packages install it), with a node laid out like
+# kraft-install does (kraftd.toml, server.properties, log4j2.properties in /etc/kafka, /opt/kafka/current).
 unit=kafka.service
 install -m0755 "$kraftd_bin" "$E2E_ROOT/usr/bin/kraftd"
-"$repo/packaging/render-unit.sh" /usr/bin/kraftd /etc/kafka/kraftd.toml "$E2E_ROOT/etc/systemd/system/kafka.service" "$unit_src"
+install -m0644 "$unit_src" "$E2E_ROOT/etc/systemd/system/kafka.service"
 ln -sfn "$kdir" "$E2E_ROOT/opt/kafka/current"
 printf '[node]\nid = 1\ncluster_id = "%s"\nadvertise = "%s"\n\n[dist]\nkafka_version = "%s"\n\n[java]\nheap = "512M"\n' \
     "$cid" "$E2E_IP" "$kafka_version" >"$E2E_ROOT/etc/kafka/kraftd.toml"
@@ -208,10 +218,7 @@ bash -c "exec 3<>/dev/tcp/$E2E_IP/9092" 2>/dev/null ||
 e2e_check "shipped kafka.service with kraftd: 'systemctl start' returned and $E2E_IP:9092 accepts at once"
 jpid=$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1 || true)
 [[ -n "$jpid" ]] || e2e_fail "no kafka.Kafka JVM under kraftd"
-status=$(e2e_in cat "/proc/$jpid/status")
-grep -qE '^NoNewPrivs:[[:space:]]+1' <<<"$status" || e2e_fail "JVM pid $jpid: NoNewPrivs is not set"
-grep -qE '^Seccomp:[[:space:]]+2' <<<"$status" || e2e_fail "JVM pid $jpid: no seccomp filter"
-grep -qE '^CapBnd:[[:space:]]+0+$' <<<"$status" || e2e_fail "JVM pid $jpid: capability bounding set not empty"
+expect_hardened_jvm "$jpid"
 e2e_check "JVM pid $jpid (child of kraftd) runs with NoNewPrivs=1, seccomp filter, empty capability bounding set"
 fi
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The sysusers.d entry the packages ship, applied the same way for a tarball install.
-const SYSUSERS: &str = include_str!("../../packaging/sysusers.conf");
+const SYSUSERS: &str = include_str!("../../dist/usr/lib/sysusers.d/kraftd.conf");
 /// Where the package installs it; `--replace` makes systemd-sysusers treat stdin as that file.
 const SYSUSERS_PATH: &str = "/usr/lib/sysusers.d/kraftd.conf";
 

@@ -1,4 +1,5 @@
-//! kafka.service: rendering the unit from `systemd/`, installing it, enabling it under systemd.
+//! kafka.service: the unit the packages ship (`dist/usr/lib/systemd/system/kafka.service`), rendered
+//! for this install's kraftd binary and config path, installed and enabled under systemd.
 
 use anyhow::{Context, Result, bail};
 use kraftd::config::Layout;
@@ -6,16 +7,37 @@ use kraftd::fsutil::{WriteOutcome, write_atomic};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const UNIT_TEMPLATE: &str = include_str!("../../systemd/kafka.service");
+/// The unit exactly as the deb/rpm install it (one file for both: the packages ship it unchanged).
+const PACKAGED_UNIT_TEXT: &str = include_str!("../../dist/usr/lib/systemd/system/kafka.service");
+/// The kraftd binary and config path written in `PACKAGED_UNIT_TEXT`'s ExecStart=/ExecStop=.
+const PACKAGED_KRAFTD: &str = "/usr/bin/kraftd";
+const PACKAGED_CONFIG: &str = "/etc/kafka/kraftd.toml";
 /// A unit shipped by the deb/rpm: then the package owns the unit and we only enable it.
 const PACKAGED_UNIT: &str = "/usr/lib/systemd/system/kafka.service";
 
-/// The unit text for this node: the kraftd binary and config path filled in. Static otherwise: the
-/// configured paths go to a drop-in (`paths_dropin`), as for the packaged unit.
+/// The unit text for this node: the packaged unit with this kraftd binary and config path in
+/// ExecStart=/ExecStop= (whole words only, no other line changes). Static otherwise: the configured
+/// paths go to a drop-in (`paths_dropin`), as for the packaged unit.
 pub fn render(kraftd: &Path, config: &Path) -> String {
-    UNIT_TEMPLATE
-        .replace("@KRAFTD@", &kraftd.display().to_string())
-        .replace("@CONFIG@", &config.display().to_string())
+    let (kraftd, config) = (kraftd.display().to_string(), config.display().to_string());
+    let mut unit = String::with_capacity(PACKAGED_UNIT_TEXT.len());
+    for line in PACKAGED_UNIT_TEXT.split_inclusive('\n') {
+        let Some((key @ ("ExecStart" | "ExecStop"), command)) = line.split_once('=') else {
+            unit.push_str(line);
+            continue;
+        };
+        let (command, eol) = command.split_at(command.trim_end_matches('\n').len());
+        let words: Vec<&str> = command
+            .split(' ')
+            .map(|word| match word {
+                PACKAGED_KRAFTD => kraftd.as_str(),
+                PACKAGED_CONFIG => config.as_str(),
+                other => other,
+            })
+            .collect();
+        unit.push_str(&format!("{key}={}{eol}", words.join(" ")));
+    }
+    unit
 }
 
 /// The drop-in that lets the hardened unit (ProtectSystem=strict) write the configured data dir.
@@ -96,4 +118,33 @@ pub fn systemctl(args: &[&str]) -> Result<()> {
         bail!("`systemctl {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_for_the_packaged_paths_is_the_packaged_unit() {
+        let unit = render(Path::new(PACKAGED_KRAFTD), Path::new(PACKAGED_CONFIG));
+        assert_eq!(unit, PACKAGED_UNIT_TEXT);
+    }
+
+    #[test]
+    fn render_changes_only_the_exec_lines() {
+        let unit = render(
+            Path::new("/opt/kraftd/bin/kraftd"),
+            Path::new("/srv/node/conf/kraftd.toml"),
+        );
+        assert!(unit.contains(
+            "\nExecStart=/opt/kraftd/bin/kraftd run --config /srv/node/conf/kraftd.toml\n"
+        ));
+        assert!(unit.contains(
+            "\nExecStop=/opt/kraftd/bin/kraftd stop --config /srv/node/conf/kraftd.toml --pid $MAINPID\n"
+        ));
+        assert!(!unit.contains(PACKAGED_KRAFTD) && !unit.contains(PACKAGED_CONFIG));
+        let changed = |a: &str, b: &str| a.lines().zip(b.lines()).filter(|(x, y)| x != y).count();
+        assert_eq!(unit.lines().count(), PACKAGED_UNIT_TEXT.lines().count());
+        assert_eq!(changed(&unit, PACKAGED_UNIT_TEXT), 2);
+    }
 }

@@ -15,7 +15,7 @@ use toml_edit::{DocumentMut, Item, Table, TableLike};
 
 /// The shipped, commented default kraftd.toml (every key, commented out). A fresh file is this
 /// text with the resolved values uncommented in place.
-pub const DEFAULT_CONFIG_TEMPLATE: &str = include_str!("../../etc/kraftd.toml");
+pub const DEFAULT_CONFIG_TEMPLATE: &str = include_str!("../../dist/usr/share/kraftd/kraftd.toml");
 
 /// Mode of a newly written kraftd.toml (root:kafka 0640 on a system install).
 const NEW_CONFIG_MODE: u32 = 0o640;

@@ -1,13 +1,34 @@
 //! HTTP(S) downloads of release tarballs and their `.sha512` files: streamed to a temp file while hashing,
 //! with timeouts and progress (bar on a terminal, plain lines otherwise).
 
-use super::Progress;
 use super::digest::{parse_sha512_file, to_hex};
 use sha2::{Digest, Sha512};
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
+
+/// How download progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// An indicatif bar (stderr is a terminal).
+    Bar,
+    /// Plain log lines about every 10 %.
+    Lines,
+    /// Nothing.
+    Quiet,
+}
+
+impl Progress {
+    /// `Bar` when stderr is a terminal, else `Lines`.
+    pub fn auto() -> Progress {
+        if std::io::stderr().is_terminal() {
+            Progress::Bar
+        } else {
+            Progress::Lines
+        }
+    }
+}
 
 /// Connect timeout: a dead mirror should be skipped quickly.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

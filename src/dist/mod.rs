@@ -3,12 +3,17 @@
 
 mod digest;
 mod download;
+mod installed;
 mod obtain;
+mod source;
 mod unpack;
 mod version;
 
 pub use digest::{PINNED_SHA512, parse_sha512_file, pinned_sha512, sha512_hex_of_file};
-pub use obtain::{DistSource, ObtainRequest, Obtained, PROVENANCE_FILE, Progress, obtain};
+pub use download::Progress;
+pub use installed::PROVENANCE_FILE;
+pub use obtain::{ObtainRequest, Obtained, obtain};
+pub use source::DistSource;
 pub use version::KafkaVersion;
 
 use std::path::{Path, PathBuf};

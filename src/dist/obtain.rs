@@ -1,112 +1,21 @@
-//! Obtaining a distribution for the installer: pick the source (--dist FILE|DIR|URL or mirrors), enforce
-//! the digest policy, download/unpack/copy into `<opt>/kafka_2.13-<v>/`, point `<opt>/current` at it.
+//! Obtaining a distribution for the installer: for each source (`source.rs`) enforce the digest policy,
+//! download/unpack/copy it into `<opt>/kafka_2.13-<v>/` and point `<opt>/current` at it (the install
+//! dir's state, moves and link: `installed.rs`).
 
 use super::digest::{normalize_sha512, pinned_list, pinned_sha512, sha512_hex_of_file};
-use super::download::{Downloaded, Downloader};
-use super::unpack::{normal_parts, symlink_stays_inside, sync_tree, unpack_tarball};
+use super::download::{Downloaded, Downloader, Progress};
+use super::installed::{
+    Installed, ensure_writable, installed_state, link_needs_change, point_current_link,
+    put_in_place, remove_stale_temps, target_dir,
+};
+use super::source::DistSource;
+use super::unpack::{peek_version, symlink_stays_inside, sync_tree, unpack_tarball};
 use super::{
     DistError, KafkaDist, KafkaVersion, dist_dir_name, tarball_name, version_from_tarball_name,
 };
 use anyhow::Context;
 use std::fs;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-
-/// Where the distribution comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DistSource {
-    /// A local `kafka_2.13-<v>.tgz` (operator-provided, e.g. copied by hand).
-    Tarball(PathBuf),
-    /// An unpacked distribution directory.
-    Dir(PathBuf),
-    /// One http(s) URL of a tarball.
-    Url(String),
-    /// Mirror base URLs, tried in order: `<mirror>/<v>/kafka_2.13-<v>.tgz`.
-    Mirrors(Vec<String>),
-}
-
-/// The default mirrors: the Apache CDN (current releases) and the archive (every release).
-pub const DEFAULT_MIRRORS: &[&str] = &[
-    "https://dlcdn.apache.org/kafka",
-    "https://archive.apache.org/dist/kafka",
-];
-
-impl DistSource {
-    /// Parse `--dist FILE|DIR|URL`: http(s) URLs are downloaded, an existing dir is used as unpacked
-    /// distribution, an existing file as tarball.
-    pub fn parse_flag(value: &str) -> Result<DistSource, DistError> {
-        let v = value.trim();
-        if v.is_empty() {
-            return Err(DistError::BadInput(
-                "--dist is empty: pass a .tgz file, an unpacked dir or an http(s) URL".into(),
-            ));
-        }
-        if v.starts_with("http://") || v.starts_with("https://") {
-            return Ok(DistSource::Url(v.to_string()));
-        }
-        if v.contains("://") {
-            return Err(DistError::BadInput(format!(
-                "--dist {v}: only http:// and https:// URLs are supported; for a local file pass its path"
-            )));
-        }
-        let path = PathBuf::from(v);
-        match fs::metadata(&path) {
-            Ok(m) if m.is_dir() => Ok(DistSource::Dir(path)),
-            Ok(_) => Ok(DistSource::Tarball(path)),
-            Err(e) => Err(DistError::BadInput(format!(
-                "--dist {v}: {e}; pass an existing kafka_2.13-<v>.tgz, an unpacked distribution dir, or an http(s) URL"
-            ))),
-        }
-    }
-
-    /// The default mirror list as a source.
-    pub fn default_mirrors() -> DistSource {
-        DistSource::Mirrors(DEFAULT_MIRRORS.iter().map(|s| s.to_string()).collect())
-    }
-
-    /// The Kafka version of a local source, read from its jars before anything is written (so Java
-    /// can be checked against it first); `None` for downloads, whose version is known only later.
-    pub fn local_version(&self) -> Result<Option<KafkaVersion>, DistError> {
-        match self {
-            DistSource::Dir(dir) => Ok(Some(KafkaDist::verify(dir)?.version)),
-            DistSource::Tarball(path) => peek_version(path).map(Some),
-            DistSource::Url(_) | DistSource::Mirrors(_) => Ok(None),
-        }
-    }
-}
-
-impl std::fmt::Display for DistSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DistSource::Tarball(p) => write!(f, "tarball {}", p.display()),
-            DistSource::Dir(p) => write!(f, "directory {}", p.display()),
-            DistSource::Url(u) => write!(f, "{u}"),
-            DistSource::Mirrors(m) => write!(f, "mirrors {}", m.join(", ")),
-        }
-    }
-}
-
-/// How download progress is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// An indicatif bar (stderr is a terminal).
-    Bar,
-    /// Plain log lines about every 10 %.
-    Lines,
-    /// Nothing.
-    Quiet,
-}
-
-impl Progress {
-    /// `Bar` when stderr is a terminal, else `Lines`.
-    pub fn auto() -> Progress {
-        if std::io::stderr().is_terminal() {
-            Progress::Bar
-        } else {
-            Progress::Lines
-        }
-    }
-}
 
 /// What `obtain` should do.
 #[derive(Debug, Clone)]
@@ -444,21 +353,6 @@ fn obtain_from_dir(req: &ObtainRequest<'_>, dir: &Path) -> Result<Obtained, Dist
     finish(opt_dir, version, true, None, origin, false)
 }
 
-/// Fail early, with the path, when the install dir cannot take files (rather than blaming every mirror).
-fn ensure_writable(opt_dir: &Path) -> Result<(), DistError> {
-    tempfile::Builder::new()
-        .prefix(".kraftd-write-test-")
-        .tempfile_in(opt_dir)
-        .map(drop)
-        .with_context(|| {
-            format!(
-                "cannot write into {}: run as a user who can (root for /opt/kafka), or pass --prefix DIR",
-                opt_dir.display()
-            )
-        })
-        .map_err(DistError::Io)
-}
-
 fn check_requested(
     requested: Option<KafkaVersion>,
     detected: KafkaVersion,
@@ -471,153 +365,6 @@ fn check_requested(
             path: path.to_path_buf(),
         }),
         _ => Ok(()),
-    }
-}
-
-fn target_dir(opt_dir: &Path, version: KafkaVersion) -> PathBuf {
-    opt_dir.join(dist_dir_name(&version))
-}
-
-/// What `<opt>/kafka_2.13-<v>` holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Installed {
-    Missing,
-    /// Kafka `v`, verified ([`KafkaDist::verify`]).
-    Good,
-    /// Kafka `v` by its jars, but damaged (the reason): replaced by the next verified copy.
-    Broken(String),
-}
-
-/// The state of `<opt>/kafka_2.13-<v>`. A dir of that name holding something else (another version,
-/// no Kafka jar at all) is an error: we never delete it.
-fn installed_state(opt_dir: &Path, version: KafkaVersion) -> Result<Installed, DistError> {
-    let target = target_dir(opt_dir, version);
-    if !target.exists() {
-        return Ok(Installed::Missing);
-    }
-    match KafkaDist::open_checked(&target) {
-        Ok(d) if d.version == version => match KafkaDist::verify(&target) {
-            Ok(_) => Ok(Installed::Good),
-            Err(DistError::Broken { reason, .. }) => Ok(Installed::Broken(reason)),
-            Err(e) => Err(e),
-        },
-        Ok(d) => Err(DistError::BadInput(format!(
-            "{} exists but holds Kafka {} (from its jars), not {version}; move it away and re-run",
-            target.display(),
-            d.version
-        ))),
-        Err(e) => Err(DistError::BadInput(format!(
-            "{} exists but is not an installed Kafka {version} ({e}); move it away and re-run",
-            target.display()
-        ))),
-    }
-}
-
-/// The file in an installed distribution that says where it came from (written by kraft-install).
-pub const PROVENANCE_FILE: &str = ".kraftd-provenance";
-
-/// Move a verified `staged` distribution to `<opt>/kafka_2.13-<v>`, recording its provenance. A
-/// broken copy there is swapped out (renamed aside, the new one renamed in, the old one deleted).
-fn put_in_place(
-    staged: &Path,
-    opt_dir: &Path,
-    version: KafkaVersion,
-    state: Installed,
-    provenance: &str,
-    origin: &str,
-) -> Result<(), DistError> {
-    let target = target_dir(opt_dir, version);
-    crate::fsutil::write_atomic(&staged.join(PROVENANCE_FILE), provenance.as_bytes(), 0o644)?;
-    let aside = match &state {
-        Installed::Broken(reason) => {
-            let aside = opt_dir.join(format!(
-                ".kafka-replaced-{}-{}",
-                std::process::id(),
-                rand::random::<u32>()
-            ));
-            fs::rename(&target, &aside)
-                .with_context(|| format!("cannot move the broken {} aside", target.display()))?;
-            log::warn!(
-                "{} was a broken copy ({reason}); replacing it with the verified Kafka {version} from {origin}",
-                target.display()
-            );
-            Some(aside)
-        }
-        _ => None,
-    };
-    if let Err(e) = fs::rename(staged, &target) {
-        if let Some(aside) = &aside {
-            let _ = fs::rename(aside, &target);
-        }
-        return Err(anyhow::anyhow!(
-            "cannot move {} to {}: {e}",
-            staged.display(),
-            target.display()
-        )
-        .into());
-    }
-    crate::fsutil::sync_dir(opt_dir)?;
-    if let Some(aside) = aside {
-        fs::remove_dir_all(&aside).with_context(|| format!("cannot remove {}", aside.display()))?;
-    }
-    log::info!("installed Kafka {version} into {}", target.display());
-    Ok(())
-}
-
-/// Temp entries kraft-install creates in the install dir; their names carry the creator's pid.
-const TEMP_PREFIXES: &[&str] = &[
-    ".kafka-unpack-",
-    ".kafka-copy-",
-    ".kafka-download-",
-    ".kafka-replaced-",
-    ".current.tmp-",
-    ".kraftd-write-test-",
-];
-
-/// Whether a temp entry's name belongs to a process that is gone (or names none: older releases).
-pub(crate) fn stale_temp_owner(name: &str) -> Option<Option<u32>> {
-    let rest = TEMP_PREFIXES.iter().find_map(|p| name.strip_prefix(p))?;
-    let pid = rest
-        .split_once('-')
-        .and_then(|(pid, _)| pid.parse::<u32>().ok());
-    match pid {
-        Some(pid) if Path::new(&format!("/proc/{pid}")).exists() => None,
-        other => Some(other),
-    }
-}
-
-/// Remove leftovers of an interrupted run (a killed unpack leaves tens of MB), saying so. Runs
-/// under the installer's target lock, so no other kraft-install is using them; an entry whose
-/// pid is still alive is kept anyway.
-fn remove_stale_temps(opt_dir: &Path) {
-    let Ok(entries) = fs::read_dir(opt_dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(owner) = stale_temp_owner(&name) else {
-            continue;
-        };
-        let path = entry.path();
-        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        let removed = if is_dir {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        let who = owner
-            .map(|p| format!("pid {p}, no longer running"))
-            .unwrap_or_else(|| "an older run".into());
-        match removed {
-            Ok(()) => log::warn!(
-                "removed {}, left behind by an interrupted kraft-install ({who})",
-                path.display()
-            ),
-            Err(e) => log::warn!(
-                "cannot remove the leftover {}: {e}; delete it by hand",
-                path.display()
-            ),
-        }
     }
 }
 
@@ -686,56 +433,6 @@ fn finish(
     })
 }
 
-fn link_needs_change(opt_dir: &Path, version: KafkaVersion) -> bool {
-    fs::read_link(opt_dir.join("current"))
-        .map(|t| t != Path::new(&dist_dir_name(&version)))
-        .unwrap_or(true)
-}
-
-/// Point `<opt>/current` at `kafka_2.13-<v>` (relative), replacing it atomically (temp link + rename).
-/// Returns whether it changed.
-fn point_current_link(opt_dir: &Path, version: KafkaVersion) -> Result<bool, DistError> {
-    let link = opt_dir.join("current");
-    let want = PathBuf::from(dist_dir_name(&version));
-    match fs::symlink_metadata(&link) {
-        Ok(m) if m.file_type().is_symlink() => {
-            if fs::read_link(&link).ok().as_deref() == Some(want.as_path()) {
-                return Ok(false);
-            }
-        }
-        Ok(_) => {
-            return Err(DistError::BadInput(format!(
-                "{} exists and is not a symlink; move it away so it can point at {}",
-                link.display(),
-                want.display()
-            )));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(anyhow::anyhow!("cannot stat {}: {e}", link.display()).into()),
-    }
-    let tmp = opt_dir.join(format!(
-        ".current.tmp-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::os::unix::fs::symlink(&want, &tmp).with_context(|| {
-        format!(
-            "cannot create symlink {} -> {}",
-            tmp.display(),
-            want.display()
-        )
-    })?;
-    if let Err(e) = fs::rename(&tmp, &link) {
-        let _ = fs::remove_file(&tmp);
-        return Err(
-            anyhow::anyhow!("cannot rename {} to {}: {e}", tmp.display(), link.display()).into(),
-        );
-    }
-    crate::fsutil::sync_dir(opt_dir)?;
-    log::info!("{} -> {}", link.display(), want.display());
-    Ok(true)
-}
-
 /// Copy an unpacked distribution (files, dirs, and symlinks that stay inside it).
 fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
     fs::create_dir_all(dst).with_context(|| format!("cannot create {}", dst.display()))?;
@@ -778,36 +475,4 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<(), DistError> {
         }
     }
     Ok(())
-}
-
-/// The version of a tarball from its entry names, without unpacking (for --dry-run).
-fn peek_version(tarball: &Path) -> Result<KafkaVersion, DistError> {
-    let bad = |reason: String| DistError::BadArchive {
-        path: tarball.to_path_buf(),
-        reason,
-    };
-    let file =
-        fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
-    let mut archive =
-        tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
-    let mut found = Vec::new();
-    for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
-        let entry = entry.map_err(|e| bad(format!("truncated or corrupt archive data ({e})")))?;
-        let path = entry.path().map_err(|e| bad(e.to_string()))?.into_owned();
-        if let Ok(parts) = normal_parts(&path) {
-            if parts.len() == 3 && parts[1] == "libs" {
-                if let Some(v) = super::version_from_jar_name(&parts[2]) {
-                    found.push(v);
-                }
-            }
-        }
-    }
-    found.dedup();
-    match found.as_slice() {
-        [v] => Ok(*v),
-        _ => Err(DistError::NotADistribution {
-            path: tarball.to_path_buf(),
-            reason: "no single libs/kafka_2.13-*.jar".into(),
-        }),
-    }
 }

@@ -1,7 +1,7 @@
 //! Safe unpacking of a release tarball (gzip + tar) into a temp dir: one top-level dir, no absolute
 //! paths, no `..`, no links escaping the tree, no device files; then the jars decide what it is.
 
-use super::{DistError, KafkaDist};
+use super::{DistError, KafkaDist, KafkaVersion};
 use anyhow::Context;
 use std::fs;
 use std::io;
@@ -241,6 +241,38 @@ pub(crate) fn sync_tree(root: &Path) -> anyhow::Result<()> {
         crate::fsutil::sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// The version of a tarball from its entry names, without unpacking (for --dry-run).
+pub(crate) fn peek_version(tarball: &Path) -> Result<KafkaVersion, DistError> {
+    let bad = |reason: String| DistError::BadArchive {
+        path: tarball.to_path_buf(),
+        reason,
+    };
+    let file =
+        fs::File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
+    let mut archive =
+        tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    let mut found = Vec::new();
+    for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
+        let entry = entry.map_err(|e| bad(format!("truncated or corrupt archive data ({e})")))?;
+        let path = entry.path().map_err(|e| bad(e.to_string()))?.into_owned();
+        if let Ok(parts) = normal_parts(&path) {
+            if parts.len() == 3 && parts[1] == "libs" {
+                if let Some(v) = super::version_from_jar_name(&parts[2]) {
+                    found.push(v);
+                }
+            }
+        }
+    }
+    found.dedup();
+    match found.as_slice() {
+        [v] => Ok(*v),
+        _ => Err(DistError::NotADistribution {
+            path: tarball.to_path_buf(),
+            reason: "no single libs/kafka_2.13-*.jar".into(),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -16,38 +16,20 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 source "$here/lib.sh"
 
-profile=release packages="" bins_args=()
-while (($#)); do
-    case "$1" in
-        --profile) profile="${2:?}"; shift 2 ;;
-        --packages) packages="${2:?}"; shift 2 ;;
-        --bins) bins_args=(--bins "${2:?}"); shift 2 ;;
-        --only) shift 2 ;;   # package.sh's option, passed on by run-all.sh: this script has one flow
-        *) echo "day2-config.sh: unknown argument '$1'" >&2; exit 2 ;;
-    esac
-done
-kv=4.1.1
-kname="kafka_2.13-$kv"
-[[ $EUID -eq 0 ]] || e2e_fail "day2-config.sh needs root (debootstrap, systemd-nspawn, nsenter)"
-e2e_need_host_tools
-host_dist=$(e2e_kafka_dist_dir "$kv")
-host_tgz="$E2E_CACHE/dist/$kname.tgz"
-[[ -f "$host_tgz" ]] || e2e_fail "Kafka fixture $host_tgz missing: run scripts/kafka-dist.sh $kv"
-work=$(mktemp -d /tmp/kraftd-e2e-day2.XXXXXX)
+e2e_parse_args day2-config.sh "$@"
+e2e_host_setup day2-config.sh 4.1.1 day2
+work="$E2E_WORK"
 trap 'rc=$?; e2e_teardown; rm -rf "$work"; exit $rc' EXIT
 
 # ---------------------------------------------------------------------------------------------------
 e2e_step "0. packages: revision 1, and revision 2 whose default kraftd.toml has an extra line"
-if [[ -z "$packages" ]]; then
-    packages="$work/packages"
-    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" "${bins_args[@]}" --revision 1 \
-        --out "$packages/rev1" --no-lintian --fast >"$work/build1.out" || e2e_fail "packaging/build-packages.sh (revision 1) failed"
-fi
+packages="${E2E_PACKAGES:-$work/packages}"
+[[ -n "$E2E_PACKAGES" ]] || e2e_build_package "$packages" 1 --no-lintian --fast
 deb1=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1 || true)
 [[ -f "$deb1" ]] || e2e_fail "no revision-1 .deb under $packages/rev1"
 dpkg-deb -x "$deb1" "$work/rev1-tree"
 note="revision 2 default: this line makes the shipped kraftd.toml differ from revision 1"
-"$repo/packaging/build-packages.sh" --dist "$host_tgz" --bins "$work/rev1-tree/usr/bin" --revision 2 \
+"$repo/packaging/build-packages.sh" --dist "$E2E_HOST_TGZ" --bins "$work/rev1-tree/usr/bin" --revision 2 \
     --config-note "$note" --out "$work/rev2conf" --no-lintian --fast >"$work/build2.out" ||
     e2e_fail "packaging/build-packages.sh --config-note (revision 2) failed"
 deb2=$(ls "$work"/rev2conf/kraftd_*-2_*.deb | head -n1)
@@ -57,34 +39,15 @@ dpkg-deb -I "$deb1" conffiles >/dev/null 2>&1 && e2e_fail "$deb1 declares conffi
 e2e_check "packages: $(basename "$deb1"), $(basename "$deb2") (default kraftd.toml differs; no conffiles)"
 
 # Kafka's own tools from the host, against the container's advertised address.
-kafka_java() { java -Xmx256m -cp "$host_dist/libs/*" "$@"; }
 live_config() {   # live_config KEY — the broker's current value, as DescribeConfigs reports it
-    kafka_java kafka.admin.ConfigCommand --bootstrap-server "$bootstrap" --describe --entity-type brokers \
+    e2e_kafka out kafka.admin.ConfigCommand --bootstrap-server "$bootstrap" --describe --entity-type brokers \
         --entity-name 1 --all 2>"$work/configs.err" | sed -n "s/^ *$1=\([^ ]*\) .*/\1/p" | head -n1
-}
-produce() {
-    printf '%s\n' "${@:2}" | kafka_java org.apache.kafka.tools.ConsoleProducer --bootstrap-server "$bootstrap" \
-        --topic "$1" --producer-property acks=all >"$work/produce.log" 2>&1 ||
-        { tail -n 30 "$work/produce.log" >&2; e2e_fail "console producer to $bootstrap topic $1 failed"; }
-}
-expect_messages() {
-    local topic="$1"; shift
-    local want got
-    want=$(printf '%s\n' "$@" | sort)
-    got=$(kafka_java org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$bootstrap" --topic "$topic" \
-        --from-beginning --max-messages "$#" --timeout-ms 60000 2>"$work/consume.log" | sort) ||
-        { tail -n 30 "$work/consume.log" >&2; e2e_fail "console consumer from $topic failed"; }
-    [[ "$got" == "$want" ]] || e2e_fail "consumed from $topic: got [$(echo $got)], want [$(echo $want)]"
-}
-dump_diag() {
-    e2e_in systemctl status kafka.service --no-pager -l >&2 || true
-    e2e_in journalctl -u kafka.service --no-pager -n 60 >&2 || true
 }
 # apt_plain LOG ARGS… — apt-get with no --force-conf* and no terminal: a conffile question would fail it.
 apt_plain() {
     local log="$1"; shift
     e2e_in bash -c "cd /root && DEBIAN_FRONTEND=noninteractive apt-get $* </dev/null" >"$log" 2>&1 ||
-        { tail -n 40 "$log" >&2; dump_diag; e2e_fail "apt-get $* failed (log above)"; }
+        { tail -n 40 "$log" >&2; e2e_dump_diag; e2e_fail "apt-get $* failed (log above)"; }
     ! grep -qE 'Configuration file|conffile prompt|\*\*\* kraftd.toml' "$log" ||
         { grep -E -B2 -A8 'Configuration file|conffile' "$log" >&2; e2e_fail "apt-get $*: dpkg asked a conffile question"; }
     [[ -z "$(e2e_in find /etc/kafka -name 'kraftd.toml.*' 2>/dev/null)" ]] ||
@@ -110,7 +73,7 @@ apt_plain "$work/apt-install.log" install -y "./$(basename "$deb1")"
 sed -n '/kraftd:/p' "$work/apt-install.log" >&2 || true
 [[ "$(sha256sum <"$E2E_ROOT/etc/kafka/kraftd.toml")" == "$admin_sha" ]] || e2e_fail "apt install changed the admin's kraftd.toml"
 e2e_check "apt-get install (no --force-conf*, stdin /dev/null) exit 0, asked nothing; kraftd.toml byte-identical"
-[[ "$(e2e_in systemctl is-active kafka.service)" == active ]] || { dump_diag; e2e_fail "kafka.service is not active after install"; }
+[[ "$(e2e_unit_state)" == active ]] || { e2e_dump_diag; e2e_fail "kafka.service is not active after install"; }
 e2e_in test -s /srv/kafka/data/meta.properties || e2e_fail "/srv/kafka/data was not formatted"
 e2e_in test ! -e /var/lib/kafka/data/meta.properties || e2e_fail "the default data dir was formatted instead of /srv/kafka/data"
 props=$(e2e_in cat /var/lib/kraftd/server.properties)
@@ -121,8 +84,8 @@ e2e_in grep -qx 'ReadWritePaths=/srv/kafka/data' /etc/systemd/system/kafka.servi
 e2e_in systemctl show kafka.service -p ReadWritePaths | grep -q /srv/kafka/data ||
     e2e_fail "systemd does not apply the drop-in: $(e2e_in systemctl show kafka.service -p ReadWritePaths)"
 e2e_in grep -q '^ProtectSystem=strict' /usr/lib/systemd/system/kafka.service || e2e_fail "the packaged unit is not hardened"
-produce day2 d1 d2 d3
-expect_messages day2 d1 d2 d3
+e2e_produce out "$bootstrap" day2 d1 d2 d3
+e2e_expect_messages out "$bootstrap" day2 d1 d2 d3
 e2e_in test -d /srv/kafka/data/day2-0 || e2e_fail "the topic's log is not in /srv/kafka/data"
 [[ "$(live_config log.retention.hours)" == 72 ]] || { cat "$work/configs.err" >&2; e2e_fail "live log.retention.hours is '$(live_config log.retention.hours)', want 72"; }
 e2e_check "hardened unit (ProtectSystem=strict + drop-in) serves from /srv/kafka/data; live log.retention.hours=72"
@@ -132,11 +95,11 @@ e2e_step "2. (c) edit kraftd.toml, systemctl restart kafka: the change is live"
 sed -i 's/^"log.retention.hours" = 72$/"log.retention.hours" = 96/' "$E2E_ROOT/etc/kafka/kraftd.toml"
 grep -qx '"log.retention.hours" = 96' "$E2E_ROOT/etc/kafka/kraftd.toml" || e2e_fail "the test's edit did not apply"
 admin_sha=$(sha256sum <"$E2E_ROOT/etc/kafka/kraftd.toml")
-e2e_in systemctl restart kafka.service || { dump_diag; e2e_fail "systemctl restart kafka failed"; }
+e2e_in systemctl restart kafka.service || { e2e_dump_diag; e2e_fail "systemctl restart kafka failed"; }
 got=$(live_config log.retention.hours)
-[[ "$got" == 96 ]] || { cat "$work/configs.err" >&2; dump_diag; e2e_fail "after the edit and restart, live log.retention.hours is '$got', want 96"; }
+[[ "$got" == 96 ]] || { cat "$work/configs.err" >&2; e2e_dump_diag; e2e_fail "after the edit and restart, live log.retention.hours is '$got', want 96"; }
 e2e_in grep -qx 'log.retention.hours=96' /var/lib/kraftd/server.properties || e2e_fail "server.properties was not re-rendered"
-expect_messages day2 d1 d2 d3
+e2e_expect_messages out "$bootstrap" day2 d1 d2 d3
 e2e_check "edit + systemctl restart: live log.retention.hours=96, data kept"
 
 # ---------------------------------------------------------------------------------------------------
@@ -146,12 +109,9 @@ apt_plain "$work/apt-upgrade.log" install -y "./$(basename "$deb2")"
 e2e_in dpkg -s kraftd | grep -q '^Version: .*-2$' || e2e_fail "kraftd not upgraded to revision 2"
 e2e_in grep -qxF "# $note" /usr/share/kraftd/kraftd.toml || e2e_fail "the upgrade did not install the new default"
 [[ "$(sha256sum <"$E2E_ROOT/etc/kafka/kraftd.toml")" == "$admin_sha" ]] || e2e_fail "the upgrade changed the admin's kraftd.toml"
-for i in $(seq 1 120); do
-    [[ "$(e2e_in systemctl is-active kafka.service)" == active ]] && bash -c "exec 3<>/dev/tcp/$E2E_IP/9092" 2>/dev/null && break
-    sleep 1
-done
-[[ "$(live_config log.retention.hours)" == 96 ]] || { dump_diag; e2e_fail "after the upgrade the admin's edit is not live"; }
-expect_messages day2 d1 d2 d3
+e2e_wait_active_serving "$E2E_IP" 120 "after the upgrade the broker is not active and serving"
+[[ "$(live_config log.retention.hours)" == 96 ]] || { e2e_dump_diag; e2e_fail "after the upgrade the admin's edit is not live"; }
+e2e_expect_messages out "$bootstrap" day2 d1 d2 d3
 e2e_check "upgrade: apt asked nothing, exit 0, kraftd.toml byte-identical, edit live, data kept"
 
 # ---------------------------------------------------------------------------------------------------

@@ -6,54 +6,32 @@
 # serve; a real Kafka WARN with a stack trace is ONE entry under `journalctl -p warning`; SIGHUP to the
 # whole unit is ignored (logged) and the broker keeps serving; a second `kraftd run` names the running one.
 #
-# Usage: tests/e2e/day2-daemon.sh [--profile release|dev] [--packages DIR]
+# Usage: tests/e2e/day2-daemon.sh [--profile release|dev] [--bins DIR] [--packages DIR]
 #   --packages  reuse prebuilt packages: DIR/rev1/*.deb (as tests/e2e/package.sh); built when absent
 # Env: KRAFTD_CACHE (fixture, rootfs, tools), E2E_KEEP=1 keeps the rootfs copy. Needs root.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
 source "$here/lib.sh"
 
-profile=release packages=""
-while (($#)); do
-    case "$1" in
-        --profile) profile="${2:?}"; shift 2 ;;
-        --packages) packages="${2:?}"; shift 2 ;;
-        --bins) shift 2 ;;   # packages are prebuilt by run-all.sh
-        *) echo "day2-daemon.sh: unknown argument '$1'" >&2; exit 2 ;;
-    esac
-done
-[[ $EUID -eq 0 ]] || e2e_fail "day2-daemon.sh needs root (debootstrap, systemd-nspawn, nsenter)"
-e2e_need_host_tools
-kv=4.1.1
-host_tgz="$E2E_CACHE/dist/kafka_2.13-$kv.tgz"
-[[ -f "$host_tgz" ]] || e2e_fail "Kafka fixture $host_tgz missing: run scripts/kafka-dist.sh $kv"
+e2e_parse_args day2-daemon.sh "$@"
+e2e_host_setup day2-daemon.sh 4.1.1 day2-daemon
 octet=41
 gone_ip="10.213.$octet.99"   # on the container's subnet, never assigned to it
-work=$(mktemp -d /tmp/kraftd-e2e-day2-daemon.XXXXXX)
+work="$E2E_WORK"
 trap 'rc=$?; e2e_teardown; rm -rf "$work"; exit $rc' EXIT
 
 e2e_step "0. the .deb (revision 1)"
-if [[ -z "$packages" ]]; then
-    packages="$work/packages"
-    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" --revision 1 --out "$packages/rev1" \
-        --no-lintian --fast >"$work/build.out" || e2e_fail "packaging/build-packages.sh failed"
-fi
+packages="${E2E_PACKAGES:-$work/packages}"
+[[ -n "$E2E_PACKAGES" ]] || e2e_build_package "$packages" 1 --no-lintian --fast
 deb=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1 || true)
 [[ -f "$deb" ]] || e2e_fail "no $packages/rev1/kraftd_*-1_*.deb"
 e2e_check "package: $(basename "$deb")"
 
-unit_state() { e2e_in systemctl is-active kafka.service 2>/dev/null || true; }
-serves_now() { bash -c "exec 3<>/dev/tcp/${E2E_IP}/9092" 2>/dev/null; }
 main_pid() { e2e_in systemctl show -p MainPID --value kafka.service; }
-dump_diag() {
-    e2e_in systemctl status kafka.service --no-pager -l >&2 || true
-    e2e_in journalctl -u kafka.service --no-pager -n 40 >&2 || true
-}
 # restart_serving — `systemctl restart` blocks until READY (the port is open by then).
 restart_serving() {
-    e2e_in systemctl restart kafka.service || { dump_diag; e2e_fail "systemctl restart kafka failed: $1"; }
-    [[ "$(unit_state)" == active ]] && serves_now || { dump_diag; e2e_fail "not active+serving: $1"; }
+    e2e_in systemctl restart kafka.service || { e2e_dump_diag; e2e_fail "systemctl restart kafka failed: $1"; }
+    [[ "$(e2e_unit_state)" == active ]] && e2e_serves || { e2e_dump_diag; e2e_fail "not active+serving: $1"; }
 }
 # A unique marker journal line before each scenario, so checks read only what came after it.
 cursor() { e2e_in journalctl -n 1 --show-cursor --no-pager -o cat 2>/dev/null | sed -n 's/^-- cursor: //p'; }
@@ -65,14 +43,14 @@ expect_failed_once() {
     local since needle status errs
     since=$(cursor)
     if e2e_in systemctl restart kafka.service 2>"$work/restart.err"; then
-        dump_diag; e2e_fail "$what: systemctl restart kafka succeeded"
+        e2e_dump_diag; e2e_fail "$what: systemctl restart kafka succeeded"
     fi
     e2e_check "$what: systemctl restart kafka failed: $(head -n1 "$work/restart.err")"
     # RestartSec=5: four restarts would have happened by now if the exit status allowed them.
     sleep 20
-    [[ "$(unit_state)" == failed ]] || { dump_diag; e2e_fail "$what: after 20 s the unit is '$(unit_state)', not failed"; }
+    [[ "$(e2e_unit_state)" == failed ]] || { e2e_dump_diag; e2e_fail "$what: after 20 s the unit is '$(e2e_unit_state)', not failed"; }
     [[ "$(e2e_in systemctl show -p NRestarts --value kafka.service)" == 0 ]] ||
-        { dump_diag; e2e_fail "$what: NRestarts is $(e2e_in systemctl show -p NRestarts --value kafka.service), not 0"; }
+        { e2e_dump_diag; e2e_fail "$what: NRestarts is $(e2e_in systemctl show -p NRestarts --value kafka.service), not 0"; }
     [[ "$(e2e_in systemctl show -p ExecMainStatus --value kafka.service)" == 78 ]] ||
         e2e_fail "$what: main process exit status $(e2e_in systemctl show -p ExecMainStatus --value kafka.service), expected 78"
     e2e_check "$what: 20 s later still 'failed', NRestarts=0, exit status 78"
@@ -219,13 +197,13 @@ for _ in $(seq 1 30); do
 done
 e2e_in journalctl -u kafka.service --after-cursor="$since" -o cat --no-pager 2>/dev/null |
     grep -qF 'SIGHUP ignored: to apply kraftd.toml changes run systemctl restart kafka' ||
-    { dump_diag; e2e_fail "no 'SIGHUP ignored' line in the journal"; }
+    { e2e_dump_diag; e2e_fail "no 'SIGHUP ignored' line in the journal"; }
 # The JVM was started with HUP ignored (SigIgn bit 0): the HUP cannot have stopped it.
 sigign=$(e2e_in sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$jvm_before/status")
 (( (16#$sigign & 1) == 1 )) || e2e_fail "the JVM (pid $jvm_before) does not ignore SIGHUP (SigIgn $sigign)"
-[[ "$(unit_state)" == active && "$(main_pid)" == "$pid_before" ]] || { dump_diag; e2e_fail "after SIGHUP the unit is not active with the same main pid"; }
+[[ "$(e2e_unit_state)" == active && "$(main_pid)" == "$pid_before" ]] || { e2e_dump_diag; e2e_fail "after SIGHUP the unit is not active with the same main pid"; }
 [[ "$(e2e_in pgrep -f 'kafka\.Kafka ' | head -n1)" == "$jvm_before" ]] || e2e_fail "the JVM changed after SIGHUP"
-serves_now || e2e_fail "the broker does not serve after SIGHUP"
+e2e_serves || e2e_fail "the broker does not serve after SIGHUP"
 e2e_in kraftd status >/dev/null 2>&1 || e2e_fail "kraftd status not healthy after SIGHUP"
 e2e_check "systemctl kill -s HUP kafka: logged as ignored; same kraftd (pid $pid_before) and JVM (pid $jvm_before); healthy"
 rc=0
@@ -234,7 +212,7 @@ e2e_in kraftd run --config "$cfg" >"$work/second.out" 2>&1 || rc=$?
 grep -qF "is already running under kraftd pid $pid_before" "$work/second.out" ||
     { cat "$work/second.out" >&2; e2e_fail "a second kraftd run does not name kraftd pid $pid_before"; }
 grep -q 'in use by another process' "$work/second.out" && e2e_fail "a second kraftd run still blames 'another process'"
-[[ "$(unit_state)" == active && "$(main_pid)" == "$pid_before" ]] || e2e_fail "the second kraftd run disturbed the service"
+[[ "$(e2e_unit_state)" == active && "$(main_pid)" == "$pid_before" ]] || e2e_fail "the second kraftd run disturbed the service"
 e2e_check "a second kraftd run: exit 75, '$(head -n1 "$work/second.out")'"
 
 echo "PASS: tests/e2e/day2-daemon.sh"

@@ -18,6 +18,15 @@
 #   e2e_teardown                        power off + kill nspawn + delete the copy; callers register it:
 #                                       trap 'rc=$?; e2e_teardown; …; exit $rc' EXIT  (before e2e_boot)
 #   e2e_check / e2e_fail / e2e_step     print what was checked; fail loudly
+# Shared by the package scripts (package.sh, day2-*.sh, run-all.sh):
+#   e2e_parse_args SCRIPT ARGS…         --profile, --bins, --packages, --only (run-all.sh passes them all on)
+#   e2e_host_setup SCRIPT KAFKA_VERSION WORK_NAME   root, host tools, the Kafka fixture, a work dir
+#   e2e_build_package DIR REV [ARGS…]   packaging/build-packages.sh revision REV into DIR/revREV
+#   e2e_apt_install DEB LOG             `apt-get install ./kraftd_….deb` inside the container
+#   e2e_kafka WHERE CLASS ARGS…         a Kafka tool class on the host (`out`) or in the container (`in`)
+#   e2e_produce / e2e_expect_messages   console producer (acks=all) / consumer against a bootstrap address
+#   e2e_unit_state, e2e_serves, e2e_jvm_pid, e2e_journal_count, e2e_dump_diag, e2e_wait_active_serving
+#                                       the kafka.service unit and its broker, seen from the host
 #
 # Design notes (why):
 # - The container runs with a private network (a veth pair, addresses set from the host), so the
@@ -329,4 +338,124 @@ e2e_reboot() {
     e2e_check "container $E2E_NAME shut down for the reboot (systemd-nspawn exit status $rc); booting the same rootfs again"
     E2E_NSPAWN_PID="" E2E_PID=""
     e2e_start "$E2E_OCTET" "$boot_wait"
+}
+
+# ---- shared by the package scripts ----------------------------------------------------------------
+
+# e2e_parse_args SCRIPT ARGS… — the options of every package script (run-all.sh passes its own on):
+#   --profile P      cargo profile of the packaged binaries (E2E_PROFILE, default release)
+#   --bins DIR       package prebuilt kraftd + kraft-install from DIR (E2E_BINS_ARGS: (--bins DIR) or ())
+#   --packages DIR   reuse prebuilt packages DIR/rev<N>/ (E2E_PACKAGES, default: build them)
+#   --only deb|rpm   package.sh's choice of flow (E2E_ONLY); the day-two scripts have one flow and ignore it
+e2e_parse_args() {
+    local script="$1"; shift
+    E2E_PROFILE=release E2E_PACKAGES="" E2E_ONLY="" E2E_BINS_ARGS=()
+    while (($#)); do
+        case "$1" in
+            --profile) E2E_PROFILE="${2:?--profile needs a value}"; shift 2 ;;
+            --packages) E2E_PACKAGES="${2:?--packages needs a directory}"; shift 2 ;;
+            --bins) E2E_BINS_ARGS=(--bins "${2:?--bins needs a directory}"); shift 2 ;;
+            --only) E2E_ONLY="${2:-}"
+                    [[ "$E2E_ONLY" == deb || "$E2E_ONLY" == rpm ]] || { echo "$script: --only deb|rpm" >&2; exit 2; }
+                    shift 2 ;;
+            *) echo "$script: unknown argument '$1'" >&2; exit 2 ;;
+        esac
+    done
+}
+
+# e2e_host_setup SCRIPT KAFKA_VERSION WORK_NAME — what every package script needs on the host: root,
+# the host tools, the Kafka fixture (never skipped when missing), a work dir. Sets E2E_HOST_DIST (the
+# unpacked fixture: the host's Kafka clients), E2E_HOST_TGZ (the tarball the packages bundle),
+# E2E_KDIR_IN (the bundled dist inside the container), E2E_PRODUCER_CLS / E2E_CONSUMER_CLS /
+# E2E_APIVERSIONS_CLS (the console tools' classes for that version) and E2E_WORK
+# (/tmp/kraftd-e2e-WORK_NAME.XXXXXX; the caller's EXIT trap removes it).
+e2e_host_setup() {
+    local script="$1" kv="$2" name="$3"
+    [[ $EUID -eq 0 ]] || e2e_fail "$script needs root (debootstrap, systemd-nspawn, nsenter)"
+    e2e_need_host_tools
+    E2E_HOST_DIST=$(e2e_kafka_dist_dir "$kv")
+    E2E_HOST_TGZ="$E2E_CACHE/dist/kafka_2.13-$kv.tgz"
+    [[ -f "$E2E_HOST_TGZ" ]] || e2e_fail "Kafka fixture $E2E_HOST_TGZ missing: run scripts/kafka-dist.sh $kv"
+    E2E_KDIR_IN="/opt/kafka/kafka_2.13-$kv"
+    case "$kv" in
+        3.*) E2E_PRODUCER_CLS=kafka.tools.ConsoleProducer E2E_CONSUMER_CLS=kafka.tools.ConsoleConsumer
+             E2E_APIVERSIONS_CLS=kafka.admin.BrokerApiVersionsCommand ;;
+        *)   E2E_PRODUCER_CLS=org.apache.kafka.tools.ConsoleProducer
+             E2E_CONSUMER_CLS=org.apache.kafka.tools.consumer.ConsoleConsumer
+             E2E_APIVERSIONS_CLS=org.apache.kafka.tools.BrokerApiVersionsCommand ;;
+    esac
+    E2E_WORK=$(mktemp -d "/tmp/kraftd-e2e-$name.XXXXXX")
+}
+
+# e2e_build_package DIR REV [ARGS…] — build the .deb and .rpm of revision REV from the fixture
+# (E2E_PROFILE, E2E_BINS_ARGS) into DIR/revREV; ARGS go to build-packages.sh (e.g. --no-lintian --fast).
+e2e_build_package() {
+    local dir="$1" rev="$2" repo log; shift 2
+    repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+    log="$E2E_WORK/build$rev.out"
+    "$repo/packaging/build-packages.sh" --dist "$E2E_HOST_TGZ" --profile "$E2E_PROFILE" "${E2E_BINS_ARGS[@]}" \
+        --revision "$rev" --out "$dir/rev$rev" "$@" >"$log" ||
+        { tail -n 30 "$log" >&2; e2e_fail "packaging/build-packages.sh (revision $rev) failed"; }
+}
+
+# e2e_apt_install DEB LOG — the plain operator command inside the container (the JRE comes from the
+# rootfs' cached Debian archives).
+e2e_apt_install() {
+    local deb="$1" log="$2"
+    cp "$deb" "$E2E_ROOT/root/"
+    e2e_in bash -c "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y ./$(basename "$deb")" >"$log" 2>&1 ||
+        { tail -n 40 "$log" >&2; e2e_fail "apt-get install ./$(basename "$deb") failed in the container"; }
+}
+
+# e2e_kafka WHERE CLASS ARGS… — run a Kafka tool class: WHERE `out` on the host with the fixture's jars,
+# `in` inside the container with the bundled dist and the container's java. Both reach the broker
+# through its advertised address.
+e2e_kafka() {
+    local where="$1"; shift
+    if [[ "$where" == in ]]; then
+        e2e_in java -Xmx256m -cp "$E2E_KDIR_IN/libs/*" "$@"
+    else
+        java -Xmx256m -cp "$E2E_HOST_DIST/libs/*" "$@"
+    fi
+}
+
+# e2e_produce WHERE BOOTSTRAP TOPIC MSG… — one message per MSG, acks=all (the console producer's default
+# in 4.x; explicit for 3.7): a success means every message is acked.
+e2e_produce() {
+    local where="$1" bs="$2" topic="$3"; shift 3
+    printf '%s\n' "$@" | e2e_kafka "$where" "$E2E_PRODUCER_CLS" --bootstrap-server "$bs" --topic "$topic" \
+        --producer-property acks=all >"$E2E_WORK/produce.log" 2>&1 ||
+        { tail -n 30 "$E2E_WORK/produce.log" >&2; e2e_fail "console producer ($where) to $bs topic $topic failed"; }
+}
+
+# e2e_expect_messages WHERE BOOTSTRAP TOPIC MSG… — consume from the beginning exactly these messages
+# (order-insensitive).
+e2e_expect_messages() {
+    local where="$1" bs="$2" topic="$3" want got; shift 3
+    want=$(printf '%s\n' "$@" | sort)
+    got=$(e2e_kafka "$where" "$E2E_CONSUMER_CLS" --bootstrap-server "$bs" --topic "$topic" --from-beginning \
+            --max-messages "$#" --timeout-ms 60000 2>"$E2E_WORK/consume.log" | sort) ||
+        { tail -n 30 "$E2E_WORK/consume.log" >&2; e2e_fail "console consumer ($where) from $bs topic $topic failed"; }
+    [[ "$got" == "$want" ]] ||
+        { tail -n 20 "$E2E_WORK/consume.log" >&2; e2e_fail "consumed from $topic at $bs ($where): got [$(echo $got)], want [$(echo $want)]"; }
+}
+
+# The kafka.service unit in the container and its broker.
+e2e_unit_state() { e2e_in systemctl is-active kafka.service 2>/dev/null || true; }
+e2e_serves() { bash -c "exec 3<>/dev/tcp/${1:-$E2E_IP}/9092" 2>/dev/null; }   # e2e_serves [ADDR]: port 9092 accepts
+e2e_jvm_pid() { e2e_in pgrep -f 'kafka\.Kafka ' 2>/dev/null | head -n1 || true; }
+e2e_journal_count() { e2e_in journalctl -u kafka.service --no-pager -o cat 2>/dev/null | grep -c "$1" || true; }
+e2e_dump_diag() {   # e2e_dump_diag [LINES] — systemctl status and the unit's last journal lines (default 60)
+    e2e_in systemctl status kafka.service --no-pager -l >&2 || true
+    e2e_in journalctl -u kafka.service --no-pager -n "${1:-60}" >&2 || true
+}
+# e2e_wait_active_serving ADDR SECONDS WHY — poll until the unit is active and ADDR:9092 accepts (an
+# automatic restart is not ours to block on); else the diagnostics and fail with WHY.
+e2e_wait_active_serving() {
+    local addr="$1" secs="$2" why="$3" i
+    for ((i = 0; i < secs * 2; i++)); do
+        [[ "$(e2e_unit_state)" == active ]] && e2e_serves "$addr" && return 0
+        sleep 0.5
+    done
+    e2e_dump_diag; e2e_fail "$why"
 }

@@ -12,42 +12,21 @@
 # Needs root (debootstrap, nspawn). Prints every check; any failure exits non-zero with the reason.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
 source "$here/lib.sh"
 
-profile=release packages="" only="" bins_args=()
-while (($#)); do
-    case "$1" in
-        --profile) profile="${2:?}"; shift 2 ;;
-        --packages) packages="${2:?}"; shift 2 ;;
-        --bins) bins_args=(--bins "${2:?}"); shift 2 ;;
-        --only) only="${2:?}"; [[ "$only" == deb || "$only" == rpm ]] || { echo "--only deb|rpm" >&2; exit 2; }; shift 2 ;;
-        *) echo "package.sh: unknown argument '$1'" >&2; exit 2 ;;
-    esac
-done
+e2e_parse_args package.sh "$@"
 kv="${KAFKA_VERSION:-4.1.1}"
 kname="kafka_2.13-$kv"
-kdir_in="/opt/kafka/$kname"          # the bundled dist inside the container
-[[ $EUID -eq 0 ]] || e2e_fail "package.sh needs root (debootstrap, systemd-nspawn, nsenter)"
-e2e_need_host_tools
-host_dist=$(e2e_kafka_dist_dir "$kv")
-host_tgz="$E2E_CACHE/dist/$kname.tgz"
-[[ -f "$host_tgz" ]] || e2e_fail "Kafka fixture $host_tgz missing: run scripts/kafka-dist.sh $kv"
-case "$kv" in
-    3.*) producer_cls=kafka.tools.ConsoleProducer consumer_cls=kafka.tools.ConsoleConsumer ;;
-    *)   producer_cls=org.apache.kafka.tools.ConsoleProducer consumer_cls=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
-esac
-work=$(mktemp -d /tmp/kraftd-e2e-package.XXXXXX)
+e2e_host_setup package.sh "$kv" package
+work="$E2E_WORK"
 trap 'rc=$?; e2e_teardown; rm -rf "$work"; exit $rc' EXIT
 
 # ---------------------------------------------------------------------------------------------------
 e2e_step "0. build the packages (revision 1, and revision 2 for the upgrade)"
-if [[ -z "$packages" ]]; then
-    packages="$work/packages"
-    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" "${bins_args[@]}" --revision 1 --out "$packages/rev1" \
-        >"$work/build1.out" || e2e_fail "packaging/build-packages.sh (revision 1) failed"
-    "$repo/packaging/build-packages.sh" --dist "$host_tgz" --profile "$profile" "${bins_args[@]}" --revision 2 --out "$packages/rev2" \
-        --no-lintian --fast >"$work/build2.out" || e2e_fail "packaging/build-packages.sh (revision 2) failed"
+packages="${E2E_PACKAGES:-$work/packages}"
+if [[ -z "$E2E_PACKAGES" ]]; then
+    e2e_build_package "$packages" 1
+    e2e_build_package "$packages" 2 --no-lintian --fast
     e2e_check "built both packages with one command each (lintian: no errors)"
 fi
 deb1=$(ls "$packages"/rev1/kraftd_*-1_*.deb 2>/dev/null | head -n1 || true)
@@ -57,73 +36,19 @@ rpm1=$(ls "$packages"/rev1/kraftd-*-1.*.rpm 2>/dev/null | head -n1 || true)
 e2e_check "packages: $(basename "$deb1"), $(basename "$deb2"), $(basename "$rpm1")"
 
 # ---------------------------------------------------------------------------------------------------
-# Helpers. WHERE is `in` (inside the container, bundled dist, container's java) or `out` (the host,
-# the fixture dist) — both talk to the advertised address.
-kafka_tool() {
-    local where="$1"; shift
-    if [[ "$where" == in ]]; then
-        e2e_in java -Xmx256m -cp "$kdir_in/libs/*" "$@"
-    else
-        java -Xmx256m -cp "$host_dist/libs/*" "$@"
-    fi
-}
-# produce WHERE TOPIC MSG… — acks=all (the console producer's default in 4.x; explicit for 3.7).
-produce() {
-    local where="$1" topic="$2"; shift 2
-    printf '%s\n' "$@" | kafka_tool "$where" "$producer_cls" --bootstrap-server "$bootstrap" --topic "$topic" \
-        --producer-property acks=all >"$work/produce.log" 2>&1 ||
-        { tail -n 30 "$work/produce.log" >&2; e2e_fail "console producer ($where) to $bootstrap topic $topic failed"; }
-}
-# consume WHERE TOPIC N — all N messages from the beginning, one per line (sorted for comparison).
-consume() {
-    local where="$1" topic="$2" n="$3"
-    kafka_tool "$where" "$consumer_cls" --bootstrap-server "$bootstrap" --topic "$topic" --from-beginning \
-        --max-messages "$n" --timeout-ms 60000 2>"$work/consume.log" | sort ||
-        { tail -n 30 "$work/consume.log" >&2; e2e_fail "console consumer ($where) from $bootstrap topic $topic failed"; }
-}
-expect_messages() {   # expect_messages WHERE TOPIC MSG… — consume exactly these (order-insensitive)
-    local where="$1" topic="$2"; shift 2
-    local want got
-    want=$(printf '%s\n' "$@" | sort)
-    got=$(consume "$where" "$topic" "$#")
-    [[ "$got" == "$want" ]] || e2e_fail "consumed from $topic ($where): got [$(echo $got)], want [$(echo $want)]"
-}
-unit_state() { e2e_in systemctl is-active kafka.service 2>/dev/null || true; }
-serves_now() { bash -c "exec 3<>/dev/tcp/${E2E_IP}/9092" 2>/dev/null; }
-jvm_pid() { e2e_in pgrep -f 'kafka\.Kafka ' 2>/dev/null | head -n1 || true; }
-journal_count() { e2e_in journalctl -u kafka.service --no-pager -o cat 2>/dev/null | grep -c "$1" || true; }
-dump_diag() {
-    e2e_in systemctl status kafka.service --no-pager -l >&2 || true
-    e2e_in journalctl -u kafka.service --no-pager -n 60 >&2 || true
-}
-wait_active_serving() {   # after an automatic restart: poll (the restart is not ours to block on)
-    local i
-    for i in $(seq 1 180); do
-        [[ "$(unit_state)" == active ]] && serves_now && return 0
-        sleep 1
-    done
-    dump_diag; e2e_fail "$1"
-}
-
-# ---------------------------------------------------------------------------------------------------
-if [[ "$only" != rpm ]]; then
+if [[ "$E2E_ONLY" != rpm ]]; then
 e2e_step "1. Debian 12 rootfs (debootstrap, cached) booted with systemd-nspawn -b"
 e2e_boot deb
 bootstrap="$E2E_IP:9092"
 
 e2e_step "2. apt install ./$(basename "$deb1") inside (pulls the JRE from Debian's packages)"
-cp "$deb1" "$E2E_ROOT/root/"
-if ! e2e_in bash -c "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y ./$(basename "$deb1")" \
-        >"$work/apt-install.log" 2>&1; then
-    tail -n 40 "$work/apt-install.log" >&2
-    e2e_fail "apt install ./$(basename "$deb1") failed in the container"
-fi
+e2e_apt_install "$deb1" "$work/apt-install.log"
 grep -q 'openjdk-17-jre-headless' "$work/apt-install.log" || e2e_fail "apt did not pull openjdk-17-jre-headless"
 e2e_check "apt install succeeded and pulled openjdk-17-jre-headless"
 sed -n '/kraftd:/p' "$work/apt-install.log" >&2 || true
 e2e_in dpkg -s kraftd | grep -q '^Status: install ok installed' || e2e_fail "dpkg -s kraftd: not 'install ok installed'"
 for f in /usr/bin/kraftd /usr/bin/kraft-install /usr/lib/systemd/system/kafka.service /etc/kafka/kraftd.toml \
-         "$kdir_in/libs/$kname.jar" /usr/lib/sysusers.d/kraftd.conf /usr/lib/tmpfiles.d/kraftd.conf \
+         "$E2E_KDIR_IN/libs/$kname.jar" /usr/lib/sysusers.d/kraftd.conf /usr/lib/tmpfiles.d/kraftd.conf \
          /usr/share/man/man1/kraftd.1.gz; do
     e2e_in test -e "$f" || e2e_fail "$f not installed by the package"
 done
@@ -145,15 +70,15 @@ e2e_check "kafka.service enabled by the deb's postinst"
 # Stop what postinst started, then time nothing: right after `enable --now` returns, one single probe
 # (no retry) must find the broker's data-plane port open — it opens only once the broker is unfenced.
 e2e_in systemctl stop kafka.service
-e2e_in systemctl enable --now kafka.service || { dump_diag; e2e_fail "systemctl enable --now kafka failed"; }
-state=$(unit_state)
-[[ "$state" == active ]] || { dump_diag; e2e_fail "right after 'enable --now' returned the unit is '$state', not active"; }
-serves_now || { dump_diag; e2e_fail "'systemctl enable --now' returned (active) but $bootstrap refuses connections: READY came too early"; }
+e2e_in systemctl enable --now kafka.service || { e2e_dump_diag; e2e_fail "systemctl enable --now kafka failed"; }
+state=$(e2e_unit_state)
+[[ "$state" == active ]] || { e2e_dump_diag; e2e_fail "right after 'enable --now' returned the unit is '$state', not active"; }
+e2e_serves || { e2e_dump_diag; e2e_fail "'systemctl enable --now' returned (active) but $bootstrap refuses connections: READY came too early"; }
 e2e_check "'systemctl enable --now kafka' returned with the unit active and $bootstrap already accepting (single probe)"
-produce in e2e-in a1 a2 a3
-produce out e2e-out b1 b2 b3
-expect_messages in e2e-out b1 b2 b3
-expect_messages out e2e-in a1 a2 a3
+e2e_produce in "$bootstrap" e2e-in a1 a2 a3
+e2e_produce out "$bootstrap" e2e-out b1 b2 b3
+e2e_expect_messages in "$bootstrap" e2e-out b1 b2 b3
+e2e_expect_messages out "$bootstrap" e2e-in a1 a2 a3
 e2e_check "produced/consumed through $bootstrap from inside (bundled tools) and outside (host) the container"
 # The operator commands the package puts on PATH: native status/smoke-test, Kafka's tools through the
 # kraftd launchers (default --bootstrap-server from kraftd.toml), man pages and completions.
@@ -196,21 +121,21 @@ prio=$(e2e_in journalctl -u kafka.service -o verbose --no-pager --grep 'Kafka Se
 e2e_check "'Kafka Server started' has PRIORITY=6"
 
 e2e_step "5. restart, then stop: clean shutdown marker, inactive (not failed)"
-e2e_in systemctl restart kafka.service || { dump_diag; e2e_fail "systemctl restart kafka failed"; }
-[[ "$(unit_state)" == active ]] && serves_now || { dump_diag; e2e_fail "after restart: not active+serving"; }
+e2e_in systemctl restart kafka.service || { e2e_dump_diag; e2e_fail "systemctl restart kafka failed"; }
+[[ "$(e2e_unit_state)" == active ]] && e2e_serves || { e2e_dump_diag; e2e_fail "after restart: not active+serving"; }
 e2e_check "systemctl restart: active and serving when it returns"
-e2e_in systemctl stop kafka.service || { dump_diag; e2e_fail "systemctl stop kafka failed"; }
-state=$(unit_state)
-[[ "$state" == inactive ]] || { dump_diag; e2e_fail "after stop the unit is '$state', expected inactive (not failed)"; }
+e2e_in systemctl stop kafka.service || { e2e_dump_diag; e2e_fail "systemctl stop kafka failed"; }
+state=$(e2e_unit_state)
+[[ "$state" == inactive ]] || { e2e_dump_diag; e2e_fail "after stop the unit is '$state', expected inactive (not failed)"; }
 e2e_in test -e /var/lib/kafka/data/.kafka_cleanshutdown || e2e_fail "no /var/lib/kafka/data/.kafka_cleanshutdown after stop"
-[[ -z "$(jvm_pid)" ]] || e2e_fail "a Kafka JVM is still running after systemctl stop"
+[[ -z "$(e2e_jvm_pid)" ]] || e2e_fail "a Kafka JVM is still running after systemctl stop"
 e2e_check "systemctl stop: inactive, .kafka_cleanshutdown written, no JVM left"
-e2e_in systemctl start kafka.service || { dump_diag; e2e_fail "systemctl start kafka failed"; }
-serves_now || { dump_diag; e2e_fail "after start: not serving"; }
+e2e_in systemctl start kafka.service || { e2e_dump_diag; e2e_fail "systemctl start kafka failed"; }
+e2e_serves || { e2e_dump_diag; e2e_fail "after start: not serving"; }
 
 e2e_step "6. kill -9 the JVM: systemd restarts it, acked messages survive"
-produce out e2e-crash c1 c2 c3 c4
-old_jvm=$(jvm_pid)
+e2e_produce out "$bootstrap" e2e-crash c1 c2 c3 c4
+old_jvm=$(e2e_jvm_pid)
 [[ -n "$old_jvm" ]] || e2e_fail "no kafka.Kafka JVM found in the container"
 restarts_before=$(e2e_in systemctl show -p NRestarts --value kafka.service)
 e2e_in kill -9 "$old_jvm"
@@ -218,42 +143,40 @@ for _ in $(seq 1 60); do
     [[ "$(e2e_in systemctl show -p NRestarts --value kafka.service)" != "$restarts_before" ]] && break
     sleep 1
 done
-wait_active_serving "after kill -9 of the JVM (pid $old_jvm) the unit did not come back active and serving"
-new_jvm=$(jvm_pid)
+e2e_wait_active_serving "$E2E_IP" 180 "after kill -9 of the JVM (pid $old_jvm) the unit did not come back active and serving"
+new_jvm=$(e2e_jvm_pid)
 [[ -n "$new_jvm" && "$new_jvm" != "$old_jvm" ]] || e2e_fail "no new JVM after kill -9 (old $old_jvm, now '$new_jvm')"
 [[ "$(e2e_in systemctl show -p NRestarts --value kafka.service)" -gt "$restarts_before" ]] ||
     e2e_fail "NRestarts did not increase: systemd did not restart the unit"
 e2e_check "kill -9 JVM $old_jvm → systemd restarted kafka (new JVM $new_jvm), serving again"
-expect_messages out e2e-crash c1 c2 c3 c4
-expect_messages out e2e-in a1 a2 a3
+e2e_expect_messages out "$bootstrap" e2e-crash c1 c2 c3 c4
+e2e_expect_messages out "$bootstrap" e2e-in a1 a2 a3
 e2e_check "all messages acked before the crash are still there"
 
 e2e_step "7. upgrade to $(basename "$deb2"): config, cluster ID, data kept; restarted once; serving"
 toml_before=$(e2e_in sha256sum /etc/kafka/kraftd.toml)
-starts_before=$(journal_count 'Kafka Server started')
-jvm_before=$(jvm_pid)
-cp "$deb2" "$E2E_ROOT/root/"
-e2e_in bash -c "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y ./$(basename "$deb2")" \
-    >"$work/apt-upgrade.log" 2>&1 || { tail -n 40 "$work/apt-upgrade.log" >&2; e2e_fail "apt install of the newer package failed"; }
+starts_before=$(e2e_journal_count 'Kafka Server started')
+jvm_before=$(e2e_jvm_pid)
+e2e_apt_install "$deb2" "$work/apt-upgrade.log"
 e2e_in dpkg -s kraftd | grep -q "^Version: .*-2$" || e2e_fail "kraftd not upgraded to revision 2"
 [[ "$(e2e_in sha256sum /etc/kafka/kraftd.toml)" == "$toml_before" ]] || e2e_fail "upgrade changed /etc/kafka/kraftd.toml"
 [[ "$(e2e_in sed -n 's/^cluster.id=//p' /var/lib/kafka/data/meta.properties)" == "$cluster_id" ]] ||
     e2e_fail "upgrade changed the cluster id (was $cluster_id)"
-wait_active_serving "after the upgrade the broker is not active and serving"
-jvm_after=$(jvm_pid)
+e2e_wait_active_serving "$E2E_IP" 180 "after the upgrade the broker is not active and serving"
+jvm_after=$(e2e_jvm_pid)
 [[ "$jvm_after" != "$jvm_before" ]] || e2e_fail "the broker was not restarted by the upgrade (JVM pid $jvm_before unchanged)"
-starts_after=$(journal_count 'Kafka Server started')
+starts_after=$(e2e_journal_count 'Kafka Server started')
 ((starts_after == starts_before + 1)) ||
     e2e_fail "upgrade started the broker $((starts_after - starts_before)) times, expected exactly once"
 e2e_check "upgrade kept kraftd.toml and cluster id $cluster_id; broker restarted exactly once (JVM $jvm_before → $jvm_after)"
-expect_messages out e2e-crash c1 c2 c3 c4
+e2e_expect_messages out "$bootstrap" e2e-crash c1 c2 c3 c4
 e2e_check "data kept across the upgrade"
 
 e2e_step "8. apt remove keeps config and data; apt purge deletes them"
 e2e_in env DEBIAN_FRONTEND=noninteractive apt-get remove -y kraftd >"$work/apt-remove.log" 2>&1 ||
     { tail -n 30 "$work/apt-remove.log" >&2; e2e_fail "apt remove kraftd failed"; }
-[[ -z "$(jvm_pid)" ]] || e2e_fail "a Kafka JVM still runs after apt remove"
-[[ "$(unit_state)" != active ]] || e2e_fail "kafka.service still active after apt remove"
+[[ -z "$(e2e_jvm_pid)" ]] || e2e_fail "a Kafka JVM still runs after apt remove"
+[[ "$(e2e_unit_state)" != active ]] || e2e_fail "kafka.service still active after apt remove"
 e2e_in test -s /var/lib/kafka/data/meta.properties || e2e_fail "apt remove deleted /var/lib/kafka data"
 e2e_in test -e /etc/kafka/kraftd.toml || e2e_fail "apt remove deleted /etc/kafka/kraftd.toml"
 e2e_check "apt remove: broker stopped, /var/lib/kafka and /etc/kafka/kraftd.toml kept"
@@ -265,7 +188,7 @@ e2e_check "apt purge: /var/lib/kafka and /etc/kafka deleted"
 e2e_teardown
 fi  # deb
 
-if [[ "$only" == deb ]]; then
+if [[ "$E2E_ONLY" == deb ]]; then
     echo; echo "PASS (deb steps 1-8 only, --only deb: the rpm step 9 was NOT run)"; exit 0
 fi
 
@@ -274,7 +197,7 @@ e2e_step "9. the rpm: contents and scriptlets, then rpm -i --nodeps in a fresh c
 rpm -qlp "$rpm1" >"$work/rpm-files.txt" 2>/dev/null || e2e_fail "rpm -qlp $rpm1 failed"
 for f in /usr/bin/kraftd /usr/bin/kraft-install /usr/lib/systemd/system/kafka.service /usr/share/kraftd/kraftd.toml \
          /usr/lib/sysusers.d/kraftd.conf /usr/lib/tmpfiles.d/kraftd.conf /usr/lib/kraftd/package-provision \
-         "$kdir_in/libs/$kname.jar" /usr/share/man/man1/kraftd.1.gz; do
+         "$E2E_KDIR_IN/libs/$kname.jar" /usr/share/man/man1/kraftd.1.gz; do
     grep -qx "$f" "$work/rpm-files.txt" || e2e_fail "rpm lacks $f"
 done
 ! grep -qx /etc/kafka/kraftd.toml "$work/rpm-files.txt" ||
@@ -300,17 +223,17 @@ e2e_in test -s /var/lib/kafka/data/meta.properties || e2e_fail "rpm %post did no
 e2e_in systemctl is-enabled kafka.service >/dev/null ||
     e2e_fail "rpm %post: kafka.service not enabled by 'systemctl preset' (Debian's default preset is enable)"
 e2e_check "rpm -i ran its scriptlets under systemd: provisioned, enabled per preset"
-e2e_in systemctl start kafka.service || { dump_diag; e2e_fail "systemctl start kafka (rpm install) failed"; }
-serves_now || { dump_diag; e2e_fail "rpm install: started but $bootstrap not serving"; }
-produce out e2e-rpm r1 r2
-expect_messages out e2e-rpm r1 r2
+e2e_in systemctl start kafka.service || { e2e_dump_diag; e2e_fail "systemctl start kafka (rpm install) failed"; }
+e2e_serves || { e2e_dump_diag; e2e_fail "rpm install: started but $bootstrap not serving"; }
+e2e_produce out "$bootstrap" e2e-rpm r1 r2
+e2e_expect_messages out "$bootstrap" e2e-rpm r1 r2
 e2e_check "rpm-installed broker serves produce/consume on $bootstrap"
 e2e_in rpm -e kraftd >"$work/rpm-erase.log" 2>&1 || { cat "$work/rpm-erase.log" >&2; e2e_fail "rpm -e kraftd failed"; }
-[[ -z "$(jvm_pid)" ]] || e2e_fail "a JVM still runs after rpm -e"
+[[ -z "$(e2e_jvm_pid)" ]] || e2e_fail "a JVM still runs after rpm -e"
 e2e_in test -s /var/lib/kafka/data/meta.properties || e2e_fail "rpm -e deleted Kafka data"
 e2e_check "rpm -e: broker stopped, data kept"
 e2e_teardown
 
 echo
-[[ "$only" == rpm ]] && { echo "PASS (rpm step 9 only, --only rpm: the deb steps 1-8 were NOT run)"; exit 0; }
+[[ "$E2E_ONLY" == rpm ]] && { echo "PASS (rpm step 9 only, --only rpm: the deb steps 1-8 were NOT run)"; exit 0; }
 echo "PASS: tests/e2e/package.sh — deb and rpm of kraftd (Kafka $kv) proven under systemd in nspawn"
