@@ -19,11 +19,8 @@ pub enum DistSource {
     Mirrors(Vec<String>),
 }
 
-/// The default mirrors: the Apache CDN (current releases) and the archive (every release).
-pub const DEFAULT_MIRRORS: &[&str] = &[
-    "https://dlcdn.apache.org/kafka",
-    "https://archive.apache.org/dist/kafka",
-];
+/// The default mirrors (one list, kept with the other defaults in `config`).
+pub use crate::config::DEFAULT_MIRRORS;
 
 impl DistSource {
     /// Parse `--dist FILE|DIR|URL`: http(s) URLs are downloaded, an existing dir is used as unpacked
