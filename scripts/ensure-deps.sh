@@ -7,7 +7,7 @@ for pair in debootstrap:debootstrap systemd-nspawn:systemd-container lintian:lin
             systemd-analyze:systemd; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
-# tests/ops.rs validates `kraftd status --json` against docs/status.schema.json with Python's jsonschema.
+# tests/ops/ validates `kraftd status --json` against docs/status.schema.json with Python's jsonschema.
 python3 -c 'import jsonschema' >/dev/null 2>&1 || need+=(python3-jsonschema)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}" >&2
