@@ -35,11 +35,6 @@ appended to the JVM options. Kafka's log output (WARN and above) goes to stderr.
 Environment:
   KRAFTD_CONFIG   kraftd.toml of the local node (default /etc/kafka/kraftd.toml)";
 
-/// The tool names, for clap.
-pub fn tool_names() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(Tool::ALL.map(Tool::name))
-}
-
 /// One of Kafka's command-line tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tool {

@@ -11,7 +11,7 @@ pub struct ToolArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// The tool to run.
-    #[arg(value_name = "TOOL", value_parser = kraftd::tools::tool_names())]
+    #[arg(value_name = "TOOL", value_parser = tool_names())]
     pub name: String,
     /// Arguments passed to the tool unchanged.
     #[arg(
@@ -20,6 +20,11 @@ pub struct ToolArgs {
         allow_hyphen_values = true
     )]
     pub args: Vec<OsString>,
+}
+
+/// The tool names, for clap.
+fn tool_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(Tool::ALL.map(Tool::name))
 }
 
 /// Run the tool (the JVM replaces this process). Returns only why it could not start.
