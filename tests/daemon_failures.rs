@@ -9,14 +9,7 @@ use std::time::Duration;
 fn jvm_killed_makes_kraftd_fail() {
     let _serial = serial();
     let node = provision_node("4.1.1");
-    let notify = notify_socket_checking_ready(node.broker_addr);
-    let mut k = spawn_run(
-        &node,
-        &RunEnv {
-            notify_socket: Some(&notify.path),
-            ..Default::default()
-        },
-    );
+    let (mut k, notify) = spawn_run(&node, RunEnv::default());
     let jvm = k.jvm_pid();
     let _guard = KillOnDrop(jvm);
     wait_ready(&k, &notify);
@@ -38,14 +31,7 @@ fn jvm_killed_makes_kraftd_fail() {
     // Restart on the uncleanly stopped data: Kafka recovers its logs, kraftd extends the start
     // timeout while recovery reports progress, and READY still comes only from the probe.
     assert!(!node.data_dir.join(".kafka_cleanshutdown").exists());
-    let notify = notify_socket_checking_ready(node.broker_addr);
-    let mut k = spawn_run(
-        &node,
-        &RunEnv {
-            notify_socket: Some(&notify.path),
-            ..Default::default()
-        },
-    );
+    let (mut k, notify) = spawn_run(&node, RunEnv::default());
     let _guard2 = KillOnDrop(k.jvm_pid());
     wait_ready(&k, &notify);
     let lines = notify.notify_lines();
@@ -70,14 +56,7 @@ fn jvm_killed_makes_kraftd_fail() {
 fn kraftd_killed_leaves_no_jvm() {
     let _serial = serial();
     let node = provision_node("3.7.1");
-    let notify = notify_socket_checking_ready(node.broker_addr);
-    let mut k = spawn_run(
-        &node,
-        &RunEnv {
-            notify_socket: Some(&notify.path),
-            ..Default::default()
-        },
-    );
+    let (mut k, notify) = spawn_run(&node, RunEnv::default());
     let jvm = k.jvm_pid();
     let _guard = KillOnDrop(jvm);
     wait_ready(&k, &notify);

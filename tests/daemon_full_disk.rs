@@ -60,14 +60,14 @@ fn full_data_disk(version: &str) {
     let node = provision_node(version);
     let _mount = TmpfsMount::over(&node.data_dir, "48m");
     let data = node.data_dir.display().to_string();
-    let notify = notify_socket_checking_ready(node.broker_addr);
     let journal = DatagramCollector::bind("journal");
-    let env = RunEnv {
-        notify_socket: Some(&notify.path),
-        journal_socket: Some(&journal.path),
-        ..Default::default()
-    };
-    let mut k = spawn_run(&node, &env);
+    let (mut k, notify) = spawn_run(
+        &node,
+        RunEnv {
+            journal_socket: Some(&journal.path),
+            ..Default::default()
+        },
+    );
     let _guard = KillOnDrop(k.jvm_pid());
     wait_ready(&k, &notify);
 
@@ -207,14 +207,7 @@ fn full_data_disk(version: &str) {
 
     // Space freed: the node comes back with every acknowledged record.
     std::fs::remove_file(&filler).unwrap();
-    let notify = notify_socket_checking_ready(node.broker_addr);
-    let mut k = spawn_run(
-        &node,
-        &RunEnv {
-            notify_socket: Some(&notify.path),
-            ..Default::default()
-        },
-    );
+    let (mut k, notify) = spawn_run(&node, RunEnv::default());
     let _guard2 = KillOnDrop(k.jvm_pid());
     wait_ready(&k, &notify);
     let n = acked.len().to_string();

@@ -34,14 +34,13 @@ fn send_http(addr: SocketAddr) {
 fn lifecycle(version: &str) {
     let _serial = serial();
     let node = provision_node(version);
-    let notify = notify_socket_checking_ready(node.broker_addr);
     let journal = DatagramCollector::bind("journal");
-    let mut k = spawn_run(
+    let (mut k, notify) = spawn_run(
         &node,
-        &RunEnv {
-            notify_socket: Some(&notify.path),
+        RunEnv {
             watchdog_usec: Some(3_000_000),
             journal_socket: Some(&journal.path),
+            ..Default::default()
         },
     );
     let jvm = k.jvm_pid();

@@ -10,24 +10,10 @@ fn stop_stops_exactly_one_of_two_nodes() {
     let _serial = serial();
     let a = provision_node("4.1.1");
     let b = provision_node("4.1.1");
-    let notify_a = notify_socket_checking_ready(a.broker_addr);
-    let notify_b = notify_socket_checking_ready(b.broker_addr);
-    let mut ka = spawn_run(
-        &a,
-        &RunEnv {
-            notify_socket: Some(&notify_a.path),
-            ..Default::default()
-        },
-    );
+    let (mut ka, notify_a) = spawn_run(&a, RunEnv::default());
     let jvm_a = ka.jvm_pid();
     let _ga = KillOnDrop(jvm_a);
-    let mut kb = spawn_run(
-        &b,
-        &RunEnv {
-            notify_socket: Some(&notify_b.path),
-            ..Default::default()
-        },
-    );
+    let (mut kb, notify_b) = spawn_run(&b, RunEnv::default());
     let jvm_b = kb.jvm_pid();
     let _gb = KillOnDrop(jvm_b);
     wait_ready(&ka, &notify_a);
@@ -78,14 +64,7 @@ fn stop_stops_exactly_one_of_two_nodes() {
     assert!(!process_alive(jvm_b));
 
     // A broker that cannot stop in time (JVM frozen) is killed once --timeout passes.
-    let notify_a = notify_socket_checking_ready(a.broker_addr);
-    let mut ka = spawn_run(
-        &a,
-        &RunEnv {
-            notify_socket: Some(&notify_a.path),
-            ..Default::default()
-        },
-    );
+    let (mut ka, notify_a) = spawn_run(&a, RunEnv::default());
     let jvm_a = ka.jvm_pid();
     let _ga2 = KillOnDrop(jvm_a);
     wait_ready(&ka, &notify_a);
@@ -110,14 +89,7 @@ fn sighup_ignored_second_run_refused_reused_pid_not_signalled() {
     let _serial = serial();
     let node = provision_node("4.1.1");
     let other = provision_node("4.1.1");
-    let notify = notify_socket_checking_ready(node.broker_addr);
-    let mut k = spawn_run(
-        &node,
-        &RunEnv {
-            notify_socket: Some(&notify.path),
-            ..Default::default()
-        },
-    );
+    let (mut k, notify) = spawn_run(&node, RunEnv::default());
     let jvm = k.jvm_pid();
     let _guard = KillOnDrop(jvm);
     wait_ready(&k, &notify);

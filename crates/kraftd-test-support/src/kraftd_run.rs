@@ -184,10 +184,20 @@ impl Drop for Kraftd {
     }
 }
 
-/// `kraftd run --config <node's kraftd.toml>` with `env`.
-pub fn spawn_run(node: &TestNode, env: &RunEnv) -> Kraftd {
+/// `kraftd run --config <node's kraftd.toml>` with `env` and its own notify socket, which checks
+/// READY=1 against the node's broker ([`notify_socket_checking_ready`]; wait with [`wait_ready`]).
+pub fn spawn_run(node: &TestNode, env: RunEnv) -> (Kraftd, DatagramCollector) {
+    assert!(
+        env.notify_socket.is_none(),
+        "spawn_run binds the notify socket itself"
+    );
+    let notify = notify_socket_checking_ready(node.broker_addr);
     let config = node.config.display().to_string();
-    spawn_kraftd(&["run", "--config", &config], env)
+    let env = RunEnv {
+        notify_socket: Some(&notify.path),
+        ..env
+    };
+    (spawn_kraftd(&["run", "--config", &config], &env), notify)
 }
 
 /// A notify socket whose collector probes the broker independently the instant READY=1 arrives
