@@ -139,3 +139,24 @@ pub fn assert_stopped_behaviour(node: &InstalledNode) {
         "{e}"
     );
 }
+
+/// `kraftd run` of the node at `config`, then `kraftd status --wait-healthy --timeout 240`: the
+/// running kraftd and the status text; fails with `what` and kraftd's output unless it exits 0.
+pub fn run_until_healthy(config: &str, what: &str) -> (Kraftd, String) {
+    let run: Kraftd = spawn_kraftd(&["run", "--config", config], &RunEnv::default());
+    let out = kraftd_shown(&[
+        "status",
+        "--config",
+        config,
+        "--wait-healthy",
+        "--timeout",
+        "240",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}; kraftd run said:\n{}",
+        run.output()
+    );
+    (run, stdout(&out))
+}

@@ -106,22 +106,7 @@ fn status_is_healthy_on_an_ipv6_loopback_node() {
     let _serial = serial();
     let node = InstalledNode::install_with("4.1.1", "", "::1");
     let config = node.config_arg();
-    let mut run: Kraftd = spawn_kraftd(&["run", "--config", &config], &RunEnv::default());
-    let out = kraftd_shown(&[
-        "status",
-        "--config",
-        &config,
-        "--wait-healthy",
-        "--timeout",
-        "240",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "an IPv6 node never became healthy; kraftd run said:\n{}",
-        run.output()
-    );
-    let text = stdout(&out);
+    let (mut run, text) = run_until_healthy(&config, "an IPv6 node never became healthy");
     let header = format!(
         "HEALTHY: node 1 (broker,controller) at [::1]:{}",
         node.broker_port

@@ -21,22 +21,7 @@ pub fn scenario(version: &str) {
     // Not started yet.
     assert_stopped_behaviour(&node);
 
-    let mut run: Kraftd = spawn_kraftd(&["run", "--config", &config], &RunEnv::default());
-    let out = kraftd_shown(&[
-        "status",
-        "--config",
-        &config,
-        "--wait-healthy",
-        "--timeout",
-        "240",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "node did not become healthy; kraftd run said:\n{}",
-        run.output()
-    );
-    let text = stdout(&out);
+    let (mut run, text) = run_until_healthy(&config, "node did not become healthy");
     assert!(
         text.starts_with("HEALTHY: node 1 (broker,controller)"),
         "{text}"
