@@ -48,8 +48,7 @@ fn jvm_killed_makes_kraftd_fail() {
             .any(|l| l.starts_with("STATUS=recovering logs")),
         "no recovery status: {lines:?}"
     );
-    k.signal(libc::SIGTERM);
-    assert_eq!(k.wait(STOP_LIMIT).code(), Some(0), "{}", k.output());
+    k.terminate_cleanly();
 }
 
 #[test]

@@ -243,8 +243,7 @@ fn full_data_disk(version: &str) {
         "full data disk ({version}): {} acknowledged records, all consumed back",
         acked.len()
     );
-    k.signal(libc::SIGTERM);
-    assert_eq!(k.wait(STOP_LIMIT).code(), Some(0), "{}", k.output());
+    k.terminate_cleanly();
 }
 
 #[test]

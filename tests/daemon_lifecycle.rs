@@ -185,14 +185,7 @@ fn lifecycle(version: &str) {
 
     // SIGTERM: STOPPING=1, controlled shutdown, clean-shutdown marker, exit 0, pid file gone.
     assert!(node.run_dir.join("kraftd.pid").is_file(), "no pid file");
-    k.signal(libc::SIGTERM);
-    let status = k.wait(STOP_LIMIT);
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "kraftd exit after SIGTERM; output:\n{}",
-        k.output()
-    );
+    k.terminate_cleanly();
     let lines = notify.notify_lines();
     assert!(
         has_line(&lines, "STOPPING=1") && has_line(&lines, "STATUS=stopping"),

@@ -30,14 +30,7 @@ fn run_until_ready(node: &TestNode, check: impl FnOnce()) {
     });
     assert!(ready, "no READY=1; output:\n{}", k.output());
     check();
-    k.signal(libc::SIGTERM);
-    let status = k.wait(STOP_LIMIT);
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "kraftd exit after SIGTERM; output:\n{}",
-        k.output()
-    );
+    k.terminate_cleanly();
 }
 
 /// The broker's own value of `key`, asked over the Kafka protocol (DescribeConfigs on broker 1).

@@ -336,13 +336,7 @@ fn every_launcher_against_a_real_node(version: &str) {
             .any(|l| l == topic)
     );
 
-    kraftd.signal(libc::SIGTERM);
-    let status = kraftd.wait(Duration::from_secs(150));
-    assert!(
-        status.success(),
-        "kraftd run did not stop cleanly: {status}; output:\n{}",
-        kraftd.output()
-    );
+    kraftd.terminate_cleanly();
 }
 
 #[test]

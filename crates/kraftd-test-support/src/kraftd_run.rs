@@ -141,6 +141,18 @@ impl Kraftd {
         self.child.try_wait().unwrap()
     }
 
+    /// SIGTERM, as systemd stops the unit, and require exit 0 within [`STOP_LIMIT`].
+    pub fn terminate_cleanly(&mut self) {
+        self.signal(libc::SIGTERM);
+        let status = self.wait(STOP_LIMIT);
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "kraftd exit after SIGTERM; output:\n{}",
+            self.output()
+        );
+    }
+
     /// Wait for exit, at most `limit` (a hang is a failure, not a timing assertion).
     pub fn wait(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
